@@ -1,0 +1,1 @@
+"""Numerics of nvscope: physics, ODMR fitting, background removal, cells, study, sessions. No Qt here."""

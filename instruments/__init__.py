@@ -1,0 +1,1 @@
+"""Instrument drivers, mocks, the virtual microscope and the sweep engine. No Qt here."""
