@@ -20,6 +20,7 @@ from .seams.analysis_seams import AnalysisSeams
 log = logging.getLogger("nvscope.app")
 
 MIN_STEPS_TO_FIT = 5
+_WARM_UP = ("warm-up",)
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,9 @@ class AcquisitionController:
                                   event.freq_hz)
                 self._contrast = (self._contrast[0] + 1, event.spin_contrast)
             now = time.monotonic()
-            if now - self._last_fit_request >= self.fit_interval_s:
+            # at most about a third of the time fitting: the fitter shares the CPU with acquisition and the GUI
+            interval = max(self.fit_interval_s, 2.0 * (self._fitter.last_fit_s or 0.0))
+            if now - self._last_fit_request >= interval:
                 self._last_fit_request = now
                 self._fitter.request(self._fit_inputs)
         elif isinstance(event, SweepStarted):
@@ -193,8 +196,19 @@ class AcquisitionController:
             part = self._cube[:n_used].copy()
         return np.ascontiguousarray(np.moveaxis(part, 0, -1)), self.plan.frequencies_hz[:n_used], transitions
 
+    def warm_up(self):
+        """Run the fit once on a tiny synthetic cube in the fitter's thread, so that loading (or compiling) its
+        jitted code, which holds the GIL, happens before a sweep and not in the middle of one."""
+        self._fitter.request(_WARM_UP)
+
     def _fit(self, inputs):
         if inputs is None:
+            return None
+        if inputs is _WARM_UP:
+            freq_hz = np.linspace(2.025e9, 2.033e9, 9)
+            cube = np.ones((8, 8, freq_hz.size), np.float32)
+            fit = self.seams.fit_odmr(cube, freq_hz, model=self.seams.model, transitions=1)
+            self.seams.remove_background(np.asarray(fit.b_nv_t, dtype=np.float64))
             return None
         cube, freq_hz, transitions = inputs
         t0 = time.perf_counter()

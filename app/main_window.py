@@ -5,6 +5,7 @@ results on a timer (``refresh``, 10 Hz) and never waits on an instrument, a fit 
 """
 
 import logging
+import sys
 
 from PyQt6.QtCore import QByteArray, Qt, QTimer
 from PyQt6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QScrollArea, QSplitter, QVBoxLayout, QWidget
@@ -31,6 +32,7 @@ from .views.spectrum_view import SpectrumView
 
 log = logging.getLogger("nvscope.app")
 REFRESH_MS = 100
+GIL_SWITCH_INTERVAL_S = 0.0002
 _FAILED_WHAT_TO_DO = ("The RF output was switched off and the laser shutter closed. Check the instrument named in "
                       "the message (cable, power, address), reconnect it in the Instruments panel if its light is "
                       "not green, and start the sweep again. Details are in the log file {log}.")
@@ -40,6 +42,9 @@ class MainWindow(QMainWindow):
     def __init__(self, backend=None, seams=None, settings_path=None, log_dir=None, auto_connect=True,
                  refresh_ms=REFRESH_MS):
         super().__init__()
+        # the sweep and the live fit run Python in other threads: with the default 5 ms GIL switch interval the
+        # GUI thread can wait 5 ms at each of the many Python calls a repaint makes (bench_gui_responsiveness)
+        sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
         theme.apply_theme()
         self.backend = backend if backend is not None else make_backend()
         self.seams = seams if seams is not None else default_seams()
@@ -49,6 +54,7 @@ class MainWindow(QMainWindow):
         self.errors = ErrorReporter(self)
         self.tasks = TaskRunner()
         self.controller = AcquisitionController(self.seams)
+        self.controller.warm_up()
         self.setWindowTitle(f"nvscope — {self.backend.description}")
         self._build_views()
         self._build_docks()
@@ -62,6 +68,7 @@ class MainWindow(QMainWindow):
         self._hovered = None
         self._seen = {"camera": 0, "contrast": 0, "field": 0, "spectrum": None}
         self._last_status = "idle"
+        self._tick = 0
         self._shut_down = False
         self._connect_signals()
         self._default_state = self.saveState()
@@ -77,8 +84,9 @@ class MainWindow(QMainWindow):
     # -- building ------------------------------------------------------------------------------------------
     def _build_views(self):
         p = self.backend.pixel_size_m
-        self.camera_view = ImageView("Camera frame", "counts (ADU)", theme.CONTRAST_CMAP, pixel_size_m=p)
-        self.contrast_view = ImageView("Spin contrast", "PL on / PL off", theme.CONTRAST_CMAP, pixel_size_m=p)
+        self.camera_view = ImageView("Camera frame", "counts (ADU)", theme.CONTRAST_CMAP, pixel_size_m=p, axes=False)
+        self.contrast_view = ImageView("Spin contrast", "PL on / PL off", theme.CONTRAST_CMAP, pixel_size_m=p,
+                                       axes=False)
         self.field_view = FieldMapView(pixel_size_m=p)
         self.spectrum_view = SpectrumView()
         left = QSplitter(Qt.Orientation.Vertical)
@@ -191,8 +199,30 @@ class MainWindow(QMainWindow):
 
     # -- the timer: pull the newest results ------------------------------------------------------------------
     def refresh(self):
+        """Pull the newest results. The image views take turns (camera and contrast on one tick, field map and
+        spectrum on the next), so one pass of the event loop never repaints all of them at once."""
         self.tasks.poll()
         snap = self.controller.snapshot()
+        self._tick += 1
+        if self._tick % 2 == 0 and snap.status not in ("finished", "aborted", "failed"):
+            self._refresh_acquisition_views(snap)
+        else:
+            self._refresh_result_views(snap)
+        self.run_panel.show_progress(snap)
+        if snap.fit_error and snap.fit_error != self._seen.get("fit_error"):
+            self.statusBar().showMessage(f"live fit failed (the sweep goes on): {snap.fit_error}")
+        self._seen["fit_error"] = snap.fit_error
+        if snap.status != self._last_status:
+            self._status_changed(snap)
+
+    def refresh_all(self):
+        """Bring every view up to date now (scripts and tests)."""
+        snap = self.controller.snapshot()
+        self._refresh_acquisition_views(snap)
+        self._refresh_result_views(snap)
+        self.refresh()
+
+    def _refresh_acquisition_views(self, snap):
         if snap.camera_frame is not None and snap.camera_version != self._seen["camera"]:
             self._seen["camera"] = snap.camera_version
             self.camera_view.set_image(snap.camera_frame)
@@ -202,14 +232,13 @@ class MainWindow(QMainWindow):
             self.contrast_view.title.setText(f"Spin contrast at {snap.freq_hz / 1e6:.3f} MHz "
                                              f"(step {snap.step_index + 1}, sweep {snap.sweep_index + 1})")
             self.spectrum_view.set_current_frequency(snap.freq_hz)
+
+    def _refresh_result_views(self, snap):
         if snap.field is not None and snap.field_version != self._seen["field"]:
             self._seen["field"] = snap.field_version
             note = " (placeholder fit)" if self.seams.fit_is_placeholder else ""
             self.field_view.set_maps(snap.field, note)
         self._refresh_spectrum(snap)
-        self.run_panel.show_progress(snap)
-        if snap.status != self._last_status:
-            self._status_changed(snap)
 
     def _refresh_spectrum(self, snap, force=False):
         pixel = self._hovered or self._pinned
@@ -224,6 +253,7 @@ class MainWindow(QMainWindow):
 
     def _status_changed(self, snap):
         self._last_status = snap.status
+        self._refresh_acquisition_views(snap)  # the last frame of a sweep is shown, whichever tick it fell on
         self._update_actions()
         message = {"finished": "sweep finished", "aborted": "sweep stopped", "paused": "paused"}.get(snap.status)
         if message:

@@ -50,7 +50,7 @@ def main(argv=None):
         wait_until(app, lambda: not window.controller._fitter.busy
                    and window.controller.snapshot().field is not None)
         time.sleep(0.3)
-        window.refresh()
+        window.refresh_all()
         # pin the strongest dipole lobe, as a user would click it
         residual = np.abs(window.controller.field_maps().residual_t)
         row, col = np.unravel_index(np.nanargmax(residual), residual.shape)
@@ -58,7 +58,7 @@ def main(argv=None):
         window.cells.analyse_at(int(row), int(col))
         wait_until(app, lambda: window.cells.pending == 0)
         for _ in range(5):
-            window.refresh()
+            window.refresh_all()
             app.processEvents()
         window.grab().save(str(out / "main_window.png"))
         window.field_view.grab().save(str(out / "field_map.png"))

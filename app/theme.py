@@ -22,6 +22,6 @@ QLabel#Reason { color: #b00020; }
 
 def apply_theme(app=None):
     """Call once before creating plots (pyqtgraph reads its colours when an item is made)."""
-    pg.setConfigOptions(background=BACKGROUND, foreground=FOREGROUND, antialias=True)
+    pg.setConfigOptions(background=BACKGROUND, foreground=FOREGROUND, antialias=False)  # cheap repaints
     if app is not None:
         app.setStyleSheet(STYLE_SHEET)

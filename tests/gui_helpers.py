@@ -54,4 +54,4 @@ def open_window(qtbot, tmp_path, vm=None, factories=None, seams=None, values=Non
 def run_to_end(qtbot, window, timeout_ms=30000):
     qtbot.waitUntil(lambda: not window.controller.running, timeout=timeout_ms)
     qtbot.waitUntil(lambda: not window.controller._fitter.busy, timeout=timeout_ms)
-    window.refresh()
+    window.refresh_all()

@@ -7,6 +7,7 @@ would. They stand in until the instrument layer (issue 3) provides its mocks thr
 """
 
 import threading
+import time
 
 import numpy as np
 
@@ -57,8 +58,10 @@ class VirtualShutter:
 class VirtualCamera:
     identity = "nvscope,virtual EMCCD,0,in-process mock"
 
-    def __init__(self, microscope):
+    def __init__(self, microscope, frame_period_s=0.0):
         self.microscope, self.exposure_s, self.alternate, self.frames = microscope, 1e-3, False, 0
+        self.frame_period_s = frame_period_s
+        """A real camera delivers a frame every max(exposure, readout); 0 renders frames as fast as the CPU can."""
 
     def set_exposure(self, exposure_s):
         self.exposure_s = float(exposure_s)
@@ -69,12 +72,16 @@ class VirtualCamera:
 
     def grab(self, n):
         frames = []
+        t_next = time.perf_counter()
         for _ in range(int(n)):
+            t_next += max(self.frame_period_s, self.exposure_s) if self.frame_period_s else 0.0
             freq_hz, power_dbm, rf_on, shutter_open = self.microscope.state.snapshot()
             if self.alternate and self.frames % 2 == 1:
                 rf_on = False
             frames.append(self.microscope.render_frame(freq_hz, rf_on, power_dbm, shutter_open, self.exposure_s))
             self.frames += 1
+            if self.frame_period_s:
+                time.sleep(max(0.0, t_next - time.perf_counter()))
         return np.stack(frames)
 
 

@@ -27,7 +27,10 @@ def nice_length(span):
 
 def robust_levels(data, symmetric=False, percentile=99.5):
     """Colour levels that ignore the few extreme pixels (and NaN): (lo, hi)."""
-    finite = np.asarray(data)[np.isfinite(data)]
+    data = np.asarray(data)
+    if data.size > 16384:  # every few pixels are plenty for a percentile, and keep a refresh cheap
+        data = data.ravel()[:: data.size // 16384]
+    finite = data[np.isfinite(data)]
     if finite.size == 0:
         return 0.0, 1.0
     if symmetric:
@@ -67,7 +70,8 @@ class ImageView(QWidget):
     pixelClicked = pyqtSignal(int, int)
     pixelHovered = pyqtSignal(int, int)
 
-    def __init__(self, title, colorbar_label, cmap="viridis", symmetric=False, pixel_size_m=1.3e-6, parent=None):
+    def __init__(self, title, colorbar_label, cmap="viridis", symmetric=False, pixel_size_m=1.3e-6, axes=True,
+                 parent=None):
         super().__init__(parent)
         self.symmetric = symmetric
         self.pixel_size_m = pixel_size_m
@@ -83,8 +87,12 @@ class ImageView(QWidget):
         self.plot.setAspectLocked(True)
         self.plot.invertY(True)
         self.plot.setMenuEnabled(False)
-        self.plot.setLabel("bottom", "x", units="m")
-        self.plot.setLabel("left", "y", units="m")
+        if axes:
+            self.plot.setLabel("bottom", "x", units="m")
+            self.plot.setLabel("left", "y", units="m")
+        else:  # the scale bar gives the size; fewer axes to repaint on every new frame
+            self.plot.hideAxis("bottom")
+            self.plot.hideAxis("left")
         self.image = _PixelImage(self._clicked)
         self.plot.addItem(self.image)
         self.colorbar = pg.ColorBarItem(colorMap=pg.colormap.get(cmap), label=colorbar_label, interactive=False,

@@ -15,7 +15,6 @@ class SpectrumView(QWidget):
         self.plot = self.plot_widget.getPlotItem()
         self.plot.setLabel("bottom", "RF frequency", units="Hz")
         self.plot.setLabel("left", "PL on / PL off")
-        self.plot.showGrid(x=True, y=True, alpha=0.25)
         self.plot.addLegend(offset=(-10, 10))
         self.data = self.plot.plot([], [], pen=pg.mkPen("#7a8fa6", width=1), symbol="o", symbolSize=5,
                                    symbolBrush="#1f4e79", symbolPen=None, name="measured", connect="finite")
