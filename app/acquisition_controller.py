@@ -263,6 +263,22 @@ class AcquisitionController:
             values = self._cube[:, row, col].copy()
         return self.plan.frequencies_hz, values
 
+    def deepest_step(self):
+        """(step index, freq_hz, spin-contrast image) of the step with the deepest mean dip, or None: after a
+        sweep this is the contrast image worth looking at (the last step is usually off resonance)."""
+        with self._lock:
+            if self._cube is None:
+                return None
+            flat = self._cube.reshape(self._cube.shape[0], -1)
+            finite = np.isfinite(flat)
+            counts = finite.sum(axis=1)
+            if not counts.any():
+                return None
+            means = np.where(finite, flat, 0.0).sum(axis=1) / np.maximum(counts, 1)
+            k = int(np.argmin(np.where(counts > 0, means, np.inf)))  # steps not measured yet never win
+            image = self._cube[k].copy()
+        return k, float(self.plan.freq_hz[k]), image
+
     def fit_curve(self, row, col, points_per_window=300):
         """(freq_hz, model PL) of the latest fit at pixel (row, col), windows separated by NaN; or None."""
         maps = self.field_maps()

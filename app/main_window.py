@@ -255,6 +255,12 @@ class MainWindow(QMainWindow):
         self._last_status = snap.status
         self._refresh_acquisition_views(snap)  # the last frame of a sweep is shown, whichever tick it fell on
         self._update_actions()
+        deepest = self.controller.deepest_step() if snap.status in ("finished", "aborted") else None
+        if deepest is not None:
+            step, freq_hz, image = deepest
+            self.contrast_view.set_image(image)
+            self.contrast_view.title.setText(f"Spin contrast at {freq_hz / 1e6:.3f} MHz (step {step + 1}, the "
+                                             "deepest mean dip)")
         message = {"finished": "sweep finished", "aborted": "sweep stopped", "paused": "paused"}.get(snap.status)
         if message:
             self.statusBar().showMessage(message)

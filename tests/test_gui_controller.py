@@ -5,6 +5,7 @@ import threading
 import numpy as np
 import pytest
 
+from analysis import physics
 from app.acquisition_controller import AcquisitionController
 from app.seams import AnalysisSeams
 from instruments.sweep import SweepPlan
@@ -39,6 +40,11 @@ def test_spectrum_matches_the_engine_and_the_fit_sees_every_step():
     assert all(shape[:2] == (48, 48) and shape[2] == n >= 5 for shape, n, _ in seen)
     assert seen[-1] == ((48, 48, 21), 21, 1)
     assert snap.field.n_steps_used == 21
+    # after the sweep the contrast image worth showing is at a hyperfine line: f- -/+ 1.515 MHz, to one 0.4 MHz step
+    step, freq_hz, image = controller.deepest_step()
+    f_minus, _ = physics.transitions_hz(float(np.mean(vm.b_nv_map_t)), vm.d_hz)
+    assert min(abs(freq_hz - f_minus - 1.515e6), abs(freq_hz - f_minus + 1.515e6)) <= 0.4e6
+    assert image.shape == (48, 48) and np.nanmean(image) < 0.995  # a dip of about 1.5 %
     controller.close()
 
 

@@ -29,7 +29,7 @@ class CellPanel(QWidget):
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.triptych)
         splitter.addWidget(self.table)
-        splitter.setSizes([220, 200])
+        splitter.setSizes([170, 330])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(splitter, 1)

@@ -29,7 +29,7 @@ class SnippetTriptych(QWidget):
         self.title = QLabel("Cell snippet — click a dipole in the field map")
         self.title.setObjectName("ViewTitle")
         self.graphics = pg.GraphicsLayoutWidget()
-        self.images = {}
+        self.images, self.notes = {}, {}
         cmap = pg.colormap.get(theme.FIELD_CMAP)
         for k, name in enumerate(PANELS):
             plot = self.graphics.addPlot(row=0, col=k, title=name)
@@ -44,6 +44,10 @@ class SnippetTriptych(QWidget):
             image.setColorMap(cmap)
             plot.addItem(image)
             self.images[name] = image
+            note = pg.TextItem("—", color="#777", anchor=(0.5, 0.5))  # nothing to show (yet)
+            note.setPos(SNIPPET_PX / 2, SNIPPET_PX / 2)
+            plot.addItem(note)
+            self.notes[name] = note
         self.colorbar = pg.ColorBarItem(colorMap=cmap, label="B_NV (µT)", interactive=False, width=12,
                                         pen=theme.FOREGROUND)
         self.graphics.addItem(self.colorbar, row=0, col=len(PANELS))
@@ -57,6 +61,7 @@ class SnippetTriptych(QWidget):
         shown = {"measured": measured_t, "reconstructed": reconstructed_t, "residual": residual_t}
         levels = robust_levels(np.asarray(measured_t) * 1e6, symmetric=True, percentile=100.0)
         for name, data in shown.items():
+            self.notes[name].setVisible(data is None)
             if data is None:
                 self.images[name].clear()
             else:

@@ -15,7 +15,7 @@ class SpectrumView(QWidget):
         self.plot = self.plot_widget.getPlotItem()
         self.plot.setLabel("bottom", "RF frequency", units="Hz")
         self.plot.setLabel("left", "PL on / PL off")
-        self.plot.addLegend(offset=(-10, 10))
+        self.plot.addLegend(offset=(-10, -10))  # bottom right: the spectrum's baseline is at the top
         self.data = self.plot.plot([], [], pen=pg.mkPen("#7a8fa6", width=1), symbol="o", symbolSize=5,
                                    symbolBrush="#1f4e79", symbolPen=None, name="measured", connect="finite")
         self.fit = self.plot.plot([], [], pen=pg.mkPen("#d62728", width=2), name="fit", connect="finite")
