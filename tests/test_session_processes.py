@@ -155,7 +155,7 @@ def test_reader_in_another_process_sees_steps_grow(tmp_path):
 
 def test_sigkill_mid_sweep_keeps_every_completed_step(tmp_path):
     path = tmp_path / "killed.h5"
-    writer = start_writer(path, n_sweeps=3, sleep_s=0.05)
+    writer = start_writer(path, n_sweeps=3, sleep_s=0.1)
     wait_for = N_STEPS + 3  # into the second sweep, where steps are replaced through the journal
     try:
         read_lines(writer, 1 + wait_for)
@@ -167,8 +167,9 @@ def test_sigkill_mid_sweep_keeps_every_completed_step(tmp_path):
     assert writer.returncode == -signal.SIGKILL
     session = read_session(path)
     n_written = int(session.n_sweeps.sum())
-    # The kill lands in the sleep after the announced write, or just after the next write completed.
-    assert n_written in (wait_for, wait_for + 1)
+    # The kill lands in the sleep after the announced write (or, on a busy machine, a write or two later);
+    # whatever the moment, the file must hold exactly the writes completed before it.
+    assert wait_for <= n_written < 3 * N_STEPS
     assert session.status == "running"
     assert session.is_running_or_interrupted
     assert_holds(session, expected_after(n_written))
