@@ -15,6 +15,7 @@ from .schema import (
     ACQUISITION_DATASETS,
     ALL_STATUSES,
     CELLS,
+    DARK_FRAME,
     INCOMPLETE_SUFFIX,
     JOURNAL,
     JOURNAL_DATASETS,
@@ -139,6 +140,8 @@ def session_from_tree(tree, path, file_version):
             else:
                 truth[name] = decode_array(leaf.data, leaf.attrs)
                 truth_units[name] = leaf.attrs.get("units", "")
+    dark_leaf = tree.get(f"{ACQUISITION}/{DARK_FRAME}")
+    dark_frame = np.array(dark_leaf.data, dtype=np.float64) if isinstance(dark_leaf, Leaf) else None
     return Session(
         path=path, schema_version=file_version, app_version=str(attrs["app_version"]),
         created_utc=str(attrs["created_utc"]), **run,
@@ -146,6 +149,7 @@ def session_from_tree(tree, path, file_version):
         plan=_json_leaf(tree, f"{METADATA}/plan", path),
         sample_metadata=_json_leaf(tree, f"{METADATA}/sample", path),
         **acq, **maps, cells=cells, models=models, truth=truth, truth_units=truth_units,
+        dark_frame_adu=dark_frame,
     )
 
 
@@ -171,6 +175,8 @@ class SessionReader:
             self._journal = {name: self._file[f"{JOURNAL}/{name}"] for name in JOURNAL_DATASETS}
             self.freq_hz = self._acq["freq_hz"][()]
             self.frame_shape = tuple(int(n) for n in self._acq["on_sum"].shape[1:])
+            dark = self._file[ACQUISITION].get(DARK_FRAME)
+            self.dark_frame_adu = None if dark is None else np.asarray(dark[()], dtype=np.float64)
         except H5_ERRORS as exc:
             self._file.close()
             raise SessionFileError(f"{self.path}: the acquisition part cannot be read ({exc}).") from exc
@@ -240,7 +246,7 @@ class SessionReader:
             raise SessionFileError(f"{self.path}: reading step {step_index} failed ({exc}).") from exc
         return StepData(step_index=step_index, freq_hz=float(self.freq_hz[step_index]), on_sum=on, off_sum=off,
                         n_pairs=n_pairs, n_sweeps=n_sweeps, last_sweep_index=last, t_start_s=t_start,
-                        t_end_s=t_end)
+                        t_end_s=t_end, dark_frame_adu=self.dark_frame_adu)
 
     def close(self):
         self._file.close()

@@ -57,6 +57,9 @@ ROOT_ATTRS = ("file_kind", "schema_version", "app_version", "created_utc", "writ
 STATUS_DATASETS = {"status": 16, "status_reason": 2048, "finished_utc": 40}
 
 # Per-step datasets of /acquisition: name -> (dtype, units, fill value).
+DARK_FRAME = "dark_frame_adu"
+"""Optional /acquisition dataset: the camera's mean dark frame (ADU)."""
+
 STEP_DATASETS = {
     "n_pairs": (np.uint64, "1", 0),
     "n_sweeps": (np.uint32, "1", 0),

@@ -5,24 +5,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from analysis.physics import spin_contrast
+
 from .cells import CellTable
 from .schema import STATUS_RUNNING
-
-
-def spin_contrast(on_sum, off_sum, valid=None):
-    """Spin contrast on_sum / off_sum as float64 (dimensionless, ~1 off resonance, < 1 on a dip).
-
-    NaN where ``valid`` is False (step without pairs) or off_sum is 0. Broadcasts ``valid`` over frames.
-    """
-    on = np.asarray(on_sum, dtype=np.float64)
-    off = np.asarray(off_sum, dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        contrast = on / off
-    contrast[off == 0] = np.nan
-    if valid is not None:
-        valid = np.asarray(valid, dtype=bool).reshape(np.shape(valid) + (1,) * (contrast.ndim - np.ndim(valid)))
-        contrast = np.where(valid, contrast, np.nan)
-    return contrast
 
 
 @dataclass
@@ -54,13 +40,14 @@ class StepData:
     last_sweep_index: int
     t_start_s: float
     t_end_s: float
+    dark_frame_adu: np.ndarray | None = None
 
     @property
     def done(self):
         return self.n_sweeps > 0
 
     def spin_contrast(self):
-        return spin_contrast(self.on_sum, self.off_sum, self.n_pairs > 0)
+        return spin_contrast(self.on_sum, self.off_sum, self.n_pairs, self.dark_frame_adu)
 
 
 @dataclass
@@ -106,6 +93,8 @@ class Session:
     truth: dict | None = None
     """Ground truth of a simulated session (name -> array or JSON value), None for real measurements."""
     truth_units: dict = field(default_factory=dict)
+    dark_frame_adu: np.ndarray | None = None
+    """Mean camera frame with the shutter closed (ADU), taken before the sweep; None if not recorded."""
 
     @property
     def n_steps(self):
@@ -125,5 +114,6 @@ class Session:
         return self.status == STATUS_RUNNING
 
     def spin_contrast(self):
-        """on_sum / off_sum per step as float64 (n_steps, n_rows, n_cols); NaN for steps without pairs."""
-        return spin_contrast(self.on_sum, self.off_sum, self.n_pairs > 0)
+        """(on - n dark) / (off - n dark) per step as float64 (n_steps, n_rows, n_cols); NaN for steps without
+        pairs (``analysis.physics.spin_contrast``)."""
+        return spin_contrast(self.on_sum, self.off_sum, self.n_pairs, self.dark_frame_adu)

@@ -33,6 +33,7 @@ from .encoding import (
 from .errors import SessionError, SessionExistsError, SessionWriteError
 from .schema import (
     ACQUISITION,
+    DARK_FRAME,
     DESCRIPTIONS,
     FILE_KIND,
     FINAL_STATUSES,
@@ -112,7 +113,7 @@ class SessionWriter:
 
     @classmethod
     def create(cls, path, *, frame_shape, freq_hz, plan, instrument_settings, sample_metadata, truth=None,
-               truth_units=None, app_version=None, overwrite=False):
+               truth_units=None, app_version=None, overwrite=False, dark_frame_adu=None):
         """Create the session file at ``path`` and return its writer (file in SWMR mode, status "running").
 
         frame_shape: (n_rows, n_cols) of the camera frames.
@@ -123,6 +124,8 @@ class SessionWriter:
         truth: for simulated sessions, name -> array (stored with units, from ``truth_units`` or the name:
             ``b_nv_t`` -> T) or JSON-able value (e.g. the list of true cells).
         overwrite: replace an existing file; without it an existing file is never touched.
+        dark_frame_adu: the camera's mean frame with the shutter closed (ADU, frame_shape), subtracted from
+            both sums in the spin contrast.
         """
         path = os.fspath(path)
         freqs, window_index = _frequencies(freq_hz)
@@ -132,6 +135,11 @@ class SessionWriter:
             raise SessionWriteError(f"frame_shape = {frame_shape!r}; give (n_rows, n_cols).") from None
         if len(frame_shape) != 2:
             raise SessionWriteError(f"frame_shape = {frame_shape!r}; give (n_rows, n_cols).")
+        if dark_frame_adu is not None:
+            dark_frame_adu = np.asarray(dark_frame_adu, dtype=np.float32)
+            if dark_frame_adu.shape != frame_shape or not np.all(np.isfinite(dark_frame_adu)):
+                raise SessionWriteError(f"dark_frame_adu has shape {dark_frame_adu.shape}; give finite values of "
+                                        f"the frame shape {frame_shape}.")
         for name, value in (("plan", plan), ("instrument_settings", instrument_settings),
                             ("sample_metadata", sample_metadata)):
             if not isinstance(value, dict):
@@ -160,7 +168,7 @@ class SessionWriter:
             raise SessionError(f"cannot create the session file {path}: {exc}.") from exc
         try:
             _layout(h5file, freqs, window_index, frame_shape, texts, truth_arrays, truth_json,
-                    str(app_version or default_app_version()))
+                    str(app_version or default_app_version()), dark_frame_adu)
             h5file.flush()
             h5file.swmr_mode = True
         except BaseException:
@@ -314,7 +322,8 @@ def _split_truth(truth, truth_units):
     return {name: (array, units[name]) for name, array in arrays.items()}, json_items
 
 
-def _layout(h5file, freqs, window_index, frame_shape, texts, truth_arrays, truth_json, app_version):
+def _layout(h5file, freqs, window_index, frame_shape, texts, truth_arrays, truth_json, app_version,
+            dark_frame_adu=None):
     """Create every group, dataset and attribute of a new session (before SWMR mode forbids it)."""
     n = freqs.shape[0]
     h5file.attrs.update({"file_kind": FILE_KIND, "schema_version": np.int64(SCHEMA_VERSION),
@@ -334,6 +343,10 @@ def _layout(h5file, freqs, window_index, frame_shape, texts, truth_arrays, truth
         dataset.attrs["units"] = SUM_UNITS
     for name, (dtype, units, fill) in STEP_DATASETS.items():
         acq.create_dataset(name, shape=(n,), dtype=dtype, fillvalue=fill).attrs["units"] = units
+    if dark_frame_adu is not None:
+        dark = acq.create_dataset(DARK_FRAME, data=dark_frame_adu)
+        dark.attrs.update({"units": "ADU", "description": "mean camera frame with the shutter closed, taken before "
+                           "the sweep; subtracted (times n_pairs) from both sums in the spin contrast"})
     for name, n_bytes in STATUS_DATASETS.items():
         acq.create_dataset(name, data=b"", dtype=fixed_text_dtype(n_bytes))
     write_status(acq, STATUS_RUNNING, "", "")

@@ -16,6 +16,8 @@ import time
 
 import numpy as np
 
+from analysis.physics import spin_contrast
+
 from .events import StepDone, SweepDone, SweepFailed, SweepFinished, SweepStarted
 from .timing import TimeLedger
 
@@ -28,12 +30,16 @@ class SweepAborted(Exception):
 
 
 class SweepEngine:
-    def __init__(self, plan, camera, rf, shutter, writer=None, listeners=(), rf_settle_s=0.0):
+    def __init__(self, plan, camera, rf, shutter, session_factory=None, listeners=(), rf_settle_s=0.0):
+        """session_factory(frame_shape, dark_frame_adu) -> a session writer (``analysis.session.SessionWriter``)
+        is called once the camera's frame shape and dark frame are known; each completed step is written to it
+        (this sweep's sums; the writer adds sweeps up) and flushed."""
         self.plan = plan
         self.camera = camera
         self.rf = rf
         self.shutter = shutter
-        self.writer = writer
+        self.session_factory = session_factory
+        self.writer = None
         self.rf_settle_s = rf_settle_s
         self._listeners = list(listeners)
         self._run_gate = threading.Event()
@@ -138,6 +144,9 @@ class SweepEngine:
         dtype = np.uint32 if frames_per_sum * 65535 < 2**32 else np.uint64
         self.on_sums = np.zeros((plan.n_steps, *shape), dtype=dtype)
         self.off_sums = np.zeros((plan.n_steps, *shape), dtype=dtype)
+        if self.session_factory is not None:
+            with self.timing.measure("writing"):
+                self.writer = self.session_factory(shape, self.dark_frame)
         with self.timing.measure("rf"):
             self.rf.set_output(False)
             self.rf.set_power_dbm(plan.rf_power_dbm)
@@ -175,20 +184,25 @@ class SweepEngine:
                     if self.rf_settle_s:
                         with self.timing.measure("settling"):
                             time.sleep(self.rf_settle_s)
-                    on_sum = self.on_sums[step_index]
-                    off_sum = self.off_sums[step_index]
+                    on_sweep = np.zeros(self.on_sums.shape[1:], dtype=self.on_sums.dtype)
+                    off_sweep = np.zeros_like(on_sweep)
                     if plan.scheme == "software":
-                        self._pairs_software(plan.pairs_per_step, on_sum, off_sum)
+                        self._pairs_software(plan.pairs_per_step, on_sweep, off_sweep)
                     else:
-                        self._pairs_alternating(plan.pairs_per_step, on_sum, off_sum)
-                    self.n_pairs[step_index] += plan.pairs_per_step
+                        self._pairs_alternating(plan.pairs_per_step, on_sweep, off_sweep)
+                    with self.timing.measure("processing"):
+                        self.on_sums[step_index] += on_sweep
+                        self.off_sums[step_index] += off_sweep
+                        self.n_pairs[step_index] += plan.pairs_per_step
+                    on_sum, off_sum = self.on_sums[step_index], self.off_sums[step_index]
                     if self.writer is not None:
                         with self.timing.measure("writing"):
-                            self.writer.write_step(step_index, sweep_index, on_sum, off_sum,
-                                                   int(self.n_pairs[step_index]), t_start, time.time())
+                            self.writer.write_step(step_index, sweep_index, on_sweep, off_sweep,
+                                                   plan.pairs_per_step, t_start, time.time())
                     steps_done += 1
                     with self.timing.measure("processing"):
-                        contrast = spin_contrast(on_sum, off_sum, self.n_pairs[step_index], self.dark_frame)
+                        contrast = spin_contrast(on_sum, off_sum, self.n_pairs[step_index], self.dark_frame,
+                                                 dtype=np.float32)
                     self._emit(StepDone(step_index, sweep_index, freq, contrast, int(self.n_pairs[step_index]),
                                         steps_done, plan.n_steps * plan.n_sweeps))
                 self._emit(SweepDone(sweep_index))
@@ -203,7 +217,10 @@ class SweepEngine:
             except Exception:  # noqa: BLE001 - the original failure is the one to report
                 pass
             self.status = "failed"
-            self._finish_writer("failed", f"{type(exc).__name__}: {exc}")
+            try:
+                self._finish_writer("failed", f"{type(exc).__name__}: {exc}")
+            except Exception as secondary:  # noqa: BLE001 - keep the first failure; say the status was not saved
+                exc.add_note(f"the session file's status could not be recorded: {secondary}")
             self._emit(SweepFailed(f"{type(exc).__name__}: {exc}", exc, self.timing.report()))
             return self.status
         self._finish_writer(self.status, "")
@@ -211,23 +228,13 @@ class SweepEngine:
         return self.status
 
     def _finish_writer(self, status, reason):
-        if self.writer is not None:
+        if self.writer is not None and not self.writer.closed:
             self.writer.finish(status=status, reason=reason)
 
     def spin_contrast_cube(self):
         """(n_steps, rows, cols) float32 on/off ratio of every step so far (NaN where no pairs yet)."""
         cube = np.empty(self.on_sums.shape, dtype=np.float32)
         for k in range(cube.shape[0]):  # step by step: no float64 copy of the whole cube
-            cube[k] = spin_contrast(self.on_sums[k], self.off_sums[k], self.n_pairs[k], self.dark_frame)
+            cube[k] = spin_contrast(self.on_sums[k], self.off_sums[k], self.n_pairs[k], self.dark_frame,
+                                    dtype=np.float32)
         return cube
-
-
-def spin_contrast(on_sum, off_sum, n_pairs, dark_frame=0.0):
-    """(on - n dark) / (off - n dark) as float32: the paper's spin-contrast image with the camera's dark level
-    (bias) taken out. NaN where no pairs were taken or the off signal is not above the dark level."""
-    dark_total = np.asarray(n_pairs, dtype=np.float64) * np.asarray(dark_frame, dtype=np.float64)
-    off = off_sum - dark_total
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = ((on_sum - dark_total) / off).astype(np.float32)
-    out[~(off > 0)] = np.nan
-    return out
