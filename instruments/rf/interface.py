@@ -9,7 +9,7 @@
         set_output(on: bool)               RF output on/off
         output_on() -> bool                RF output state, read back from the instrument
         ensure_output_off()                switch the output off, trying hard (reconnects once); for safety paths
-        close()                            output off (best effort), then disconnect; idempotent
+        close()                            ensure_output_off(), then disconnect (raises if it failed); idempotent
         __enter__/__exit__                 ``with`` closes on every exit path
 
 Every setter returns only after the instrument has accepted the setting (the driver reads the instrument's

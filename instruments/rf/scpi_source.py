@@ -51,7 +51,7 @@ class ScpiRfSource:
     def _connect(self):
         if self._rm is None:
             self._rm = pyvisa.ResourceManager("@py")
-        timeout_ms = max(1, int(round(self.timeout_s * 1000)))
+        timeout_ms = max(1, round(self.timeout_s * 1000))
         try:
             self._resource = self._rm.open_resource(
                 self.resource_name, read_termination="\n", write_termination="\n",
@@ -89,13 +89,12 @@ class ScpiRfSource:
             self._resource = None
 
     def close(self):
-        """Switch the output off (best effort) and disconnect. Idempotent."""
+        """Switch the output off (``ensure_output_off``), then disconnect, also when that failed (the error is
+        then raised: an output that may still be on is never silent). Idempotent."""
         if self._resource is None:
             return
         try:
-            self.set_output(False)
-        except (InstrumentTimeoutError, InstrumentDisconnectedError, InstrumentReplyError):
-            pass
+            self.ensure_output_off()
         finally:
             self._close_resource()
 
