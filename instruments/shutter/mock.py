@@ -12,7 +12,8 @@ from .interface import ShutterBase
 
 
 class MockShutter(ShutterBase):
-    """A shutter that writes ``state.shutter_open``. ``timeout_s`` is how long a hanging command takes."""
+    """A shutter that writes ``state.shutter_open``; connecting closes it. ``timeout_s`` is how long a hanging
+    command takes."""
 
     def __init__(self, state=None, faults=None, timeout_s=1.0, settle_s=0.0):
         self.state = state if state is not None else InstrumentState()
@@ -22,6 +23,7 @@ class MockShutter(ShutterBase):
         self.connected = True
         self._counter = FaultCounter()
         self._lock = threading.Lock()
+        self.set_open(False)  # like the real drivers, connecting closes the shutter (fault command 1)
 
     def arm_faults(self, faults):
         """Replace the faults and restart their command count."""
