@@ -188,7 +188,7 @@ def test_injected_camera_faults_are_typed_errors():
     start = time.monotonic()
     with pytest.raises(FrameTimeoutError):
         cam.wait_for_frame(since="start", nframes=2, timeout=0.2)
-    assert time.monotonic() - start < 0.4
+    assert time.monotonic() - start < 0.6
     cam.stop_acquisition()
 
     cam.arm_faults(CameraFaults(disconnect_after_n_frames=2))

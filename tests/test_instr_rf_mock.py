@@ -170,9 +170,9 @@ def test_unreachable_generator_is_a_disconnect_error():
 
 
 @pytest.mark.parametrize("faults, error, max_s", [
-    (RfFaults(timeout_after_n_commands=1), InstrumentTimeoutError, TIMEOUT_S + 0.15),
-    (RfFaults(garbage_reply_after_n_commands=1), InstrumentReplyError, 0.1),
-    (RfFaults(disconnect_after_n_commands=1), InstrumentDisconnectedError, TIMEOUT_S + 0.15),
+    (RfFaults(timeout_after_n_commands=1), InstrumentTimeoutError, TIMEOUT_S + 0.3),
+    (RfFaults(garbage_reply_after_n_commands=1), InstrumentReplyError, 0.2),
+    (RfFaults(disconnect_after_n_commands=1), InstrumentDisconnectedError, TIMEOUT_S + 0.3),
 ])
 def test_injected_faults_become_typed_errors_and_output_goes_off(faults, error, max_s):
     with MockScpiServer("smb100a") as server:

@@ -9,7 +9,12 @@ from pathlib import Path
 import pytest
 import pyvisa
 
-from instruments.errors import InstrumentDisconnectedError, InstrumentReplyError, InstrumentTimeoutError
+from instruments.errors import (
+    DriverUnavailableError,
+    InstrumentDisconnectedError,
+    InstrumentReplyError,
+    InstrumentTimeoutError,
+)
 from instruments.faults import ShutterFaults
 from instruments.shutter import Ksc101Shutter, MockShutter, Sc10Shutter, Shutter, kinesis_solenoid_class
 from instruments.virtual_microscope import InstrumentState
@@ -107,7 +112,7 @@ def test_sc10_silence_is_a_timeout_within_the_timeout(sim_rm):
     start = time.monotonic()
     with pytest.raises(InstrumentTimeoutError, match="shutter.timeout_s"):
         Sc10Shutter("ASRL3::INSTR", timeout_s=0.2, resource_manager=sim_rm)
-    assert time.monotonic() - start < 0.5
+    assert time.monotonic() - start < 0.6
 
 
 class FakeAptPort:
@@ -171,7 +176,7 @@ def test_mock_shutter_faults_are_typed_and_change_nothing():
     start = time.monotonic()
     with pytest.raises(InstrumentTimeoutError, match="shutter.timeout_s"):
         shutter.open_shutter()
-    assert 0.1 <= time.monotonic() - start < 0.3 and not state.shutter_open
+    assert 0.1 <= time.monotonic() - start < 0.5 and not state.shutter_open
     shutter.open_shutter()
     shutter.arm_faults(ShutterFaults(disconnect_after_n_commands=1))
     shutter.ensure_closed()  # the first attempt fails as unplugged, the retry closes it
@@ -183,3 +188,10 @@ def test_mock_shutter_faults_are_typed_and_change_nothing():
     assert state.shutter_open
     shutter.close()
     assert not state.shutter_open
+
+
+def test_sc10_on_a_missing_port_is_a_clear_error():
+    # without pyserial, pyvisa-py cannot open serial ports: DriverUnavailableError says to install it;
+    # with pyserial, the port does not exist: InstrumentDisconnectedError
+    with pytest.raises((DriverUnavailableError, InstrumentDisconnectedError), match="pyserial|shutter.resource"):
+        Sc10Shutter("ASRL/dev/ttyNONEXISTENT0::INSTR", timeout_s=0.2)

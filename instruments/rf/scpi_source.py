@@ -8,8 +8,10 @@ Connecting reads ``*IDN?``, checks the model against the dialect, clears the sta
 off, so the app always starts from a known, safe state.
 """
 
+import functools
 import select
 import socket
+import threading
 
 import pyvisa
 from pyvisa import constants
@@ -25,6 +27,16 @@ from .interface import RfLimits
 
 _MAX_ERRORS_READ = 16
 _DRAIN_TIMEOUT_MS = 20
+
+
+def _locked(method):
+    """One transaction at a time: a setting and its error-queue read must not interleave with another thread's
+    I/O (e.g. the GUI's abort switching the RF off while the sweep thread is mid-command)."""
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with self._lock:
+            return method(self, *args, **kwargs)
+    return wrapper
 
 
 class ScpiRfSource:
@@ -45,6 +57,8 @@ class ScpiRfSource:
         self._resource = None
         self._identity = ""
         self._resync = False
+        self._lock = threading.RLock()
+        self._closed = False
         self._connect()
 
     # --- connection --------------------------------------------------------------------------------------
@@ -75,6 +89,7 @@ class ScpiRfSource:
             self._close_resource()
             raise
 
+    @_locked
     def reconnect(self):
         """Drop the connection and open a new one (e.g. after the instrument dropped it)."""
         self._close_resource()
@@ -88,11 +103,13 @@ class ScpiRfSource:
                 pass
             self._resource = None
 
+    @_locked
     def close(self):
         """Switch the output off (``ensure_output_off``), then disconnect, also when that failed (the error is
         then raised: an output that may still be on is never silent). Idempotent."""
-        if self._resource is None:
+        if self._closed:
             return
+        self._closed = True
         try:
             self.ensure_output_off()
         finally:
@@ -139,6 +156,7 @@ class ScpiRfSource:
         raise InstrumentReplyError(f"{self._name()} answered {reply!r} to {self.dialect.query_output!r}; "
                                    "expected 1/0 or ON/OFF.")
 
+    @_locked
     def ensure_output_off(self):
         """Switch the output off; if the connection is gone or hangs, reconnect once and try again."""
         try:
@@ -153,6 +171,7 @@ class ScpiRfSource:
         model = self._identity.split(",")[1].strip() if self._identity.count(",") >= 1 else "RF generator"
         return f"{model} at {self.resource_name}"
 
+    @_locked
     def _set(self, command):
         """Send a setting, then read the error queue; raise with the instrument's message if it objected."""
         self._write(command)
@@ -173,9 +192,11 @@ class ScpiRfSource:
             raise InstrumentReplyError(f"{self._name()} answered {reply!r} to {command!r}; expected a number."
                                        ) from None
 
+    @_locked
     def _write(self, command):
         self._io(lambda: self._resource.write(command), command)
 
+    @_locked
     def _query(self, command):
         return self._io(lambda: self._resource.query(command), command)
 

@@ -14,6 +14,7 @@
 blocks the beam first). Failures raise the typed errors of ``instruments.errors``.
 """
 
+import threading
 import time
 from typing import Protocol, runtime_checkable
 
@@ -39,10 +40,15 @@ class ShutterBase:
     settle_s = 0.0
     connected = True
 
+    def _guard(self):
+        """Per-instance re-entrant lock: one move or query at a time across threads (sweep vs. abort)."""
+        return self.__dict__.setdefault("_io_lock", threading.RLock())
+
     def set_open(self, open_):
-        self._move(bool(open_))
-        if self.settle_s > 0:
-            time.sleep(self.settle_s)
+        with self._guard():
+            self._move(bool(open_))
+            if self.settle_s > 0:
+                time.sleep(self.settle_s)
 
     def open_shutter(self):
         self.set_open(True)
@@ -55,17 +61,19 @@ class ShutterBase:
 
     def ensure_closed(self):
         """Close the shutter; on a failure reconnect once and try again (the second failure propagates)."""
-        try:
-            self.set_open(False)
-        except InstrumentError:
-            self.reconnect()
-            self.set_open(False)
+        with self._guard():
+            try:
+                self.set_open(False)
+            except InstrumentError:
+                self.reconnect()
+                self.set_open(False)
 
     def close(self):
         """Close the shutter (``ensure_closed``), then disconnect, also when closing failed (that error is then
         raised: a shutter that may still be open is never silent). Idempotent."""
-        if not self.connected:
+        if self.__dict__.get("_closed"):
             return
+        self._closed = True
         try:
             self.ensure_closed()
         finally:

@@ -121,7 +121,8 @@ class Ksc101Shutter(ShutterBase):
                                        "shutter (interlock, or the controller is not in manual mode?).")
 
     def is_open(self):
-        return self._call(lambda d: d.get_solenoid(), "read the solenoid state")
+        with self._guard():
+            return self._call(lambda d: d.get_solenoid(), "read the solenoid state")
 
     def _call(self, action, what):
         if self._device is None:

@@ -79,7 +79,8 @@ class Sc10Shutter(ShutterBase):
 
     # --- the Shutter interface ---------------------------------------------------------------------------
     def is_open(self):
-        reply = self._transact("ens?", query=True)
+        with self._guard():
+            reply = self._transact("ens?", query=True)
         if reply not in ("0", "1"):
             raise InstrumentReplyError(f"the SC10 at {self.resource_name} answered {reply!r} to 'ens?'; "
                                        "expected 0 or 1.")
