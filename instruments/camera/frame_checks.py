@@ -15,7 +15,7 @@ def framestamp_gaps(indices, framestamps, previous=None):
     ``previous`` is ``(index, stamp)`` of the frame just before ``indices[0]`` when known."""
     gaps = []
     last = previous
-    for index, stamp in zip(indices, framestamps):
+    for index, stamp in zip(indices, framestamps, strict=True):
         if stamp is None:
             last = None
             continue

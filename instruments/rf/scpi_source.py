@@ -161,10 +161,11 @@ class ScpiRfSource:
         """Switch the output off; if the connection is gone or hangs, reconnect once and try again."""
         try:
             self.set_output(False)
-        except (InstrumentTimeoutError, InstrumentDisconnectedError, InstrumentReplyError):
+        except (InstrumentTimeoutError, InstrumentDisconnectedError, InstrumentReplyError) as first:
             self.reconnect()  # connecting switches the output off and reads the error queue
             if self.output_on():
-                raise InstrumentReplyError(f"{self._name()} still reports its output on after switching it off.")
+                raise InstrumentReplyError(
+                    f"{self._name()} still reports its output on after switching it off.") from first
 
     # --- I/O -----------------------------------------------------------------------------------------------
     def _name(self):

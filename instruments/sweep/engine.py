@@ -6,9 +6,10 @@ writer is given) and emits events. It can be paused, resumed and aborted between
 (end, abort, failure) the RF output goes off and the shutter closes.
 
 Instruments the engine uses (the interfaces in instruments/camera, instruments/rf, instruments/shutter):
-rf.set_power_dbm, rf.set_frequency_hz, rf.set_output(bool); shutter.set_open(bool);
-camera.set_exposure(s), camera.grab(n) -> (n, rows, cols) uint16, camera.set_rf_alternation(bool) (the
-camera's trigger output gating an RF switch, for the "alternating" scheme).
+rf.set_power_dbm, rf.set_frequency_hz, rf.set_output(bool) (each returns once the generator has accepted the
+setting); shutter.set_open(bool); camera.set_exposure(s), camera.grab(n, frame_timeout=s) -> n uint16 frames
+(pylablib), camera.supports_rf_gating / camera.set_rf_gating(bool) (the camera's trigger output gating an RF
+switch: the even frames of an acquisition see the RF, the odd ones do not; the "alternating" scheme).
 """
 
 import threading
@@ -19,6 +20,7 @@ import numpy as np
 from analysis.physics import spin_contrast
 
 from .events import StepDone, SweepDone, SweepFailed, SweepFinished, SweepStarted
+from .plan import SweepPlanError
 from .timing import TimeLedger
 
 _ALTERNATING_CHUNK_PAIRS = 8  # frames grabbed at once in alternating mode: the granularity of pause/abort
@@ -30,7 +32,8 @@ class SweepAborted(Exception):
 
 
 class SweepEngine:
-    def __init__(self, plan, camera, rf, shutter, session_factory=None, listeners=(), rf_settle_s=0.0):
+    def __init__(self, plan, camera, rf, shutter, session_factory=None, listeners=(), rf_settle_s=0.0,
+                 frame_timeout_s=5.0):
         """session_factory(frame_shape, dark_frame_adu) -> a session writer (``analysis.session.SessionWriter``)
         is called once the camera's frame shape and dark frame are known; each completed step is written to it
         (this sweep's sums; the writer adds sweeps up) and flushed."""
@@ -41,6 +44,7 @@ class SweepEngine:
         self.session_factory = session_factory
         self.writer = None
         self.rf_settle_s = rf_settle_s
+        self.frame_timeout_s = frame_timeout_s
         self._listeners = list(listeners)
         self._run_gate = threading.Event()
         self._run_gate.set()
@@ -105,7 +109,11 @@ class SweepEngine:
 
     def _grab(self, n):
         with self.timing.measure("camera"):
-            return self.camera.grab(n)
+            frames = self.camera.grab(n, frame_timeout=self.frame_timeout_s)
+        if len(frames) != n:
+            raise RuntimeError(f"the camera returned {len(frames)} frames where {n} were asked for; "
+                               "check the camera connection and its frame timeout.")
+        return np.asarray(frames)
 
     def _pairs_software(self, n_pairs, on_sum, off_sum):
         for _ in range(n_pairs):
@@ -131,10 +139,14 @@ class SweepEngine:
 
     def _prepare(self):
         plan = self.plan
+        alternating = plan.scheme == "alternating"
+        if alternating and not getattr(self.camera, "supports_rf_gating", False):
+            raise SweepPlanError("the alternating on/off scheme needs a camera whose trigger output gates the RF "
+                                 "switch, and this camera does not support it; use scheme 'software'.")
         with self.timing.measure("camera"):
             self.camera.set_exposure(plan.exposure_s)
-            if hasattr(self.camera, "set_rf_alternation"):
-                self.camera.set_rf_alternation(plan.scheme == "alternating")
+            if getattr(self.camera, "supports_rf_gating", False):
+                self.camera.set_rf_gating(alternating)
         with self.timing.measure("shutter"):
             self.shutter.set_open(False)
         dark = self._grab(_DARK_FRAMES)
