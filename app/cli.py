@@ -54,12 +54,24 @@ def build_parser():
     return parser
 
 
+def _user_errors():
+    """Errors that mean "bad input or a problem to fix", reported as one clear line instead of a traceback."""
+    from analysis.session import SessionError
+    from instruments.errors import ConfigError, InstrumentError
+
+    return (ValueError, OSError, SessionError, ConfigError, InstrumentError)
+
+
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
         args = parser.parse_args(["gui", *(argv or sys.argv[1:])])
-    return args.handler(args) or 0
+    try:
+        return args.handler(args) or 0
+    except _user_errors() as exc:
+        print(f"nvscope {args.command}: error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

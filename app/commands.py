@@ -1,7 +1,10 @@
 """Registry of the headless sub-commands; each lives in its own module and adds itself here."""
 
+from . import acquire_command
+
+_MODULES = (acquire_command,)
+
 
 def register(sub):
     """Add every implemented sub-command to the argparse sub-parsers; returns their names."""
-    names = set()
-    return names
+    return {module.add_parser(sub) for module in _MODULES}

@@ -1,6 +1,5 @@
 """Minimal in-process instruments on the virtual microscope, for engine tests that need no sockets."""
 
-import numpy as np
 
 
 class FakeRF:
@@ -44,10 +43,12 @@ class FakeCamera:
     def set_exposure(self, s):
         self.exposure_s = s
 
-    def set_rf_alternation(self, on):
+    supports_rf_gating = True
+
+    def set_rf_gating(self, on):
         self.alternate = on
 
-    def grab(self, n):
+    def grab(self, n, frame_timeout=None):
         out = []
         for _ in range(n):
             freq, power, rf_on, shutter = self.vm.state.snapshot()
@@ -55,4 +56,4 @@ class FakeCamera:
                 rf_on = False
             out.append(self.vm.render_frame(freq, rf_on, power, shutter, self.exposure_s))
             self.frames += 1
-        return np.stack(out)
+        return out

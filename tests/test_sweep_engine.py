@@ -98,3 +98,26 @@ def test_plan_validation_and_limits():
         SweepPlan.from_range(2.0e9, 2.1e9, 11).check_limits(2.05e9, 6e9, 10)
     two = SweepPlan.from_windows([(2.02e9, 2.04e9, 11), (3.70e9, 3.72e9, 11)])
     assert two.n_steps == 22 and two.frames_total() == 2 * 300 * 22
+
+
+def test_sweep_writes_every_step_to_the_session_file(tmp_path):
+    from analysis.session import SessionWriter, read_session
+
+    vm = _microscope()
+    plan = _plan(vm, n_sweeps=2, pairs=3)
+    path = tmp_path / "s.h5"
+
+    def factory(shape, dark):
+        return SessionWriter.create(path, frame_shape=shape, freq_hz=plan.frequencies_hz, plan=plan.to_dict(),
+                                    instrument_settings={"camera": "fake"}, sample_metadata={"name": "t"},
+                                    dark_frame_adu=dark)
+
+    engine = SweepEngine(plan, FakeCamera(vm), FakeRF(vm), FakeShutter(vm), session_factory=factory)
+    assert engine.run() == "finished"
+    session = read_session(path)
+    assert session.status == "finished"
+    np.testing.assert_array_equal(session.on_sum, engine.on_sums)
+    np.testing.assert_array_equal(session.off_sum, engine.off_sums)
+    assert session.n_pairs.tolist() == [6] * plan.n_steps
+    np.testing.assert_allclose(session.spin_contrast(), engine.spin_contrast_cube(), rtol=1e-6)
+    assert session.dark_frame_adu.mean() == pytest.approx(vm.camera.bias_adu, abs=0.5)

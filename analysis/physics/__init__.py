@@ -34,6 +34,7 @@ from .peak_field import (
     normalised_field_t,
     peak_b_nv_t,
 )
+from .spin_contrast import spin_contrast
 from .validation import PhysicsParameterError
 from .zeeman import (
     b_nv_from_center_t,

@@ -6,9 +6,10 @@ writer is given) and emits events. It can be paused, resumed and aborted between
 (end, abort, failure) the RF output goes off and the shutter closes.
 
 Instruments the engine uses (the interfaces in instruments/camera, instruments/rf, instruments/shutter):
-rf.set_power_dbm, rf.set_frequency_hz, rf.set_output(bool); shutter.set_open(bool);
-camera.set_exposure(s), camera.grab(n) -> (n, rows, cols) uint16, camera.set_rf_alternation(bool) (the
-camera's trigger output gating an RF switch, for the "alternating" scheme).
+rf.set_power_dbm, rf.set_frequency_hz, rf.set_output(bool) (each returns once the generator has accepted the
+setting); shutter.set_open(bool); camera.set_exposure(s), camera.grab(n, frame_timeout=s) -> n uint16 frames
+(pylablib), camera.supports_rf_gating / camera.set_rf_gating(bool) (the camera's trigger output gating an RF
+switch: the even frames of an acquisition see the RF, the odd ones do not; the "alternating" scheme).
 """
 
 import threading
@@ -16,7 +17,10 @@ import time
 
 import numpy as np
 
+from analysis.physics import spin_contrast
+
 from .events import StepDone, SweepDone, SweepFailed, SweepFinished, SweepStarted
+from .plan import SweepPlanError
 from .timing import TimeLedger
 
 _ALTERNATING_CHUNK_PAIRS = 8  # frames grabbed at once in alternating mode: the granularity of pause/abort
@@ -28,13 +32,19 @@ class SweepAborted(Exception):
 
 
 class SweepEngine:
-    def __init__(self, plan, camera, rf, shutter, writer=None, listeners=(), rf_settle_s=0.0):
+    def __init__(self, plan, camera, rf, shutter, session_factory=None, listeners=(), rf_settle_s=0.0,
+                 frame_timeout_s=5.0):
+        """session_factory(frame_shape, dark_frame_adu) -> a session writer (``analysis.session.SessionWriter``)
+        is called once the camera's frame shape and dark frame are known; each completed step is written to it
+        (this sweep's sums; the writer adds sweeps up) and flushed."""
         self.plan = plan
         self.camera = camera
         self.rf = rf
         self.shutter = shutter
-        self.writer = writer
+        self.session_factory = session_factory
+        self.writer = None
         self.rf_settle_s = rf_settle_s
+        self.frame_timeout_s = frame_timeout_s
         self._listeners = list(listeners)
         self._run_gate = threading.Event()
         self._run_gate.set()
@@ -99,7 +109,11 @@ class SweepEngine:
 
     def _grab(self, n):
         with self.timing.measure("camera"):
-            return self.camera.grab(n)
+            frames = self.camera.grab(n, frame_timeout=self.frame_timeout_s)
+        if len(frames) != n:
+            raise RuntimeError(f"the camera returned {len(frames)} frames where {n} were asked for; "
+                               "check the camera connection and its frame timeout.")
+        return np.asarray(frames)
 
     def _pairs_software(self, n_pairs, on_sum, off_sum):
         for _ in range(n_pairs):
@@ -125,10 +139,14 @@ class SweepEngine:
 
     def _prepare(self):
         plan = self.plan
+        alternating = plan.scheme == "alternating"
+        if alternating and not getattr(self.camera, "supports_rf_gating", False):
+            raise SweepPlanError("the alternating on/off scheme needs a camera whose trigger output gates the RF "
+                                 "switch, and this camera does not support it; use scheme 'software'.")
         with self.timing.measure("camera"):
             self.camera.set_exposure(plan.exposure_s)
-            if hasattr(self.camera, "set_rf_alternation"):
-                self.camera.set_rf_alternation(plan.scheme == "alternating")
+            if getattr(self.camera, "supports_rf_gating", False):
+                self.camera.set_rf_gating(alternating)
         with self.timing.measure("shutter"):
             self.shutter.set_open(False)
         dark = self._grab(_DARK_FRAMES)
@@ -138,6 +156,9 @@ class SweepEngine:
         dtype = np.uint32 if frames_per_sum * 65535 < 2**32 else np.uint64
         self.on_sums = np.zeros((plan.n_steps, *shape), dtype=dtype)
         self.off_sums = np.zeros((plan.n_steps, *shape), dtype=dtype)
+        if self.session_factory is not None:
+            with self.timing.measure("writing"):
+                self.writer = self.session_factory(shape, self.dark_frame)
         with self.timing.measure("rf"):
             self.rf.set_output(False)
             self.rf.set_power_dbm(plan.rf_power_dbm)
@@ -175,20 +196,25 @@ class SweepEngine:
                     if self.rf_settle_s:
                         with self.timing.measure("settling"):
                             time.sleep(self.rf_settle_s)
-                    on_sum = self.on_sums[step_index]
-                    off_sum = self.off_sums[step_index]
+                    on_sweep = np.zeros(self.on_sums.shape[1:], dtype=self.on_sums.dtype)
+                    off_sweep = np.zeros_like(on_sweep)
                     if plan.scheme == "software":
-                        self._pairs_software(plan.pairs_per_step, on_sum, off_sum)
+                        self._pairs_software(plan.pairs_per_step, on_sweep, off_sweep)
                     else:
-                        self._pairs_alternating(plan.pairs_per_step, on_sum, off_sum)
-                    self.n_pairs[step_index] += plan.pairs_per_step
+                        self._pairs_alternating(plan.pairs_per_step, on_sweep, off_sweep)
+                    with self.timing.measure("processing"):
+                        self.on_sums[step_index] += on_sweep
+                        self.off_sums[step_index] += off_sweep
+                        self.n_pairs[step_index] += plan.pairs_per_step
+                    on_sum, off_sum = self.on_sums[step_index], self.off_sums[step_index]
                     if self.writer is not None:
                         with self.timing.measure("writing"):
-                            self.writer.write_step(step_index, sweep_index, on_sum, off_sum,
-                                                   int(self.n_pairs[step_index]), t_start, time.time())
+                            self.writer.write_step(step_index, sweep_index, on_sweep, off_sweep,
+                                                   plan.pairs_per_step, t_start, time.time())
                     steps_done += 1
                     with self.timing.measure("processing"):
-                        contrast = spin_contrast(on_sum, off_sum, self.n_pairs[step_index], self.dark_frame)
+                        contrast = spin_contrast(on_sum, off_sum, self.n_pairs[step_index], self.dark_frame,
+                                                 dtype=np.float32)
                     self._emit(StepDone(step_index, sweep_index, freq, contrast, int(self.n_pairs[step_index]),
                                         steps_done, plan.n_steps * plan.n_sweeps))
                 self._emit(SweepDone(sweep_index))
@@ -203,7 +229,10 @@ class SweepEngine:
             except Exception:  # noqa: BLE001 - the original failure is the one to report
                 pass
             self.status = "failed"
-            self._finish_writer("failed", f"{type(exc).__name__}: {exc}")
+            try:
+                self._finish_writer("failed", f"{type(exc).__name__}: {exc}")
+            except Exception as secondary:  # noqa: BLE001 - keep the first failure; say the status was not saved
+                exc.add_note(f"the session file's status could not be recorded: {secondary}")
             self._emit(SweepFailed(f"{type(exc).__name__}: {exc}", exc, self.timing.report()))
             return self.status
         self._finish_writer(self.status, "")
@@ -211,23 +240,13 @@ class SweepEngine:
         return self.status
 
     def _finish_writer(self, status, reason):
-        if self.writer is not None:
+        if self.writer is not None and not self.writer.closed:
             self.writer.finish(status=status, reason=reason)
 
     def spin_contrast_cube(self):
         """(n_steps, rows, cols) float32 on/off ratio of every step so far (NaN where no pairs yet)."""
         cube = np.empty(self.on_sums.shape, dtype=np.float32)
         for k in range(cube.shape[0]):  # step by step: no float64 copy of the whole cube
-            cube[k] = spin_contrast(self.on_sums[k], self.off_sums[k], self.n_pairs[k], self.dark_frame)
+            cube[k] = spin_contrast(self.on_sums[k], self.off_sums[k], self.n_pairs[k], self.dark_frame,
+                                    dtype=np.float32)
         return cube
-
-
-def spin_contrast(on_sum, off_sum, n_pairs, dark_frame=0.0):
-    """(on - n dark) / (off - n dark) as float32: the paper's spin-contrast image with the camera's dark level
-    (bias) taken out. NaN where no pairs were taken or the off signal is not above the dark level."""
-    dark_total = np.asarray(n_pairs, dtype=np.float64) * np.asarray(dark_frame, dtype=np.float64)
-    off = off_sum - dark_total
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = ((on_sum - dark_total) / off).astype(np.float32)
-    out[~(off > 0)] = np.nan
-    return out

@@ -38,14 +38,23 @@ class EmccdSettings:
         return (g * g * f * f * np.asarray(electrons) + self.read_noise_e**2) / (k * k)
 
 
-@njit(cache=True, fastmath=True)
-def _gaussian_frame(mean_e, z_signal, z_read, gain, excess, read_e, per_adu, bias, out):
+@njit(cache=True, nogil=True)
+def _emccd_frame(mean_e, rng, gain, excess, read_e, per_adu, bias, exact_below, out):
     flat_mean = mean_e.ravel()
     flat_out = out.ravel()
     for i in range(flat_mean.shape[0]):
         n = flat_mean[i]
-        amplified = gain * (n + excess * math.sqrt(n) * z_signal[i]) + read_e * z_read[i]
-        adu = bias + amplified / per_adu + 0.5
+        if n >= exact_below:  # Gaussian limit of Poisson x EM register: mean G n, variance G^2 F^2 n
+            amplified = gain * (n + excess * math.sqrt(n) * rng.standard_normal())
+        else:  # few electrons: exact Poisson, then the EM register's gamma distribution
+            k = rng.poisson(n)
+            if k == 0:
+                amplified = 0.0
+            elif gain > 1.0:
+                amplified = rng.gamma(k, gain)
+            else:
+                amplified = float(k)
+        adu = bias + (amplified + read_e * rng.standard_normal()) / per_adu + 0.5
         if adu < 0.0:
             adu = 0.0
         elif adu > ADU_MAX:
@@ -54,23 +63,12 @@ def _gaussian_frame(mean_e, z_signal, z_read, gain, excess, read_e, per_adu, bia
 
 
 def render_emccd_frame(mean_electrons, settings, rng):
-    """One noisy uint16 frame for the mean photo-electron image ``mean_electrons`` (float64, any 2D shape)."""
+    """One noisy uint16 frame for the mean photo-electron image ``mean_electrons`` (float64, any 2D shape).
+
+    ``rng`` is a ``numpy.random.Generator``; the same generator state gives the same frame."""
     mean_e = np.ascontiguousarray(mean_electrons, dtype=np.float64)
-    n = mean_e.size
-    z = rng.standard_normal((2, n))
     out = np.empty(mean_e.shape, dtype=np.uint16)
-    _gaussian_frame(
-        mean_e, z[0], z[1], float(settings.em_gain), float(settings.excess_noise_factor),
-        float(settings.read_noise_e), float(settings.electrons_per_adu), float(settings.bias_adu), out,
-    )
-    low = mean_e < _EXACT_BELOW_ELECTRONS
-    if low.any():
-        electrons = rng.poisson(mean_e[low]).astype(np.float64)
-        if settings.em_gain > 1.0:
-            amplified = np.where(electrons > 0, rng.gamma(np.maximum(electrons, 1e-12), settings.em_gain), 0.0)
-        else:
-            amplified = electrons
-        amplified += settings.read_noise_e * z[1][low.ravel()]
-        adu = settings.bias_adu + amplified / settings.electrons_per_adu
-        out[low] = np.clip(np.rint(adu), 0, ADU_MAX).astype(np.uint16)
+    _emccd_frame(mean_e, rng, float(settings.em_gain), float(settings.excess_noise_factor),
+                 float(settings.read_noise_e), float(settings.electrons_per_adu), float(settings.bias_adu),
+                 _EXACT_BELOW_ELECTRONS, out)
     return out

@@ -1,0 +1,122 @@
+"""The cell table: one row per analysed cell, stored as a group of 1-D column datasets (easy to extend,
+readable column by column from MATLAB). Numeric columns carry ``units``; text columns (label, model hash)
+are UTF-8 strings; booleans are uint8 marked ``value_kind="bool"``."""
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from .encoding import decode_array, to_json, write_array, write_strings
+from .errors import SessionFileError, SessionWriteError
+from .units import resolve_units
+
+MODEL_HASH_COLUMN = "model_sha256"
+
+
+@dataclass
+class CellTable:
+    """Columns (name -> 1-D array, all of one length, in stored order) and units of the numeric ones."""
+
+    columns: dict
+    units: dict
+
+    def __len__(self):
+        return 0 if not self.columns else len(next(iter(self.columns.values())))
+
+    def records(self):
+        """The rows as dicts of plain Python values (float, int, bool, str)."""
+        return [{name: column[i].item() if isinstance(column[i], np.generic) else column[i]
+                 for name, column in self.columns.items()} for i in range(len(self))]
+
+    def model_hashes(self):
+        """The distinct non-empty model hashes named by the rows."""
+        column = self.columns.get(MODEL_HASH_COLUMN)
+        return sorted({h for h in column if h}) if column is not None else []
+
+
+def _column_from_values(name, values):
+    """A 1-D array for one column of records: bool, int64, float64 or str, decided from the values."""
+    if all(isinstance(v, bool | np.bool_) for v in values):
+        return np.array(values, dtype=bool)
+    if all(isinstance(v, int | np.integer) and not isinstance(v, bool | np.bool_) for v in values):
+        return np.array(values, dtype=np.int64)
+    if all(isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool | np.bool_)
+           for v in values):
+        return np.array(values, dtype=np.float64)
+    if all(isinstance(v, str) for v in values):
+        return np.array(values, dtype=object)
+    kinds = sorted({type(v).__name__ for v in values})
+    raise SessionWriteError(
+        f"cell column {name!r} mixes or holds unsupported values ({', '.join(kinds)}); a column holds "
+        "numbers (NaN for missing), booleans, or text ('' for missing)."
+    )
+
+
+def cell_columns(cells):
+    """Columns from a sequence of records (dicts or dataclasses, all with the same fields) or from a
+    mapping of column name -> 1-D array-like."""
+    if isinstance(cells, Mapping):
+        columns = {}
+        for name, values in cells.items():
+            array = np.asarray(values)
+            if array.ndim != 1:
+                raise SessionWriteError(f"cell column {name!r} has shape {array.shape}; columns are 1-D.")
+            if array.dtype.kind in "USO":
+                array = np.array([str(v) if array.dtype.kind in "US" else v for v in array], dtype=object)
+            columns[name] = array
+        lengths = {name: len(c) for name, c in columns.items()}
+        if len(set(lengths.values())) > 1:
+            raise SessionWriteError(f"cell columns differ in length: {lengths}.")
+        return columns
+    records = [dataclasses.asdict(c) if dataclasses.is_dataclass(c) else c for c in cells]
+    if not records:
+        return {}
+    names = list(records[0])
+    for i, record in enumerate(records):
+        if not isinstance(record, Mapping):
+            raise SessionWriteError(f"cell {i} is a {type(record).__name__}; give dicts or dataclasses.")
+        if set(record) != set(names):
+            missing, extra = sorted(set(names) - set(record)), sorted(set(record) - set(names))
+            raise SessionWriteError(
+                f"cell {i} has different fields from cell 0 (missing {missing}, extra {extra}); every cell "
+                "needs the same fields (NaN for an unknown number, '' for unknown text)."
+            )
+    return {name: _column_from_values(name, [r[name] for r in records]) for name in names}
+
+
+def cell_units(columns, units):
+    """Units of the numeric columns: ``units[name]``, else from the name; booleans are dimensionless."""
+    numeric = [name for name, c in columns.items() if c.dtype != object]
+    booleans = [name for name, c in columns.items() if c.dtype == bool]
+    return resolve_units(numeric, units, "cell table", booleans)
+
+
+def write_cell_columns(group, columns, resolved):
+    """Write columns into an empty group; ``resolved``: units of the numeric columns (see cell_units)."""
+    group.attrs["n_cells"] = len(next(iter(columns.values()))) if columns else 0
+    group.attrs["column_order"] = to_json(list(columns), "cell column order")
+    for name, column in columns.items():
+        if column.dtype == object:
+            write_strings(group, name, column, f"cell column {name!r}")
+        else:
+            write_array(group, name, column, resolved[name], f"cell column {name!r}")
+
+
+def cell_table_from_node(node, path, from_json):
+    """Rebuild a CellTable from a loaded group (see tree.Node)."""
+    order = from_json(node.attrs.get("column_order", "[]"), f"{path}: /analysis/cells column_order")
+    missing = [name for name in order if name not in node.members]
+    if missing:
+        raise SessionFileError(f"{path}: /analysis/cells lacks the columns {missing}; the file is damaged.")
+    columns, units = {}, {}
+    for name in order:
+        leaf = node.members[name]
+        data = leaf.data
+        if isinstance(data, np.ndarray) and data.dtype == object:
+            columns[name] = data
+        else:
+            columns[name] = decode_array(np.asarray(data), leaf.attrs)
+            units[name] = leaf.attrs.get("units", "")
+    return CellTable(columns=columns, units=units)
