@@ -89,9 +89,10 @@ class AcquisitionController:
     def running(self):
         return self._status in ("running", "paused")
 
-    def start(self, plan, camera, rf, shutter, window_sizes=None, writer=None):
+    def start(self, plan, camera, rf, shutter, window_sizes=None, session_factory=None):
         """Start ``plan`` in the engine's thread. ``window_sizes``: steps per frequency window, e.g. (51, 51)
-        for f- and f+ (decides one- or two-transition fits)."""
+        for f- and f+ (decides one- or two-transition fits); ``session_factory(frame_shape, dark_frame_adu)``
+        -> a session writer, or None to acquire without a file (the engine's own argument)."""
         if self.running:
             raise RuntimeError("a sweep is already running; stop it before starting another.")
         self._detach()
@@ -106,7 +107,8 @@ class AcquisitionController:
             self._field = (self._field[0] + 1, None)
             self._failure = self._fit_error = None
             self._t_start, self._t_end, self._paused_s, self._paused_at = time.monotonic(), None, 0.0, None
-        self.engine = self._engine_factory(plan, self._tap, rf, shutter, writer=writer, listeners=[self._on_event])
+        self.engine = self._engine_factory(plan, self._tap, rf, shutter, session_factory=session_factory,
+                                           listeners=[self._on_event])
         log.info("sweep started: %d steps x %d sweeps, %d pairs/step", plan.n_steps, plan.n_sweeps,
                  plan.pairs_per_step)
         self.engine.start()

@@ -5,7 +5,7 @@ import threading
 
 class FrameTap:
     """Wraps the engine's camera: ``grab`` passes through and remembers the last frame; everything else is the
-    camera's own (so ``hasattr(tap, "set_rf_alternation")`` answers as the camera would)."""
+    camera's own (so ``getattr(tap, "supports_rf_gating", False)`` answers as the camera would)."""
 
     def __init__(self, camera):
         self._camera = camera
@@ -16,10 +16,10 @@ class FrameTap:
     def __getattr__(self, name):
         return getattr(self._camera, name)
 
-    def grab(self, n):
-        frames = self._camera.grab(n)
+    def grab(self, n, **kwargs):
+        frames = self._camera.grab(n, **kwargs)
         with self._lock:
-            self._frame = frames[-1]
+            self._frame = frames[-1] if len(frames) else self._frame
             self.version += 1
         return frames
 

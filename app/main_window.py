@@ -148,8 +148,9 @@ class MainWindow(QMainWindow):
             return
         try:
             camera, rf, shutter = (self.backend.instrument(n) for n in INSTRUMENT_NAMES)
-            writer = self.seams.sessions.new_writer(None, form.plan, {"backend": self.backend.description})
-            self.controller.start(form.plan, camera, rf, shutter, window_sizes=form.window_sizes, writer=writer)
+            factory = self.seams.sessions.session_factory(form.plan, {"backend": self.backend.description})
+            self.controller.start(form.plan, camera, rf, shutter, window_sizes=form.window_sizes,
+                                  session_factory=factory)
         except Exception as exc:  # noqa: BLE001 - any refusal is shown to the user with what to do
             self.errors.report("Cannot start the sweep", str(exc),
                                "Check the sweep settings and that every instrument light is green.", exc)

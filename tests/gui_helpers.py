@@ -33,9 +33,9 @@ class SlowCamera:
     def __getattr__(self, name):
         return getattr(self.camera, name)
 
-    def grab(self, n):
+    def grab(self, n, **kwargs):
         time.sleep(self.frame_s * n)
-        return self.camera.grab(n)
+        return self.camera.grab(n, **kwargs)
 
 
 def open_window(qtbot, tmp_path, vm=None, factories=None, seams=None, values=None):

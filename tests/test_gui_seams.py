@@ -102,3 +102,38 @@ def test_injected_cell_analyzer_runs_on_a_click(qtbot, tmp_path):
     for name in ("measured", "reconstructed", "residual"):
         assert triptych.shown(name).shape == (32, 32)
     np.testing.assert_allclose(triptych.shown("reconstructed"), triptych.shown("measured") * 0.9, rtol=1e-6)
+
+
+def test_the_instrument_layer_behind_the_window(qtbot, tmp_path):
+    """The default configuration (all mocks: pylablib mock camera, SCPI mock generator over pyvisa, mock shutter)
+    through FactoryBackend: the window connects, shows the *IDN? reply, runs a sweep and leaves things safe."""
+    pytest.importorskip("instruments.factory")
+    from app.main_window import MainWindow
+    from app.seams.factory_backend import FactoryBackend
+    from instruments.config import load_config
+    from tests.gui_helpers import small_microscope, sweep_values
+
+    vm = small_microscope()
+    backend = FactoryBackend(load_config(), microscope=vm)
+    assert all(backend.is_mock(n) for n in ("camera", "rf", "shutter")) and backend.frame_shape == (48, 48)
+    window = MainWindow(backend, settings_path=tmp_path / "settings.ini", log_dir=tmp_path / "logs")
+    qtbot.addWidget(window)
+    qtbot.waitUntil(window.instruments.all_connected, timeout=10000)
+    assert "," in window.instruments.identities["rf"].text()  # an *IDN? reply: maker, model, serial, firmware
+    window.sweep_panel.set_values({**window.sweep_panel.values(), **sweep_values(vm, points=11, pairs=2)})
+    window.start_sweep()
+    run_to_end(qtbot, window)
+    assert window.controller.snapshot().status == "finished" and window.field_view.maps is not None
+    window.close()
+    assert not vm.state.rf_on and not vm.state.shutter_open
+
+
+def test_make_backend_without_a_config_gives_mock_instruments():
+    from app.seams import make_backend
+
+    backend = make_backend(None)
+    try:
+        assert all(backend.is_mock(n) for n in ("camera", "rf", "shutter"))
+        assert "virtual microscope" in backend.description and backend.microscope is not None
+    finally:
+        backend.close()

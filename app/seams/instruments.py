@@ -1,8 +1,9 @@
 """The instrument seam: what the instrument panel and the acquisition need from an instrument layer.
 
-Today the app runs on ``VirtualBackend`` (small in-process mocks on the virtual microscope). When the real
-instrument layer lands (``instruments.factory.open_instruments(config, microscope)``), ``FactoryBackend``
-wraps it; ``make_backend`` picks one. Every call here may block (a real generator can take a second to
+``FactoryBackend`` wraps the instrument layer (``instruments.factory.open_instruments(config, microscope)``:
+real drivers or its mocks, as the configuration says); ``VirtualBackend`` is the app's own small in-process
+mocks on the virtual microscope (tests inject faulty instruments through it). ``make_backend`` picks one.
+Every call here may block (a real generator can take a second to
 answer), so the GUI only calls them from a worker thread (``app.background_tasks.TaskRunner``).
 """
 
@@ -58,12 +59,16 @@ class InstrumentBackend(Protocol):
 
 
 def make_backend(config_path=None, microscope=None):
-    """The instrument layer for a run of the app: the virtual microscope when no config is given (the default),
-    otherwise the real instrument layer through ``FactoryBackend``."""
-    if config_path is None:
-        from .virtual_instruments import VirtualBackend
-
-        return VirtualBackend(microscope)
+    """The instrument layer for a run of the app. With the instrument layer in the build: its configuration
+    (``config_path``, or the defaults: all mocks on a virtual microscope); without it, the app's own in-process
+    mocks when no configuration is given, and ``BackendUnavailable`` when one is."""
     from .factory_backend import FactoryBackend
 
-    return FactoryBackend.from_config_path(config_path, microscope)
+    try:
+        return FactoryBackend.from_config_path(config_path, microscope)
+    except BackendUnavailable:
+        if config_path is not None:
+            raise
+    from .virtual_instruments import VirtualBackend
+
+    return VirtualBackend(microscope)

@@ -1,8 +1,9 @@
 """The session-file seam: ``analysis.session`` (SessionWriter / read_session, issue 4) plugs in here.
 
-A ``SessionBackend`` gives the sweep engine a writer for a new acquisition (the engine calls
-``writer.write_step(...)`` per step and ``writer.finish(status=, reason=)``), saves what is on screen to a
-chosen path and opens a file for review. Until the session module lands, ``UnavailableSessions`` answers
+A ``SessionBackend`` gives the sweep engine a session factory for a new acquisition (the engine calls
+``session_factory(frame_shape, dark_frame_adu)`` once, then ``writer.write_step(...)`` per step and
+``writer.finish(status=, reason=)``), saves what is on screen to a chosen path and opens a file for review.
+Until an adapter over ``analysis.session`` is plugged in, ``UnavailableSessions`` answers
 every call with ``FeatureNotAvailable`` carrying a message for the user.
 """
 
@@ -17,8 +18,9 @@ class SessionBackend(Protocol):
     available: bool
     unavailable_reason: str
 
-    def new_writer(self, path, plan, metadata):
-        """A writer for the sweep engine (``write_step``, ``finish``), or None to acquire without a file."""
+    def session_factory(self, plan, metadata):
+        """``f(frame_shape, dark_frame_adu) -> analysis.session.SessionWriter`` for the sweep engine, or None to
+        acquire without a file."""
 
     def save_as(self, path, snapshot):
         """Write what the app holds now (an ``AcquisitionSnapshot``) to ``path``."""
@@ -32,7 +34,7 @@ class UnavailableSessions:
     unavailable_reason = ("Session files are not available in this build yet: they arrive with the session "
                           "module (analysis.session). Acquisitions run and display normally but are not saved.")
 
-    def new_writer(self, path, plan, metadata):
+    def session_factory(self, plan, metadata):
         return None
 
     def save_as(self, path, snapshot):

@@ -1,8 +1,8 @@
 """Mock instruments on the virtual microscope, in process, and the backend that serves them to the app.
 
 They implement the sweep engine's instrument protocol (rf.set_frequency_hz / set_power_dbm / set_output,
-shutter.set_open, camera.set_exposure / grab / set_rf_alternation) and check the same limits a real driver
-would. They stand in until the instrument layer (issue 3) provides its mocks through
+shutter.set_open, camera.set_exposure / grab(n, frame_timeout=) / supports_rf_gating / set_rf_gating) and check
+the same limits a real driver would. They stand in until the instrument layer (issue 3) provides its mocks through
 ``instruments.factory.open_instruments``; then ``make_backend`` uses ``FactoryBackend`` for both.
 """
 
@@ -66,11 +66,13 @@ class VirtualCamera:
     def set_exposure(self, exposure_s):
         self.exposure_s = float(exposure_s)
 
-    def set_rf_alternation(self, on):
+    supports_rf_gating = True
+
+    def set_rf_gating(self, on):
         """The camera's trigger output gates an RF switch: odd frames are taken with the microwaves off."""
         self.alternate = bool(on)
 
-    def grab(self, n):
+    def grab(self, n, frame_timeout=None):
         frames = []
         t_next = time.perf_counter()
         for _ in range(int(n)):
