@@ -6,6 +6,7 @@ results on a timer (``refresh``, 10 Hz) and never waits on an instrument, a fit 
 
 import logging
 import sys
+from pathlib import Path
 
 from PyQt6.QtCore import QByteArray, Qt, QTimer
 from PyQt6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QScrollArea, QSplitter, QVBoxLayout, QWidget
@@ -49,7 +50,7 @@ class MainWindow(QMainWindow):
         self.backend = backend if backend is not None else make_backend()
         self.seams = seams if seams is not None else default_seams()
         self.settings = SettingsStore(settings_path)
-        self.log_dir = log_dir if log_dir is not None else default_data_dir() / "logs"
+        self.log_dir = Path(log_dir) if log_dir is not None else default_data_dir() / "logs"
         self._log_handler = attach_log_file(self.log_dir)
         self.errors = ErrorReporter(self)
         self.tasks = TaskRunner()

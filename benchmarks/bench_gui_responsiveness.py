@@ -26,6 +26,7 @@ from PyQt6.QtWidgets import QApplication
 
 from app.gui_main import freeze_startup_objects
 from app.main_window import MainWindow
+from app.seams import make_backend
 from app.seams.virtual_instruments import VirtualBackend, VirtualCamera, default_microscope
 from benchmarks.machine import describe_machine
 
@@ -35,6 +36,9 @@ def main(argv=None):
     parser.add_argument("--pairs", type=int, default=10)
     parser.add_argument("--points", type=int, default=61)
     parser.add_argument("--size", type=int, default=256, help="frame rows = cols")
+    parser.add_argument("--in-process-mocks", action="store_true",
+                        help="the app's own in-process mocks instead of the instrument layer's mock chain "
+                             "(pylablib mock camera, SCPI mock generator over pyvisa, mock shutter)")
     parser.add_argument("--frame-period-ms", type=float, default=0.0,
                         help="the mock camera's frame period (a real camera's frame rate); 0: as fast as the CPU "
                              "renders frames, which keeps one core busy with the simulation alone")
@@ -45,8 +49,12 @@ def main(argv=None):
     rng = np.random.default_rng(0)
     with tempfile.TemporaryDirectory() as tmp:
         period_s = args.frame_period_ms / 1e3
-        backend = VirtualBackend(default_microscope(args.size, args.size),
-                                 factories={"camera": lambda vm, _lim: VirtualCamera(vm, frame_period_s=period_s)})
+        microscope = default_microscope(args.size, args.size)
+        if args.in_process_mocks:
+            backend = VirtualBackend(microscope, factories={
+                "camera": lambda vm, _lim: VirtualCamera(vm, frame_period_s=period_s)})
+        else:  # what the app starts on when no hardware is configured
+            backend = make_backend(None, microscope)
         window = MainWindow(backend, settings_path=Path(tmp) / "settings.ini", log_dir=tmp)
         window.resize(1680, 1000)
         window.show()
@@ -103,6 +111,7 @@ def main(argv=None):
         clicker.stop()
         wall_s = time.perf_counter() - t_start
         snap = window.controller.snapshot()
+        backend_kind = type(backend).__name__
         fits = window.controller._fitter.fits_done
         last_fit_s = window.controller._fitter.last_fit_s
         window.close()
@@ -110,6 +119,7 @@ def main(argv=None):
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"machine: {describe_machine()}; load average before the run {load_before}, after {load}")
     period = f"{args.frame_period_ms:g} ms frame period" if args.frame_period_ms else "frames as fast as rendered"
+    period += ", in-process mocks" if args.in_process_mocks else f", {backend_kind}"
     print(f"sweep: {args.points} steps x {args.pairs} pairs on {args.size}x{args.size} frames ({period}), "
           f"status {snap.status}, "
           f"{wall_s:.1f} s; {fits} live fits (last {last_fit_s * 1e3:.0f} ms, placeholder fit)")

@@ -43,7 +43,7 @@ def open_window(qtbot, tmp_path, vm=None, factories=None, seams=None, values=Non
 
     vm = vm if vm is not None else small_microscope()
     window = MainWindow(VirtualBackend(vm, factories=factories), seams=seams,
-                        settings_path=tmp_path / "settings.ini", log_dir=tmp_path / "logs")
+                        settings_path=tmp_path / "settings.ini", log_dir=str(tmp_path / "logs"))
     qtbot.addWidget(window)
     window.show()
     qtbot.waitUntil(window.instruments.all_connected, timeout=5000)
