@@ -76,7 +76,7 @@ def remove_background(b_nv_map_t, order=2, mask=None, clip_sigma=3.0, max_iter=1
         raise ValueError(f"only {int(valid.sum())} usable pixels for a surface of {len(terms)} terms (order {order}); "
                          "give more finite, unmasked pixels or a lower order.")
     if dilate_px is None:
-        dilate_px = DEFAULT_DILATION_PX if pixel_size_m is None else int(round(DEFAULT_DILATION_M / pixel_size_m))
+        dilate_px = DEFAULT_DILATION_PX if pixel_size_m is None else round(DEFAULT_DILATION_M / pixel_size_m)
     design = _design_matrix(*b.shape, terms)
     flat = b.ravel()
     used = valid.copy()

@@ -16,8 +16,8 @@ NOISE = 0.1
 @lm_model
 def gaussian_peak(params, x, consts, values, jac):
     amplitude, centre, sigma, offset = params[0], params[1], params[2], params[3]
-    for i in range(x.shape[0]):
-        z = (x[i, 0] - centre) / sigma
+    for i in range(x.shape[1]):
+        z = (x[0, i] - centre) / sigma
         e = np.exp(-0.5 * z * z)
         values[i] = amplitude * e + offset
         jac[0, i] = e
@@ -81,11 +81,10 @@ def _fit_in_numba(y, start):
     cov = np.empty((4, 4))
     lower = np.full(4, -np.inf)
     upper = np.full(4, np.inf)
-    x = X.reshape(-1, 1).copy()
+    x = X.reshape(1, -1).copy()
     params = start.copy()
-    chi2, reduced, n_iter, converged, at_bound = lm_fit(gaussian_peak, x, y, np.empty(0), np.zeros(1), params, lower,
-                                                        upper, cov, 100, 1e-6, True)
-    return params, converged
+    result = lm_fit(gaussian_peak, x, y, np.empty(0), np.zeros(1), params, lower, upper, cov, 100, 1e-6, True)
+    return params, result[3]
 
 
 def test_core_is_callable_from_numba_code():

@@ -41,7 +41,7 @@ def fit_many(model, x, data, p0, lower=None, upper=None, sigma=None, consts=None
              max_iter=DEFAULT_MAX_ITER, tol_chi2=DEFAULT_TOL_CHI2):
     """Fit ``model`` (an ``@lm_model`` function) to each row of ``data``, in parallel, with the GIL released.
 
-    x: (n,) or (n, d) independent variable shared by all fits; data: (m, n) or (n,) for one fit;
+    x: (n,) or (d, n) independent variable shared by all fits; data: (m, n) or (n,) for one fit;
     p0: (p,) shared or (m, p) starts; lower, upper: (p,) or (m, p) bounds (None: unbounded);
     sigma: None (unit weights; the covariance is scaled by chi2 / (n - p)), (n,) shared or (m, n) per fit;
     consts: (c,) or (m, c) fixed model numbers; absolute_sigma: take sigma as absolute (no scaling).
@@ -53,9 +53,9 @@ def fit_many(model, x, data, p0, lower=None, upper=None, sigma=None, consts=None
         raise ValueError(f"data has shape {np.shape(data)}; give (n,) or (m, n).")
     m, n = y.shape
     xx = np.asarray(x, dtype=np.float64)
-    xx = xx[:, None] if xx.ndim == 1 else xx
-    if xx.ndim != 2 or xx.shape[0] != n:
-        raise ValueError(f"x has shape {np.shape(x)} but data have n = {n} points; give (n,) or (n, d).")
+    xx = xx[None, :] if xx.ndim == 1 else xx
+    if xx.ndim != 2 or xx.shape[1] != n:
+        raise ValueError(f"x has shape {np.shape(x)} but data have n = {n} points; give (n,) or (d, n).")
     p0_arr = np.asarray(p0, dtype=np.float64)
     p = p0_arr.shape[-1]
     params = np.array(np.broadcast_to(_per_fit("p0", p0_arr, m, p, 0.0), (m, p)), order="C")

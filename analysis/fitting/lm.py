@@ -7,8 +7,10 @@ A model is a numba function compiled for exactly ``MODEL_SIGNATURE``; decorate i
     @lm_model
     def my_model(params, x, consts, values, jac):
         # params (p,)    float64, C-contiguous: the parameters at which to evaluate
-        # x      (n, d)  float64, C-contiguous: the independent variable of each of the n data points
-        #                 (ODMR: d = 1, x[i, 0] = frequency; a 2-D map: d = 2, x[i] = (x_m, y_m) of pixel i)
+        # x      (d, n)  float64, C-contiguous: the d coordinates of each of the n data points, one row
+        #                 per coordinate (ODMR: d = 1, x[0, i] = frequency of point i; a 2-D map: d = 2,
+        #                 x[0, i] = x_m and x[1, i] = y_m of pixel i); rows are contiguous, so loops over i
+        #                 vectorise
         # consts (c,)    float64: fixed numbers the model needs (hyperfine offsets, NV axis, pixel size ...)
         # values (n,)    OUT: model value at each point
         # jac    (p, n)  OUT: jac[j, i] = d value_i / d params_j, analytic (one row per parameter,
@@ -72,15 +74,17 @@ _NOISE_FREE_RATIO = 1e-24
 
 
 def lm_model(func=None, *, fastmath=True):
-    """Decorator compiling ``func`` as a model for the core: ``njit(MODEL_SIGNATURE, nogil=True, cache=True)``."""
+    """Decorator compiling ``func`` as a model for the core: ``njit(MODEL_SIGNATURE, nogil=True, cache=True,
+    fastmath=True, error_model="numpy")``. The NumPy error model (x / 0 gives inf or nan instead of raising)
+    lets loops with divisions vectorise, several times faster; the core rejects non-finite chi2 anyway."""
 
     def wrap(f):
-        return njit(MODEL_SIGNATURE, nogil=True, cache=True, fastmath=fastmath)(f)
+        return njit(MODEL_SIGNATURE, nogil=True, cache=True, fastmath=fastmath, error_model="numpy")(f)
 
     return wrap(func) if func is not None else wrap
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, error_model="numpy")
 def _chi2(model, x, y, weights, consts, params, values, jac):
     model(params, x, consts, values, jac)
     weighted = weights.shape[0] > 0
@@ -93,7 +97,7 @@ def _chi2(model, x, y, weights, consts, params, values, jac):
     return total
 
 
-@njit(nogil=True, cache=True, fastmath=True)
+@njit(nogil=True, cache=True, fastmath=True, error_model="numpy")
 def _normal_equations(y, weights, values, jac, hess, grad, resid):
     """hess = J^T W^2 J, grad = J^T W^2 (y - f); jac is (p, n), resid (n,) scratch."""
     p, n = jac.shape
@@ -119,19 +123,20 @@ def _normal_equations(y, weights, values, jac, hess, grad, resid):
             hess[b, a] = total
 
 
-@njit(nogil=True, cache=True)
-def _damped_step(hess, grad, free, lam, work, step):
-    """Solve (A_s + lam I) delta_s = g_s over the free parameters; fixed ones get 0. False if singular."""
+@njit(nogil=True, cache=True, error_model="numpy")
+def _damped_step(hess, grad, free, lam, work, step, scale):
+    """Solve (A_s + lam I) delta_s = g_s over the free parameters; fixed ones get 0. False if singular.
+
+    ``scale`` (p,) receives S = diag(A)^-1/2 (0 for fixed parameters)."""
     p = grad.shape[0]
     for a in range(p):
+        scale[a] = 1.0 / np.sqrt(hess[a, a]) if free[a] else 0.0
+    for a in range(p):
         for b in range(p):
-            if free[a] and free[b]:
-                work[a, b] = hess[a, b] / np.sqrt(hess[a, a] * hess[b, b])
-            else:
-                work[a, b] = 0.0
+            work[a, b] = hess[a, b] * scale[a] * scale[b]
         if free[a]:
             work[a, a] = 1.0 + lam
-            step[a] = grad[a] / np.sqrt(hess[a, a])
+            step[a] = grad[a] * scale[a]
         else:
             work[a, a] = 1.0
             step[a] = 0.0
@@ -139,11 +144,11 @@ def _damped_step(hess, grad, free, lam, work, step):
         return False
     cholesky_solve(work, step, p)
     for a in range(p):
-        step[a] = step[a] / np.sqrt(hess[a, a]) if free[a] else 0.0
+        step[a] *= scale[a]
     return True
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, error_model="numpy")
 def _set_free(params, lower, upper, hess, grad, free):
     for a in range(params.shape[0]):
         pushed_out = (params[a] <= lower[a] and grad[a] < 0.0) or (params[a] >= upper[a] and grad[a] > 0.0)
@@ -155,16 +160,21 @@ _CORE_SIGNATURE = types.Tuple((types.float64, types.float64, types.int64, types.
 )
 
 
-@njit(_CORE_SIGNATURE, nogil=True, cache=True)
+@njit(_CORE_SIGNATURE, nogil=True, cache=True, error_model="numpy")
 def lm_fit(model, x, y, weights, consts, params, lower, upper, cov_out, max_iter, tol_chi2, scale_covariance):
     """Fit one data set; see the module docstring for the contract.
 
-    model: an ``@lm_model`` function. x (n, d), y (n,), weights (n,) or (0,), consts (c,); params (p,) is
+    model: an ``@lm_model`` function. x (d, n), y (n,), weights (n,) or (0,), consts (c,); params (p,) is
     the start on entry and the best fit on return; lower, upper (p,) box bounds; cov_out (p, p) receives
     the covariance. Returns (chi2, reduced_chi2, n_iter, converged, at_bound).
     """
     n = y.shape[0]
     p = params.shape[0]
+    # numba does not check bounds: a mismatch here would let the model write past its arrays
+    if x.shape[1] != n or (weights.shape[0] != 0 and weights.shape[0] != n):
+        raise ValueError("lm_fit: x must be (d, n) and weights (n,) or (0,) for y of n points")
+    if lower.shape[0] != p or upper.shape[0] != p or cov_out.shape[0] != p or cov_out.shape[1] != p:
+        raise ValueError("lm_fit: lower, upper must be (p,) and cov_out (p, p) for p parameters")
     values = np.empty(n)
     jac = np.empty((p, n))
     values_try = np.empty(n)
@@ -174,6 +184,7 @@ def lm_fit(model, x, y, weights, consts, params, lower, upper, cov_out, max_iter
     work = np.empty((p, p))
     grad = np.empty(p)
     step = np.empty(p)
+    scale = np.empty(p)
     free = np.empty(p, dtype=np.bool_)
 
     for a in range(p):
@@ -197,7 +208,7 @@ def lm_fit(model, x, y, weights, consts, params, lower, upper, cov_out, max_iter
                 converged = True
                 break
             # Stationarity: the undamped (Gauss-Newton) step's predicted decrease of chi2 is negligible.
-            if _damped_step(hess, grad, free, _GN_REGULARISATION, work, step):
+            if _damped_step(hess, grad, free, _GN_REGULARISATION, work, step, scale):
                 predicted = 0.0
                 for a in range(p):
                     predicted += grad[a] * step[a]
@@ -209,7 +220,7 @@ def lm_fit(model, x, y, weights, consts, params, lower, upper, cov_out, max_iter
             n_iter += 1
             accepted = False
             while lam <= _LAMBDA_MAX:
-                if _damped_step(hess, grad, free, lam, work, step):
+                if _damped_step(hess, grad, free, lam, work, step, scale):
                     for a in range(p):
                         trial[a] = min(max(params[a] + step[a], lower[a]), upper[a])
                     chi2_try = _chi2(model, x, y, weights, consts, trial, values_try, jac_try)
@@ -256,7 +267,7 @@ _BATCH_SIGNATURE = types.void(
 )
 
 
-@njit(_BATCH_SIGNATURE, nogil=True, parallel=True, cache=True)
+@njit(_BATCH_SIGNATURE, nogil=True, parallel=True, cache=True, error_model="numpy")
 def lm_fit_batch(model, x, data, weights, consts, params, lower, upper, cov, chi2, reduced_chi2, n_iter, status,
                  max_iter, tol_chi2, scale_covariance):
     """Run ``lm_fit`` on m data sets sharing x, in parallel over the data sets (numba prange, GIL released).

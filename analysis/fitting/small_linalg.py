@@ -8,7 +8,7 @@ import numpy as np
 from numba import njit
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, error_model="numpy")
 def cholesky_in_place(a, n):
     """Cholesky factor L (lower triangle, a = L L^T) of the leading n x n block of ``a``, in place.
 
@@ -30,7 +30,7 @@ def cholesky_in_place(a, n):
     return True
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, error_model="numpy")
 def cholesky_solve(factor, b, n):
     """Solve (L L^T) x = b in place of b, L the lower triangle left by ``cholesky_in_place``."""
     for i in range(n):
@@ -45,28 +45,45 @@ def cholesky_solve(factor, b, n):
         b[i] = t / factor[i, i]
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, error_model="numpy")
 def inverse_spd(a, out, work, column):
     """out = a^-1 for a symmetric positive definite a, by a unit-diagonal-scaled Cholesky factorisation.
 
     The scaling (a_s = S a S, S = diag(a)^-1/2) makes the factorisation independent of the parameters'
-    units (hertz next to fractions of one). Returns False, leaving ``out`` NaN, when a is singular.
+    units (hertz next to fractions of one). ``column`` (p,) is scratch. Returns False, leaving ``out``
+    NaN, when a is singular.
     """
     p = a.shape[0]
     for i in range(p):
         if not (a[i, i] > 0.0):
             out[:, :] = np.nan
             return False
+        column[i] = 1.0 / np.sqrt(a[i, i])
     for i in range(p):
         for j in range(p):
-            work[i, j] = a[i, j] / np.sqrt(a[i, i] * a[j, j])
+            work[i, j] = a[i, j] * column[i] * column[j]
     if not cholesky_in_place(work, p):
         out[:, :] = np.nan
         return False
+    # invert L (lower triangular) in place of the upper triangle's storage: out = L^-1, then a_s^-1 = L^-T L^-1
     for j in range(p):
-        column[:] = 0.0
-        column[j] = 1.0
-        cholesky_solve(work, column, p)
         for i in range(p):
-            out[i, j] = column[i] / np.sqrt(a[i, i] * a[j, j])
+            out[i, j] = 0.0
+        out[j, j] = 1.0 / work[j, j]
+        for i in range(j + 1, p):
+            t = 0.0
+            for k in range(j, i):
+                t -= work[i, k] * out[k, j]
+            out[i, j] = t / work[i, i]
+    for i in range(p):
+        for j in range(i + 1):
+            t = 0.0
+            for k in range(i, p):
+                t += out[k, i] * out[k, j]
+            work[i, j] = t
+    for i in range(p):
+        for j in range(i + 1):
+            value = work[i, j] * column[i] * column[j]
+            out[i, j] = value
+            out[j, i] = value
     return True

@@ -25,7 +25,7 @@ _DRIVER_SIGNATURE = types.void(
 )
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, error_model="numpy")
 def _template_start(guess, template, template_guess, group_window, lower, upper, out):
     """Second start: the mean spectrum's fit (``template``) moved to this pixel. Each window's lines are
     shifted by (pixel's guessed deepest centre - mean's guessed deepest centre) and their contrasts scaled
@@ -45,13 +45,13 @@ def _template_start(guess, template, template_guess, group_window, lower, upper,
         out[a] = min(max(out[a], lower[a]), upper[a])
 
 
-@njit(_DRIVER_SIGNATURE, nogil=True, parallel=True, cache=True)
+@njit(_DRIVER_SIGNATURE, nogil=True, parallel=True, cache=True, error_model="numpy")
 def fit_spectra(model, x, data, weights, selected, offsets, table_index, table_weight, windows, group_window,
                 fwhm_start, smooth_half, fwhm_bounds, template, template_guess, max_iter, tol_chi2, scale_covariance,
                 params, cov, chi2, reduced_chi2, n_iter, status):
     """Fit every selected row of ``data`` (m, n); see the module docstring.
 
-    x (n, 1) frequency relative to the fit origin (Hz); weights (m, n) = 1 / sigma or (0, n) for none;
+    x (1, n) frequency relative to the fit origin (Hz); weights (m, n) = 1 / sigma or (0, n) for none;
     selected (m,) which rows to fit (the others are left NaN with status 0); offsets, table_index,
     table_weight, windows, group_window, fwhm_start, smooth_half, fwhm_bounds: see ``guess.guess_pixel``.
     template, template_guess (p,): the mean spectrum's fit and guess, for a second start (see
@@ -61,7 +61,7 @@ def fit_spectra(model, x, data, weights, selected, offsets, table_index, table_w
     """
     m, n = data.shape
     p = params.shape[1]
-    f = np.ascontiguousarray(x[:, 0])
+    f = x[0]
     weighted = weights.shape[0] > 0
     two_starts = template.shape[0] == p
     for k in prange(m):

@@ -58,13 +58,13 @@ def fit_odmr(cube, freq_hz, model="15N", transitions=1, *, n_lines=None, mask=No
 
     offsets = model_offsets_hz(model)
     origin_hz = float(np.round(np.mean(freq), -3))
-    x = np.ascontiguousarray((freq - origin_hz)[:, None])
+    x = np.ascontiguousarray((freq - origin_hz)[None, :])
     mean_spectrum = _mean_spectrum(data, selected.ravel())
     windows = transition_windows(freq, mean_spectrum, offsets, transitions,
                                  None if split_hz is None else float(split_hz))
     step_hz = float(np.median(np.diff(freq)))
     setup = _FitSetup(
-        x=x, offsets=offsets, table=template_table(x[:, 0], offsets, windows), windows=windows,
+        x=x, offsets=offsets, table=template_table(x[0], offsets, windows), windows=windows,
         group_window=np.repeat(np.arange(transitions), n_groups // transitions).astype(np.int64),
         fwhm_bounds=np.array([0.5 * step_hz, float(freq[-1] - freq[0])]), step_hz=step_hz,
         max_iter=int(max_iter), tol_chi2=float(tol_chi2),
@@ -94,7 +94,7 @@ class _FitSetup(NamedTuple):
 
     def smooth_half_width(self, fwhm_hz):
         """Guess smoothing: a moving average over about a quarter of the narrowest starting width."""
-        return int(np.clip(0.25 * np.min(fwhm_hz) / self.step_hz, 0, self.x.shape[0] // 10))
+        return int(np.clip(0.25 * np.min(fwhm_hz) / self.step_hz, 0, self.x.shape[1] // 10))
 
 
 _NO_TEMPLATE = (np.empty(0), np.empty(0))

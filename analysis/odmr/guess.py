@@ -16,7 +16,7 @@ from numba import njit
 from analysis import physics
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, error_model="numpy")
 def moving_average(y, half_width, out):
     """out[i] = mean of y[i - h : i + h + 1], the window shrinking at the ends."""
     n = y.shape[0]
@@ -49,7 +49,7 @@ def template_table(f, offsets, windows):
     return index, weight
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, error_model="numpy")
 def _template_peak(offsets, fwhm):
     """mean_j sum_k L(o_j; o_k, w): the depth, per unit line contrast, at the multiplet's lines."""
     total = 0.0
@@ -59,7 +59,7 @@ def _template_peak(offsets, fwhm):
     return total / offsets.shape[0]
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, error_model="numpy")
 def guess_pixel(f, y, offsets, table_index, table_weight, windows, group_window, fwhm, smooth_half, smoothed,
                 depth, score, params, lower, upper, fwhm_bounds):
     """Fill ``params`` (start) and ``lower``/``upper`` (bounds) for one spectrum y(f); returns the PL scale.

@@ -43,28 +43,35 @@ def parameter_names(n_groups):
 
 @lm_model
 def odmr_model(params, x, consts, values, jac):
-    """PL(f) of line groups; x[i, 0] = f (Hz, any fixed origin), consts = hyperfine offsets o_k (Hz)."""
+    """PL(f) of line groups; x[0, i] = f (Hz, any fixed origin), consts = hyperfine offsets o_k (Hz)."""
+    n = x.shape[1]
+    f = x[0]
     n_groups = (params.shape[0] - 1) // PARAMS_PER_GROUP
     baseline = params[0]
-    for i in range(x.shape[0]):
-        f = x[i, 0]
-        dip = 0.0
-        for g in range(n_groups):
-            j = 1 + PARAMS_PER_GROUP * g
-            contrast = params[j]
-            fwhm = params[j + 1]
-            center = params[j + 2]
-            line_sum = 0.0
-            d_center = 0.0
-            d_fwhm = 0.0
-            for k in range(consts.shape[0]):
-                value, dc, dw = physics.lorentzian_and_derivatives(f, center + consts[k], fwhm)
-                line_sum += value
-                d_center += dc
-                d_fwhm += dw
-            dip += contrast * line_sum
-            jac[j, i] = -baseline * line_sum
-            jac[j + 1, i] = -baseline * contrast * d_fwhm
-            jac[j + 2, i] = -baseline * contrast * d_center
-        values[i] = baseline * (1.0 - dip)
-        jac[0, i] = 1.0 - dip
+    # Groups outside, points inside: each inner loop has a fixed centre and width, so it vectorises.
+    for i in range(n):
+        values[i] = 0.0
+    for g in range(n_groups):
+        j = 1 + PARAMS_PER_GROUP * g
+        contrast = params[j]
+        fwhm = params[j + 1]
+        center = params[j + 2]
+        for i in range(n):
+            jac[j, i] = 0.0
+            jac[j + 1, i] = 0.0
+            jac[j + 2, i] = 0.0
+        for k in range(consts.shape[0]):
+            line_center = center + consts[k]
+            for i in range(n):
+                value, d_center, d_fwhm = physics.lorentzian_and_derivatives(f[i], line_center, fwhm)
+                jac[j, i] += value
+                jac[j + 1, i] += d_fwhm
+                jac[j + 2, i] += d_center
+        for i in range(n):
+            values[i] += contrast * jac[j, i]
+            jac[j, i] *= -baseline
+            jac[j + 1, i] *= -baseline * contrast
+            jac[j + 2, i] *= -baseline * contrast
+    for i in range(n):
+        jac[0, i] = 1.0 - values[i]
+        values[i] = baseline * (1.0 - values[i])
