@@ -12,7 +12,7 @@ FREQ_HZ = np.linspace(2.860e9, 2.880e9, 61)
 def _cube(rows=6, cols=5, seed=0):
     rng = np.random.default_rng(seed)
     centres = 2.870e9 + rng.normal(0.0, 0.5e6, (rows, cols))
-    clean = np.stack([physics.odmr_spectrum(FREQ_HZ, c, 1e6, 0.02) for c in centres.ravel()])
+    clean = np.stack([physics.odmr_spectrum(FREQ_HZ, c, 1e6, 0.02, isotope="single") for c in centres.ravel()])
     return (clean + rng.normal(0.0, 0.002, clean.shape)).reshape(rows, cols, -1), centres
 
 
@@ -86,3 +86,14 @@ def test_result_exports_arrays_and_attributes():
     attrs = fit.attributes()
     assert attrs["model"] == "14N" and attrs["assumed_d_hz"] == physics.ZERO_FIELD_SPLITTING_HZ
     assert attrs["param_names"].split(",")[:4] == ["baseline", "contrast_0", "fwhm_hz_0", "center_hz_0"]
+
+
+def test_known_noise_gives_weighted_fit_with_absolute_errors():
+    cube, centres = _cube(rows=8, cols=8)
+    weighted = fit_odmr(cube, FREQ_HZ, model="lorentzian", sigma=0.002, absolute_sigma=True)
+    unweighted = fit_odmr(cube, FREQ_HZ, model="lorentzian")
+    # chi2 is now in units of the true noise: reduced chi2 ~ 1 (spread 0.19 per pixel, 0.03 for a median of 64)
+    assert 0.85 < np.median(weighted.reduced_chi2) < 1.15
+    ratio = weighted.center_err_hz / unweighted.center_err_hz
+    assert 0.9 < np.median(ratio) < 1.1
+    np.testing.assert_allclose(weighted.center_hz, unweighted.center_hz, rtol=0, atol=1.0)
