@@ -89,7 +89,7 @@ def test_result_exports_arrays_and_attributes():
 
 
 def test_known_noise_gives_weighted_fit_with_absolute_errors():
-    cube, centres = _cube(rows=8, cols=8)
+    cube, _ = _cube(rows=8, cols=8)
     weighted = fit_odmr(cube, FREQ_HZ, model="lorentzian", sigma=0.002, absolute_sigma=True)
     unweighted = fit_odmr(cube, FREQ_HZ, model="lorentzian")
     # chi2 is now in units of the true noise: reduced chi2 ~ 1 (spread 0.19 per pixel, 0.03 for a median of 64)

@@ -129,3 +129,19 @@ def test_fit_releases_the_gil(cube):
         time.sleep(0.001)
     worker.join()
     assert ticks >= 20, f"main thread ran only {ticks} times during the fit"
+
+
+def test_concurrent_fits_from_several_threads_agree(cube, fit):
+    # The live fitter and a notebook may fit at once: numba's parallel layer must take concurrent calls.
+    results = [None] * 3
+
+    def work(i):
+        results[i] = fit_odmr(cube, FREQ_MINUS_HZ, model="15N", transitions=1, d_hz=fit.assumed_d_hz)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for r in results:
+        np.testing.assert_array_equal(r.center_hz, fit.center_hz)

@@ -7,12 +7,11 @@ import numpy as np
 from analysis import physics
 from analysis.fitting import DEFAULT_MAX_ITER, DEFAULT_TOL_CHI2, STATUS_AT_BOUND, STATUS_CONVERGED
 
-from . import result as flags_
 from .driver import STATUS_INVALID, fit_spectra
 from .guess import half_depth_width_hz, template_table, transition_windows
 from .models import model_offsets_hz, odmr_model, parameter_names
 from .preprocess import bin_pixels, bin_sigma, binned_mask, check_inputs
-from .result import OdmrFitResult
+from .result import AT_BOUND, INVALID_DATA, LOW_CONTRAST, MASKED, NOT_CONVERGED, OdmrFitResult
 
 BRANCHES = ("minus", "plus")
 
@@ -206,12 +205,12 @@ def _assemble(model, transitions, binning, freq, shape, selected, params, cov, c
     fitted = selected.ravel() & ((status & STATUS_INVALID) == 0)
     converged = fitted & ((status & STATUS_CONVERGED) > 0)
     flags = np.zeros(m, dtype=np.uint8)
-    flags[~converged] |= flags_.NOT_CONVERGED
-    flags[(status & STATUS_AT_BOUND) > 0] |= flags_.AT_BOUND
+    flags[~converged] |= NOT_CONVERGED
+    flags[(status & STATUS_AT_BOUND) > 0] |= AT_BOUND
     weak = np.any((contrast < min_contrast) | (contrast < 3.0 * contrast_err) | ~np.isfinite(contrast_err), axis=1)
-    flags[fitted & weak] |= flags_.LOW_CONTRAST
-    flags[~selected.ravel()] |= flags_.MASKED
-    flags[(status & STATUS_INVALID) > 0] |= flags_.INVALID_DATA
+    flags[fitted & weak] |= LOW_CONTRAST
+    flags[~selected.ravel()] |= MASKED
+    flags[(status & STATUS_INVALID) > 0] |= INVALID_DATA
 
     def per_group(a):
         return a.reshape(rows, cols) if n_groups == 1 else a.reshape(rows, cols, n_groups)
