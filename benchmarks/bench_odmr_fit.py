@@ -97,7 +97,8 @@ def main():
           f"numba {numba.__version__} ({numba.get_num_threads()} threads)")
     print(f"load average before: {os.getloadavg()[0]:.2f}")
     cube, freq_hz, vm = simulated_cube()
-    print(f"cube: {cube.shape} (15N doublet, f- +- 7.5 MHz, noise {np.median(np.std(np.diff(cube, axis=2), axis=2)) / np.sqrt(2):.2e})")
+    noise = np.median(np.std(np.diff(cube, axis=2), axis=2)) / np.sqrt(2)
+    print(f"cube: {cube.shape} (15N doublet, f- +- 7.5 MHz, noise {noise:.2e})")
 
     fit_odmr(cube[:16, :16], freq_hz, model="15N", d_hz=vm.d_hz)  # compile or load the numba cache
     times, cpu_times = [], []
@@ -109,11 +110,12 @@ def main():
     n_fits = cube.shape[0] * cube.shape[1]
     best = min(times)
     nb_rate = n_fits / best
-    print(f"fit_odmr: {n_fits} pixels in {best:.3f} s (best of {args.repeats}; all {', '.join(f'{t:.3f}' for t in times)})"
+    all_times = ", ".join(f"{t:.3f}" for t in times)
+    print(f"fit_odmr: {n_fits} pixels in {best:.3f} s (best of {args.repeats}; all {all_times})"
           f" -> {nb_rate:,.0f} fits/s on {numba.get_num_threads()} threads; converged {fit.converged.mean():.4f}, "
           f"mean iterations {fit.n_iter.mean():.2f}")
-    print(f"  CPU time {min(cpu_times):.3f} s -> {n_fits / min(cpu_times):,.0f} fits per CPU-second (what one free core "
-          "does; wall-clock falls short of threads x this when other processes share the cores)")
+    print(f"  CPU time {min(cpu_times):.3f} s -> {n_fits / min(cpu_times):,.0f} fits per CPU-second "
+          "(what one free core does; wall-clock falls short of threads x this when other processes share the cores)")
     pull = (fit.b_nv_t - vm.b_nv_map_t) / fit.b_nv_err_t
     print(f"  accuracy: RMS (B_fit - B_true) / B_err = {np.sqrt(np.nanmean(pull**2)):.3f}, "
           f"median B_err = {np.nanmedian(fit.b_nv_err_t) * 1e9:.0f} nT")

@@ -167,7 +167,7 @@ def _depth_ordered(params, group_window, offsets):
         groups = np.flatnonzero(group_window == w)
         depth = [params[1 + 3 * g] * np.mean([physics.lorentzian(offsets, o, params[2 + 3 * g]).sum()
                                               for o in offsets]) for g in groups]
-        for g_to, g_from in zip(groups, groups[np.argsort(depth)[::-1]]):
+        for g_to, g_from in zip(groups, groups[np.argsort(depth)[::-1]], strict=True):
             out[1 + 3 * g_to: 4 + 3 * g_to] = params[1 + 3 * g_from: 4 + 3 * g_from]
     return out
 
