@@ -44,6 +44,9 @@ def add_parser(sub):
     plan.add_argument("--power-dbm", type=float, default=0.0, help="RF power in dBm (default 0)")
     plan.add_argument("--scheme", choices=("software", "alternating"), default="software",
                       help="on/off switching: the engine toggles the RF output, or the camera gates an RF switch")
+    plan.add_argument("--live-fit-every", type=int, default=0, metavar="N",
+                      help="fit the completed steps every N steps while acquiring (in a worker thread; the "
+                      "acquisition never waits for it); 0 = off (default)")
     p.set_defaults(handler=run)
     return "acquire"
 
@@ -89,6 +92,17 @@ def truth_of(microscope):
                        "nv_azimuth_deg": sample.nv_azimuth_deg, "d_hz": microscope.d_hz}}
 
 
+def _live_fitter(args, plan, microscope):
+    if args.live_fit_every <= 0:
+        return None
+    from analysis.live_fit import LiveFitter
+    from analysis.pipeline import fit_live_cube
+
+    d_hz = microscope.d_hz if microscope is not None else physics.ZERO_FIELD_SPLITTING_HZ
+    transitions = 2 if args.window_ghz and len(args.window_ghz) >= 2 else 1
+    return LiveFitter(lambda cube, freq, done: fit_live_cube(cube, freq, done, d_hz=d_hz, transitions=transitions))
+
+
 def run(args):
     from analysis.session import SessionWriter
     from instruments.config import config_from_dict, load_config
@@ -117,10 +131,18 @@ def run(args):
 
     bar = ProgressBar(plan.n_steps * plan.n_sweeps, label="acquire")
     failure = []
+    live = _live_fitter(args, plan, microscope)
 
     def listen(event):
         if isinstance(event, StepDone):
-            bar.update(event.steps_done, f"{event.freq_hz / 1e9:.6f} GHz")
+            note = ""
+            if live is not None:
+                if event.steps_done % args.live_fit_every == 0:
+                    live.request(engine.spin_contrast_cube, plan.frequencies_hz, engine.n_pairs > 0)
+                latest = live.latest()
+                if latest is not None and latest[1] is not None:
+                    note = f"| live fit {100 * latest[1].converged_fraction:.1f} % converged"
+            bar.update(event.steps_done, f"{event.freq_hz / 1e9:.6f} GHz {note}")
         elif isinstance(event, SweepFailed):
             failure.append(event.reason)
 
@@ -133,6 +155,8 @@ def run(args):
             engine.abort()
             status = "aborted"
     bar.close()
+    if live is not None:
+        live.close()
     timing = engine.timing.report()
     print(f"{status}: {args.out} ({plan.n_steps} steps x {plan.n_sweeps} sweeps x {plan.pairs_per_step} pairs); "
           + ", ".join(f"{k[:-2]} {v:.1f} s" for k, v in timing.items()), file=sys.stderr)

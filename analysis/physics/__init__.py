@@ -16,6 +16,7 @@ from .geometry import nv_axis, pixel_coordinates_m
 from .odmr_lines import (
     hyperfine_offsets_hz,
     lorentzian,
+    lorentzian_and_derivatives,
     max_fractional_slope_per_hz,
     multiplet_dip,
     odmr_spectrum,

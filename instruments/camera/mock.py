@@ -283,8 +283,9 @@ class MockCamera(FrameChecks, camera.IBinROICamera, camera.IExposureCamera):
                 else 0.0
             next_start = start + period_s
             ready_at = next_start + late_s
-            if ready_at > time.monotonic():
-                time.sleep(ready_at - time.monotonic())
+            wait_s = ready_at - time.monotonic()  # read the clock once: it moves between a check and a sleep
+            if wait_s > 0:
+                time.sleep(wait_s)
             dropped = bool(faults.drop_frame_every_n) and number % faults.drop_frame_every_n == 0
             self._publish(generation, frame, stamp, timestamp_ns, dropped, faults)
 

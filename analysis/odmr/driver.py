@@ -1,0 +1,130 @@
+"""The per-pixel loop: normalise, guess and fit every spectrum, in parallel with the GIL released.
+
+One pixel: y -> y / scale (scale = the smoothed spectrum's maximum, so the baseline starts near 1 for PL
+counts and spin contrast alike), starting values and bounds from ``guess.guess_pixel``, then the shared
+Levenberg-Marquardt core ``analysis.fitting.lm_fit`` with the ODMR model, then the baseline, its
+covariance and chi2 are scaled back to the data's units.
+"""
+
+import numpy as np
+from numba import njit, prange, types
+
+from analysis.fitting.lm import MODEL_TYPE, lm_fit, status_bits
+
+from .guess import guess_pixel
+
+STATUS_INVALID = np.uint8(16)
+"""Driver status bit: the spectrum has non-finite values or no positive maximum; not fitted."""
+
+_I64 = types.int64
+_F64 = types.float64
+_DRIVER_SIGNATURE = types.void(
+    MODEL_TYPE, _F64[:, ::1], _F64[:, ::1], _F64[:, ::1], types.boolean[::1], _F64[::1], _I64[:, ::1], _F64[:, ::1],
+    _I64[:, ::1], _I64[::1], _F64[::1], _I64, _F64[::1], _F64[::1], _F64[::1], _I64, _F64, types.boolean,
+    _F64[:, ::1], _F64[:, :, ::1], _F64[::1], _F64[::1], _I64[::1], types.uint8[::1],
+)
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def _template_start(guess, template, template_guess, group_window, lower, upper, out):
+    """Second start: the mean spectrum's fit (``template``) moved to this pixel. Each window's lines are
+    shifted by (pixel's guessed deepest centre - mean's guessed deepest centre) and their contrasts scaled
+    by the ratio of the guessed depths; the first group of a window is its deepest (guess order)."""
+    out[:] = template
+    out[0] = guess[0]
+    n_groups = group_window.shape[0]
+    for g in range(n_groups):
+        first = g
+        while first > 0 and group_window[first - 1] == group_window[g]:
+            first -= 1
+        jf = 1 + 3 * first
+        j = 1 + 3 * g
+        out[j] = template[j] * guess[jf] / template_guess[jf]
+        out[j + 2] = template[j + 2] + guess[jf + 2] - template_guess[jf + 2]
+    for a in range(out.shape[0]):
+        out[a] = min(max(out[a], lower[a]), upper[a])
+
+
+@njit(_DRIVER_SIGNATURE, nogil=True, parallel=True, cache=True, error_model="numpy")
+def fit_spectra(model, x, data, weights, selected, offsets, table_index, table_weight, windows, group_window,
+                fwhm_start, smooth_half, fwhm_bounds, template, template_guess, max_iter, tol_chi2, scale_covariance,
+                params, cov, chi2, reduced_chi2, n_iter, status):
+    """Fit every selected row of ``data`` (m, n); see the module docstring.
+
+    x (1, n) frequency relative to the fit origin (Hz); weights (m, n) = 1 / sigma or (0, n) for none;
+    selected (m,) which rows to fit (the others are left NaN with status 0); offsets, table_index,
+    table_weight, windows, group_window, fwhm_start, smooth_half, fwhm_bounds: see ``guess.guess_pixel``.
+    template, template_guess (p,): the mean spectrum's fit and guess, for a second start (see
+    ``_template_start``) whose fit is kept when its chi2 is lower; empty arrays: one start only.
+    Outputs params (m, p), cov (m, p, p), chi2, reduced_chi2, n_iter (both starts' iterations summed),
+    status (converged / at-bound / invalid bits).
+    """
+    m, n = data.shape
+    p = params.shape[1]
+    f = x[0]
+    weighted = weights.shape[0] > 0
+    two_starts = template.shape[0] == p
+    for k in prange(m):
+        params[k, :] = np.nan
+        cov[k, :, :] = np.nan
+        chi2[k] = np.nan
+        reduced_chi2[k] = np.nan
+        n_iter[k] = 0
+        status[k] = 0
+        if not selected[k]:
+            continue
+        y = data[k]
+        finite = True
+        for i in range(n):
+            if not np.isfinite(y[i]):
+                finite = False
+        if weighted:
+            for i in range(n):
+                if not (weights[k, i] > 0.0 and np.isfinite(weights[k, i])):
+                    finite = False
+        if not finite:
+            status[k] = STATUS_INVALID
+            continue
+        smoothed = np.empty(n)
+        depth = np.empty(n)
+        score = np.empty(n)
+        lower = np.empty(p)
+        upper = np.empty(p)
+        start = np.empty(p)
+        scale = guess_pixel(f, y, offsets, table_index, table_weight, windows, group_window, fwhm_start, smooth_half,
+                            smoothed, depth, score, start, lower, upper, fwhm_bounds)
+        if scale <= 0.0:
+            status[k] = STATUS_INVALID
+            continue
+        y_scaled = np.empty(n)
+        for i in range(n):
+            y_scaled[i] = y[i] / scale
+        w = np.empty(n if weighted else 0)
+        if weighted:
+            for i in range(n):
+                w[i] = weights[k, i] * scale
+        second = np.empty(p)
+        if two_starts:
+            _template_start(start, template, template_guess, group_window, lower, upper, second)
+        result = lm_fit(model, x, y_scaled, w, offsets, start, lower, upper, cov[k], max_iter, tol_chi2,
+                        scale_covariance)
+        iterations = result[2]
+        if two_starts:
+            cov_second = np.empty((p, p))
+            other = lm_fit(model, x, y_scaled, w, offsets, second, lower, upper, cov_second, max_iter, tol_chi2,
+                           scale_covariance)
+            iterations += other[2]
+            if other[0] < result[0] or not np.isfinite(result[0]):
+                result = other
+                start[:] = second
+                cov[k, :, :] = cov_second
+        params[k, :] = start
+        params[k, 0] *= scale
+        for a in range(p):
+            cov[k, 0, a] *= scale
+            cov[k, a, 0] *= scale
+        unit = 1.0 if weighted else scale * scale
+        chi2[k] = result[0] * unit
+        reduced_chi2[k] = result[1] * unit
+        n_iter[k] = iterations
+        status[k] = status_bits(result[3], result[4])
