@@ -8,6 +8,7 @@ import threading
 import time
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from analysis import physics
@@ -204,20 +205,28 @@ class AcquisitionController:
         self._fitter.request(_WARM_UP)
 
     def _fit(self, inputs):
+        # numba's thread count is per launching thread: the live fit leaves one core to acquisition and the GUI
+        numba.set_num_threads(max(1, numba.config.NUMBA_NUM_THREADS - 1))
         if inputs is None:
             return None
         if inputs is _WARM_UP:
-            freq_hz = np.linspace(2.025e9, 2.033e9, 9)
-            cube = np.ones((8, 8, freq_hz.size), np.float32)
-            fit = self.seams.fit_odmr(cube, freq_hz, model=self.seams.model, transitions=1)
-            self.seams.remove_background(np.asarray(fit.b_nv_t, dtype=np.float64))
+            freq_hz = np.linspace(2.025e9, 2.033e9, 21)
+            spectrum = physics.odmr_spectrum(freq_hz, 2.029e9, 1.0e6, 0.015, isotope=self.seams.model)
+            cube = np.broadcast_to(spectrum, (8, 8, freq_hz.size)).astype(np.float32)
+            try:
+                fit = self.seams.fit_odmr(cube, freq_hz, model=self.seams.model, transitions=1)
+                self.seams.remove_background(np.asarray(fit.b_nv_t, dtype=np.float64))
+            except Exception as exc:  # noqa: BLE001 - a warm-up is an optimisation; the real fit reports errors
+                log.info("fit warm-up did not run through: %s", exc)
             return None
         cube, freq_hz, transitions = inputs
         t0 = time.perf_counter()
         fit = self.seams.fit_odmr(cube, freq_hz, model=self.seams.model, transitions=transitions)
         b_nv_t = np.asarray(fit.b_nv_t, dtype=np.float64)
         background_t, residual_t, _info = self.seams.remove_background(b_nv_t)
-        quality = np.asarray(getattr(fit, "chi2", np.full(b_nv_t.shape, np.nan)), dtype=np.float64)
+        quality = getattr(fit, "reduced_chi2", None)
+        quality = np.asarray(quality if quality is not None else getattr(fit, "chi2", np.full(b_nv_t.shape, np.nan)),
+                             dtype=np.float64)
         return FieldMaps(b_nv_t, np.asarray(background_t), np.asarray(residual_t), quality, fit, len(freq_hz),
                          time.perf_counter() - t0)
 
@@ -302,9 +311,12 @@ class AcquisitionController:
         contrast = float(np.atleast_1d(np.asarray(fit.contrast)[row, col])[0])
         if not (np.all(np.isfinite(centers)) and np.isfinite(fwhm) and fwhm > 0 and np.isfinite(contrast)):
             return None
+        baseline = getattr(fit, "baseline", None)  # the fitted off-resonance level (1 for a spin contrast)
+        pl0 = float(np.atleast_1d(np.asarray(baseline)[row, col])[0]) if baseline is not None else 1.0
         finite = np.isfinite(dense)
         model = np.full(dense.shape, np.nan)
-        model[finite] = physics.odmr_spectrum(dense[finite], centers, fwhm, contrast, isotope=self.seams.model)
+        model[finite] = physics.odmr_spectrum(dense[finite], centers, fwhm, contrast, pl0=pl0 if np.isfinite(pl0)
+                                              else 1.0, isotope=self.seams.model)
         return dense, model
 
 

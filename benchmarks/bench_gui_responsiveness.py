@@ -112,6 +112,7 @@ def main(argv=None):
         wall_s = time.perf_counter() - t_start
         snap = window.controller.snapshot()
         backend_kind = type(backend).__name__
+        fit_kind = "placeholder fit" if window.seams.fit_is_placeholder else "analysis.odmr.fit_odmr"
         fits = window.controller._fitter.fits_done
         last_fit_s = window.controller._fitter.last_fit_s
         window.close()
@@ -122,7 +123,7 @@ def main(argv=None):
     period += ", in-process mocks" if args.in_process_mocks else f", {backend_kind}"
     print(f"sweep: {args.points} steps x {args.pairs} pairs on {args.size}x{args.size} frames ({period}), "
           f"status {snap.status}, "
-          f"{wall_s:.1f} s; {fits} live fits (last {last_fit_s * 1e3:.0f} ms, placeholder fit)")
+          f"{wall_s:.1f} s; {fits} live fits (last {last_fit_s * 1e3:.0f} ms, {fit_kind})")
     print(f"event loop ({len(gaps)} ticks of a {TICK_MS} ms timer): longest stall {stalls_ms.max():.1f} ms, "
           f"99th percentile {np.percentile(stalls_ms, 99):.1f} ms, median {np.median(stalls_ms):.1f} ms "
           f"(target: longest under 50 ms)")

@@ -1,10 +1,10 @@
 """Which analysis parts the app uses: the ONE place to change when the real parts land.
 
-Swap-in (one line each), when they are on main:
-    fit_odmr=analysis.odmr.fit_odmr
-    remove_background=lambda b: analysis.background.remove_background(b)
+In use: ``analysis.odmr.fit_odmr`` and ``analysis.background.remove_background``. Still to plug in (one line
+each in ``default_seams``):
     cell_analyzer=analysis.cells.analyze_field_map
-    sessions=<an adapter over analysis.session.SessionWriter / read_session implementing SessionBackend>
+    sessions=<an adapter over analysis.session (SessionWriter / read_session) implementing SessionBackend>
+The placeholders in ``placeholder_fit`` stay for builds without the fitter and for comparison.
 """
 
 from dataclasses import dataclass, field
@@ -32,4 +32,7 @@ class AnalysisSeams:
 
 
 def default_seams():
-    return AnalysisSeams()
+    from analysis.background import remove_background
+    from analysis.odmr import fit_odmr
+
+    return AnalysisSeams(fit_odmr=fit_odmr, remove_background=remove_background)

@@ -14,7 +14,7 @@ MODES = (SUBTRACTED, RAW, QUALITY)
 _DISPLAY = {  # mode -> (colour-bar label, colour map, symmetric levels, scale from the stored SI value)
     RAW: ("B_NV (µT)", theme.RAW_FIELD_CMAP, False, 1e6),
     SUBTRACTED: ("B_NV − background (µT)", theme.FIELD_CMAP, True, 1e6),
-    QUALITY: ("χ² (fit quality)", theme.QUALITY_CMAP, False, 1.0),
+    QUALITY: ("reduced χ² (fit quality)", theme.QUALITY_CMAP, False, 1.0),
 }
 
 
