@@ -100,5 +100,5 @@ def cells_b_nv_map_t(cells, x_m, y_m, nv_axis_u, out=None):
         out = np.zeros((len(y_m), len(x_m)))
     if not cells:
         return out
-    positions, moments = zip(*(c.sources(nv_axis_u) for c in cells))
+    positions, moments = zip(*(c.sources(nv_axis_u) for c in cells), strict=True)
     return projected_field_map_t(x_m, y_m, np.concatenate(positions), np.concatenate(moments), nv_axis_u, out=out)

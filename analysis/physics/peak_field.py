@@ -14,8 +14,8 @@ import math
 
 import numpy as np
 
-from .constants import MU0_OVER_4PI, NV_POLAR_ANGLE_DEG
 from .cell import iron_mass_to_moment_am2
+from .constants import MU0_OVER_4PI, NV_POLAR_ANGLE_DEG
 from .validation import require_cell_above_layer, require_non_negative, require_positive
 
 REFERENCE_DIAMETER_M = 12e-6

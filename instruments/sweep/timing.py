@@ -1,0 +1,29 @@
+"""Where the acquisition time goes: a small accumulator of wall-clock seconds per category."""
+
+import time
+from contextlib import contextmanager
+
+
+class TimeLedger:
+    """Seconds spent per category ("rf", "camera", "processing", "writing", "paused", ...)."""
+
+    def __init__(self):
+        self.seconds = {}
+        self.counts = {}
+        self._t0 = time.perf_counter()
+
+    @contextmanager
+    def measure(self, category):
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[category] = self.seconds.get(category, 0.0) + time.perf_counter() - t0
+            self.counts[category] = self.counts.get(category, 0) + 1
+
+    def report(self):
+        total = time.perf_counter() - self._t0
+        out = {f"{k}_s": v for k, v in self.seconds.items()}
+        out["total_s"] = total
+        out["other_s"] = max(0.0, total - sum(self.seconds.values()))
+        return out

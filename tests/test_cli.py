@@ -1,0 +1,21 @@
+import subprocess
+import sys
+
+from app.cli import build_parser, main
+
+
+def test_help_lists_the_sub_commands():
+    text = build_parser().format_help()
+    for name in ("gui", "acquire", "fit", "analyze", "simulate-study", "study"):
+        assert name in text
+
+
+def test_console_help_runs_in_a_subprocess():
+    out = subprocess.run([sys.executable, "-m", "app.cli", "--help"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and "acquire" in out.stdout
+
+
+def test_unavailable_command_says_so(capsys):
+    code = main(["study"])
+    if code == 2:
+        assert "not available" in capsys.readouterr().err
