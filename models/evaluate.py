@@ -49,7 +49,7 @@ def _summary(err):
 
 def _binned(err, key, values, edges):
     rows = []
-    for lo, hi in zip(edges[:-1], edges[1:]):
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
         sel = (values >= lo) & (values < hi)
         if sel.sum() == 0:
             continue

@@ -98,7 +98,7 @@ def build_card(onnx_path, ckpt, parity, report, eval_s):
     return {
         "name": MODEL_NAME,
         "version": MODEL_VERSION,
-        "created_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "created_utc": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "onnx_file": onnx_path.name,
         "onnx_sha256": sha256_of(onnx_path),
         "onnx_opset": OPSET,

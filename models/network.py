@@ -7,7 +7,7 @@ graph, so the exported ONNX model takes tesla and gives physical units:
     trunk  <- snippet / s, plus two coordinate channels  (CoordConv: helps the position heads)
     heads  <- pooled features and log10(s / 1 uT)
 
-Trunk: stem conv -> strided conv -> residual blocks (one dilated) -> strided conv -> dilated residual block ->
+Trunk: strided stem conv -> conv -> residual blocks (one dilated) -> strided conv -> dilated residual block ->
 self-attention over the 8 x 8 feature map (with a learned position embedding) -> average + max pooling ->
 shared dense layer -> one small head per output. The heads give *standardised* outputs
 (t = (value - mean) / std, see ``OUTPUT_STANDARDISATION``); ``physical_outputs`` turns them into units:
@@ -95,7 +95,7 @@ def _conv_bn_relu(c_in, c_out, stride=1):
 class CellNet(nn.Module):
     """Snippet (N, 1, 32, 32) in tesla -> standardised outputs (N, 6) in the order of ``OUTPUT_NAMES``."""
 
-    def __init__(self, widths=(16, 32, 48), hidden=96):
+    def __init__(self, widths=(24, 32, 48), hidden=96):
         super().__init__()
         c1, c2, c3 = widths
         self.widths = tuple(widths)
@@ -104,8 +104,12 @@ class CellNet(nn.Module):
         self.register_buffer("coord_x", grid.view(1, 1, 1, -1).expand(1, 1, SNIPPET_SIZE, SNIPPET_SIZE).clone())
         self.register_buffer("coord_y", grid.view(1, 1, -1, 1).expand(1, 1, SNIPPET_SIZE, SNIPPET_SIZE).clone())
         self.trunk = nn.Sequential(
-            _conv_bn_relu(3, c1),
-            _conv_bn_relu(c1, c2, stride=2),  # 16 x 16
+            # 4 x 4 stride-2 stem straight to 16 x 16: full-resolution layers cost most on CPU and the fields
+            # are smooth on the pixel scale (z >= 5 um is 4 px)
+            nn.Conv2d(3, c1, 4, stride=2, padding=1, bias=False),
+            nn.BatchNorm2d(c1),
+            nn.ReLU(inplace=True),
+            _conv_bn_relu(c1, c2),  # 16 x 16
             ResidualBlock(c2, dilation=1),
             ResidualBlock(c2, dilation=2),
             _conv_bn_relu(c2, c3, stride=2),  # 8 x 8

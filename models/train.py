@@ -69,7 +69,7 @@ def predict_physical(net, snippets, device, batch=1024):
     with torch.no_grad():
         for i in range(0, len(snippets), batch):
             x = torch.from_numpy(snippets[i : i + batch, None]).to(device)
-            for k, v in zip(OUTPUT_NAMES, exported(x)):
+            for k, v in zip(OUTPUT_NAMES, exported(x)[: len(OUTPUT_NAMES)], strict=True):
                 out[k].append(v.cpu().numpy().astype(np.float64))
     return {k: np.concatenate(v) for k, v in out.items()}
 
@@ -101,7 +101,7 @@ def parse_args(argv=None):
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--weight-decay", type=float, default=1e-4)
-    p.add_argument("--widths", type=int, nargs=3, default=(16, 32, 48))
+    p.add_argument("--widths", type=int, nargs=3, default=(24, 32, 48))
     p.add_argument("--hidden", type=int, default=96)
     p.add_argument("--chunk", type=int, default=8192)
     p.add_argument("--pool-chunks", type=int, default=16)

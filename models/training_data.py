@@ -232,7 +232,7 @@ def render_cells_snippet_t(cells, recipe=DEFAULT_RECIPE):
     """Noiseless snippet (32, 32) of ``physics.LabelledCell``s whose positions are relative to the reference
     pixel (x_m = x_px * pixel size), through the same batched kernel the generator uses."""
     u = recipe.nv_axis_u()
-    pos, mom = zip(*(c.sources(u) for c in cells))
+    pos, mom = zip(*(c.sources(u) for c in cells), strict=True)
     pos, mom = np.concatenate(pos), np.concatenate(mom)
     x_m, y_m = snippet_axes_m(recipe.pixel_size_m)
     return physics.projected_field_snippets_t(x_m, y_m, pos, mom, [0, len(pos)], u)[0]

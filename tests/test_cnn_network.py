@@ -45,7 +45,7 @@ def test_exported_module_gives_physical_outputs_and_the_standardised_ones(net, d
 def test_standardised_targets_map_back_to_the_truth(data):
     snippets, truth = data
     t = torch.from_numpy(standardise_targets(truth, amplitude_t(snippets)))
-    values = dict(zip(OUTPUT_NAMES, physical_outputs(t, torch.from_numpy(snippets[:, None]))))
+    values = dict(zip(OUTPUT_NAMES, physical_outputs(t, torch.from_numpy(snippets[:, None])), strict=True))
     np.testing.assert_allclose(values["x_px"].numpy(), truth["x_px"], atol=1e-5)
     np.testing.assert_allclose(values["z_m"].numpy(), truth["z_m"], rtol=1e-5)
     np.testing.assert_allclose(values["diameter_m"].numpy(), truth["diameter_m"], rtol=1e-5)

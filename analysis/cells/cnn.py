@@ -107,7 +107,7 @@ class CellCNN:
         chunks = {k: [] for k in OUTPUT_NAMES}
         for i in range(0, len(x), batch_size):
             outs = self._session.run(list(OUTPUT_NAMES), {self._input_name: x[i : i + batch_size, None]})
-            for k, v in zip(OUTPUT_NAMES, outs):
+            for k, v in zip(OUTPUT_NAMES, outs, strict=True):
                 chunks[k].append(v)
         result = {k: np.concatenate(v).astype(np.float64) if v else np.zeros(0) for k, v in chunks.items()}
         result["iron_mass_kg"] = 10.0 ** result["log10_iron_mass_kg"]
