@@ -108,7 +108,7 @@ def format_report(report):
     ]
     for row in report["by_peak_snr"]:
         lines.append(
-            f"  SNR {row['low']:>5.0f}-{row['high'] or 'inf'}: n={row['count']:4d} mass "
+            f"  SNR {row['low']:>4.0f}-{row['high'] or float('inf'):<4.0f}: n={row['count']:4d} mass "
             f"{100 * row['mass_abs_rel']:.1f} % z {row['z_abs_um']:.2f} um pos {row['position_px']:.3f} px"
         )
     for row in report["diameter_by_z_over_d"]:
