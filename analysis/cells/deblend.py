@@ -29,6 +29,8 @@ DEFAULT_SWEEPS = 3
 DEFAULT_PASSES = 2
 SHADOW_RADIUS_PX = 14.0
 SHADOW_FRACTION = 0.3
+DEPTH_TO_DISTANCE = 1.25
+"""A cell deeper than this times its lateral distance to a stronger one is not told apart from it."""
 MAX_TOTAL_SHIFT_PX = 6.0
 """How far a fitted cell may end from where it was detected (or given)."""
 DEBLEND_Z_BOUNDS_M = (1e-6, 45e-6)
@@ -206,7 +208,7 @@ def _verified(row_px, col_px, z_px, significance, threshold, wandered):
         weaker[i] = False
         keep &= ~(weaker & (d2 < MIN_SEPARATION_PX**2))
         keep &= ~(weaker & (d2 < SHADOW_RADIUS_PX**2) & (significance < SHADOW_FRACTION * significance[i]))
-        keep &= ~(weaker & (z_px**2 > d2))
+        keep &= ~(weaker & (z_px**2 > DEPTH_TO_DISTANCE**2 * d2))
     return keep
 
 
