@@ -102,6 +102,19 @@ def run(n, seed, noise_t, model_path=None, background_order=BACKGROUND_ORDER):
         "count_peak_snr_at_least_6": int(detectable.sum()),
         "diameter_by_z_over_d": [], "mass_by_peak_snr": [],
     }
+    pulls = {
+        "iron mass (ln)": (np.log(hybrid.iron_mass_kg / truth["iron_mass_kg"]), hybrid.iron_mass_kg_err
+                           / hybrid.iron_mass_kg),
+        "z": (hybrid.z_m - truth["z_m"], hybrid.z_m_err),
+        "x": (hybrid.x_px - truth["x_px"], hybrid.x_px_err),
+        "y": (hybrid.y_px - truth["y_px"], hybrid.y_px_err),
+    }
+    isolated = truth["n_neighbours"] == 0
+    out["hybrid_pulls"] = [
+        {"parameter": name, "median_abs_pull": float(np.median(np.abs(d / e))),
+         "within_1_sigma": float(np.mean(np.abs(d / e) < 1)), "within_2_sigma": float(np.mean(np.abs(d / e) < 2)),
+         "median_abs_pull_isolated": float(np.median(np.abs(d / e)[isolated]))}
+        for name, (d, e) in pulls.items()]
     z_over_d = truth["z_m"] / truth["diameter_m"]
     d_err = (pred["diameter_m"] - truth["diameter_m"]) * 1e6
     for lo, hi in zip(Z_OVER_D_BINS[:-1], Z_OVER_D_BINS[1:], strict=True):
@@ -141,6 +154,13 @@ def format_markdown(report):
     for r in report["diameter_by_z_over_d"]:
         lines.append(f"| {r['low']:.1f}-{r['high']:.1f} | {r['count']} | {r['median_abs_um']:.2f} | "
                      f"{r['median_signed_um']:+.2f} |")
+    lines += ["", "Are the hybrid's one-sigma errors honest? Pulls (estimate - truth) / error (Gaussian: median |pull|"
+              " 0.67, 68 % within 1, 95 % within 2):", "",
+              "| parameter | median abs. pull | within 1 sigma | within 2 sigma | median abs. pull, no neighbours |",
+              "| --- | --- | --- | --- | --- |"]
+    for r in report["hybrid_pulls"]:
+        lines.append(f"| {r['parameter']} | {r['median_abs_pull']:.2f} | {100 * r['within_1_sigma']:.0f} % | "
+                     f"{100 * r['within_2_sigma']:.0f} % | {r['median_abs_pull_isolated']:.2f} |")
     names = [r["method"] for r in report["all"]]
     lines += ["", "Iron mass, median abs. relative error by peak SNR:", "",
               "| peak SNR | snippets | " + " | ".join(names) + " |", "| --- | --- |" + " --- |" * len(names)]
