@@ -14,7 +14,8 @@ training chunk uses and a fixed per-pixel noise. Four answers per snippet, all f
   z = 15 um, iron mass from that peak amplitude at that z (``naive_start``); the cell may move 12 px
   (the positive lobe lies several pixels from the centre).
 
-``--detection`` instead prints how many cells detection finds in simulated fields of view (``FIELDS``).
+``--detection`` instead analyses whole simulated fields of view (``FIELDS``) with ``analyze_field_map``: how many
+cells are found, and the errors of the hybrid, the CNN alone and the fit alone for those found.
 
 Printed: a markdown table (median |relative error| of the iron mass, median |z error|, median position
 error, fraction converged, time per snippet), the same for peak SNR >= 6, the diameter error binned by z/d
@@ -176,10 +177,11 @@ FIELDS = (("40 cells >= 30 um apart, uniformly labelled", 40, 30e-6, "uniform"),
           ("100 cells >= 22 um apart, random clusters", 100, 22e-6, "random"))
 
 
-def detection_report(seeds=(0, 1, 2, 3), noise_t=DEFAULT_NOISE_NT * 1e-9, size=256):
-    """Markdown table: cells found (within 3 px of a true centre) and false detections in simulated fields
-    (``random_cells``, z 8-25 um, 1 pg median, ``size`` x ``size`` pixels of 1.3 um), analysed without the CNN
-    (detection and deblending do not use it)."""
+def detection_report(model_path=None, seeds=(0, 1, 2, 3), noise_t=DEFAULT_NOISE_NT * 1e-9, size=256):
+    """Markdown tables for whole fields of view (``random_cells``, z 8-25 um, 1 pg median, ``size`` x ``size``
+    pixels of 1.3 um) analysed by ``analyze_field_map``: cells found (a result within 3 px of a true centre)
+    and false detections; and, for the cells found, the median errors of the hybrid, of the CNN alone (on
+    the deblended snippets) and of the fit alone. ``model_path`` False: without the CNN."""
     import dataclasses
 
     from analysis import physics
@@ -187,10 +189,14 @@ def detection_report(seeds=(0, 1, 2, 3), noise_t=DEFAULT_NOISE_NT * 1e-9, size=2
     from instruments.virtual_microscope.sample import random_cells
 
     p = DEFAULT_RECIPE.pixel_size_m
-    lines = ["| field | cells | found | false detections | seconds per field |", "| --- | --- | --- | --- | --- |"]
+    model = False if model_path is False else CellCNN(model_path)
+    found_lines = ["| field | cells | found | false detections | seconds per field |",
+                   "| --- | --- | --- | --- | --- |"]
+    error_lines = ["| field | answer | iron mass, median abs. rel. error | z, median abs. error (um) | "
+                   "position, median error (px) |", "| --- | --- | --- | --- | --- |"]
     for name, n_cells, separation, layout in FIELDS:
         total = found = false = 0
-        seconds = []
+        seconds, rows = [], {"hybrid": [], "CNN alone": [], "fit alone": []}
         for seed in seeds:
             cells = random_cells(n_cells, seed, n_rows=size, n_cols=size, pixel_size_m=p, min_separation_m=separation)
             cells = [dataclasses.replace(c, layout=layout, n_clusters=200) if layout == "uniform" else c
@@ -199,17 +205,36 @@ def detection_report(seeds=(0, 1, 2, 3), noise_t=DEFAULT_NOISE_NT * 1e-9, size=2
             m = physics.cells_b_nv_map_t(cells, x, y, physics.nv_axis())
             m += noise_t * np.random.default_rng(seed).standard_normal(m.shape)
             t0 = time.perf_counter()
-            results = analyze_field_map(m, p, noise_t=noise_t, model=False)
+            results = analyze_field_map(m, p, noise_t=noise_t, model=model)
             seconds.append(time.perf_counter() - t0)
             truth = np.array([[c.y_m / p, c.x_m / p] for c in cells])
             pos = np.array([[r.row_px, r.col_px] for r in results]).reshape(-1, 2)
-            dist = np.hypot(*(pos[:, None, :] - truth[None]).transpose(2, 0, 1)) if len(pos) else np.full((0, 1), 1e9)
+            dist = np.hypot(*(pos[:, None, :] - truth[None]).transpose(2, 0, 1)) if len(pos) else np.zeros((0, 1))
             total += len(cells)
-            found += int(np.sum(dist.min(axis=0) < 3.0)) if len(pos) else 0
-            false += int(np.sum(dist.min(axis=1) >= 3.0))
-        lines.append(f"| {name} | {total} | {found} ({100 * found / total:.0f} %) | {false} | "
-                     f"{np.median(seconds):.2f} |")
-    return "\n".join(lines)
+            false += int(np.sum(dist.min(axis=1) >= 3.0)) if len(pos) else 0
+            for i, r in enumerate(results):
+                j = int(np.argmin(dist[i]))
+                if dist[i, j] >= 3.0:
+                    continue
+                found += 1
+                c = cells[j]
+                fit = r.physics_only
+                answers = {"hybrid": (r.iron_mass_g * 1e-3, r.z_m, r.row_px, r.col_px),
+                           "fit alone": (fit["iron_mass_kg"], fit["z_m"], r.snippet_row + fit["y_px"],
+                                         r.snippet_col + fit["x_px"])}
+                if r.cnn:
+                    answers["CNN alone"] = (r.cnn["iron_mass_kg"], r.cnn["z_m"], r.snippet_row + r.cnn["y_px"],
+                                            r.snippet_col + r.cnn["x_px"])
+                for key, (mass, z, row, col) in answers.items():
+                    rows[key].append((abs(mass / c.iron_mass_kg - 1), abs(z - c.z_m) * 1e6,
+                                      np.hypot(row - c.y_m / p, col - c.x_m / p)))
+        found_lines.append(f"| {name} | {total} | {found} ({100 * found / total:.0f} %) | {false} | "
+                           f"{np.median(seconds):.2f} |")
+        for key, values in rows.items():
+            if values:
+                med = np.median(np.array(values), axis=0)
+                error_lines.append(f"| {name} | {key} | {100 * med[0]:.1f} % | {med[1]:.2f} | {med[2]:.2f} |")
+    return "\n".join(found_lines + [""] + error_lines)
 
 
 def main(argv=None):
@@ -223,7 +248,7 @@ def main(argv=None):
     parser.add_argument("--detection", action="store_true", help="only the detection table (simulated fields)")
     args = parser.parse_args(argv)
     if args.detection:
-        print(detection_report(noise_t=args.noise_nt * 1e-9))
+        print(detection_report(args.model, noise_t=args.noise_nt * 1e-9))
         return
     report = run(args.n, args.seed, args.noise_nt * 1e-9, args.model, args.background_order)
     print(format_markdown(report))

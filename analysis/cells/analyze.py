@@ -27,6 +27,8 @@ from .snippets import SNIPPET_SIZE, cut_snippets
 
 GRAM_KG = 1e-3
 HYBRID_SHIFT_PX = 4.0
+GIVEN_POSITION_NEIGHBOURS = 3
+"""With given positions, up to this many unknown neighbours per snippet are modelled by the refinement."""
 
 
 @dataclass
@@ -148,6 +150,8 @@ def analyze_field_map(b_nv_map_t, pixel_size_m, positions_px=None, noise_t=None,
         fits = _given_cells(m, pixel_size_m, positions, noise, angles)
     n = len(fits.row)
     valid = fits.valid
+    # detected cells are all subtracted already; around given positions other cells may be unknown
+    unknown_neighbours = 0 if positions_px is None else GIVEN_POSITION_NEIGHBOURS
     fill = np.array([np.median(s[v]) for s, v in zip(fits.snippets, valid, strict=True)])
     clean = np.where(valid, fits.snippets, fill[:, None, None])
     physics_start = {"x_px": fits.col_px - fits.col, "y_px": fits.row_px - fits.row, "z_m": fits.z_m,
@@ -156,11 +160,12 @@ def analyze_field_map(b_nv_map_t, pixel_size_m, positions_px=None, noise_t=None,
         pred = cnn.predict(clean, pixel_size_m=pixel_size_m)
         sig = cnn_sigmas(cnn.card, pred, noise, nv_polar_deg)
         refined = refine_snippets(clean, pred, pixel_size_m, noise, valid=valid, prior_sigma=sig,
-                                  start_diameter_m=pred["diameter_m"], max_neighbours=0,
+                                  start_diameter_m=pred["diameter_m"], max_neighbours=unknown_neighbours,
                                   max_shift_px=HYBRID_SHIFT_PX, **angles)
     else:
         pred, sig = {}, {}
-        refined = refine_snippets(clean, physics_start, pixel_size_m, noise, valid=valid, max_neighbours=0,
+        refined = refine_snippets(clean, physics_start, pixel_size_m, noise, valid=valid,
+                                  max_neighbours=unknown_neighbours,
                                   max_shift_px=HYBRID_SHIFT_PX, **angles)
     flags = _flags(fits, refined, pred, sig, cnn, noise, detection_snr)
     per_kg = physics.normalised_field_per_kg(reference_z_m, nv_polar_deg)
