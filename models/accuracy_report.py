@@ -8,7 +8,7 @@ training chunk uses and a fixed per-pixel noise. Four answers per snippet, all f
 
 - CNN alone (``CellCNN.predict``);
 - hybrid: least-squares fit of the point dipole + background (+ up to 3 neighbours) started from the CNN,
-  combined with the CNN by their uncertainties (``refine_snippets(prior_sigma=...)``, ``analysis.cells.hybrid``);
+  combined with the CNN by their uncertainties (``refine_snippets(start_sigma=...)``, ``analysis.cells.hybrid``);
 - physics fit started from the CNN: the same fit, not combined (stage A of the hybrid);
 - physics from a naive start: the largest pixel within 8 px of the snippet's centre as the cell's centre,
   z = 15 um, iron mass from that peak amplitude at that z (``naive_start``); the cell may move 12 px
@@ -73,7 +73,7 @@ def run(n, seed, noise_t, model_path=None, background_order=BACKGROUND_ORDER):
     options = {"max_neighbours": MAX_NEIGHBOURS, "background_order": background_order}
     refine_snippets(snippets[:4], {k: v[:4] for k, v in pred.items()}, p, noise_t, **options)  # compile
     t0 = time.perf_counter()
-    hybrid = refine_snippets(snippets, pred, p, noise_t, prior_sigma=sigma, start_diameter_m=pred["diameter_m"],
+    hybrid = refine_snippets(snippets, pred, p, noise_t, start_sigma=sigma, start_diameter_m=pred["diameter_m"],
                              **options)
     hybrid_ms = (time.perf_counter() - t0) / n * 1e3
     t0 = time.perf_counter()

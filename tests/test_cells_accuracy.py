@@ -49,7 +49,7 @@ def test_hybrid_is_at_least_as_good_as_the_cnn_on_held_out_snippets():
     snippets, truth = generate_snippets(COUNT, DEFAULT_SEED, noise_sigma_t=NOISE_T)
     cnn = CellCNN()
     pred = cnn.predict(snippets, pixel_size_m=PIXEL_M)
-    hybrid = refine_snippets(snippets, pred, PIXEL_M, NOISE_T, prior_sigma=cnn_sigmas(cnn.card, pred, NOISE_T),
+    hybrid = refine_snippets(snippets, pred, PIXEL_M, NOISE_T, start_sigma=cnn_sigmas(cnn.card, pred, NOISE_T),
                              start_diameter_m=pred["diameter_m"], background_order=BACKGROUND_ORDER,
                              max_neighbours=MAX_NEIGHBOURS)
     cnn_mass, cnn_z, cnn_pos = _median_errors(pred, truth)

@@ -159,7 +159,7 @@ def analyze_field_map(b_nv_map_t, pixel_size_m, positions_px=None, noise_t=None,
     if cnn is not None:
         pred = cnn.predict(clean, pixel_size_m=pixel_size_m)
         sig = cnn_sigmas(cnn.card, pred, noise, nv_polar_deg)
-        refined = refine_snippets(clean, pred, pixel_size_m, noise, valid=valid, prior_sigma=sig,
+        refined = refine_snippets(clean, pred, pixel_size_m, noise, valid=valid, start_sigma=sig,
                                   start_diameter_m=pred["diameter_m"], max_neighbours=unknown_neighbours,
                                   max_shift_px=HYBRID_SHIFT_PX, **angles)
     else:
