@@ -8,11 +8,12 @@ from the cell (over ``neighbour_snr`` noise sigmas) gets a dipole of its own (it
 then everything), kept if chi2 drops by more than ``NEIGHBOUR_MIN_CHI2_DROP``; up to ``max_neighbours``.
 
 Stage B, hybrid (when ``start_sigma`` is given): the fit's (x, y, z, ln m) and the start's (the CNN's answer
-with its held-out scatter) combined by their uncertainties (``hybrid``): the fit's covariance scaled by its
-misfit (below) plus the point dipole's model floor for a cell of the CNN's diameter at that height. A snippet
-the point dipole describes to the noise follows the data; one it does not (random clusters close to the
-sensor, unmodelled neighbours) leans on the CNN, in proportion. Stage A's result is kept in
-``SnippetFits.physics_only`` (it decides whether physics and CNN disagree).
+with its held-out scatter) combined by their uncertainties, as correlated measurements (``hybrid``): the fit's
+covariance scaled by its misfit (below) plus the point dipole's model floor for a cell of the CNN's diameter
+at that height. A snippet the point dipole describes to the noise follows the data; one it does not (random
+clusters close to the sensor, unmodelled neighbours) leans on the CNN, in proportion; where the two disagree
+beyond their errors the start is kept (``SnippetFits.disagree``). Stage A's result is kept in
+``SnippetFits.physics_only``.
 
 Errors: sqrt(diag) of the covariance (J^T W^2 J)^-1. In stage A they are scaled by sqrt(max(1, reduced chi2)
 * F): the Birge ratio (residual larger than the noise: model mismatch) times F, the sum of the residual's
