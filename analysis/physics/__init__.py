@@ -13,6 +13,7 @@ from .cell import (
 from .constants import *  # noqa: F403 - the constants are the module's vocabulary
 from .dipole import (
     dipole_field_t,
+    projected_dipole_and_gradient,
     projected_field_at_points_t,
     projected_field_map_t,
     projected_field_snippets_t,
