@@ -34,6 +34,7 @@ def _style(plot, x_label, y_label):
     for side in ("left", "bottom"):
         plot.getAxis(side).setPen("k")
         plot.getAxis(side).setTextPen("k")
+        plot.getAxis(side).enableAutoSIPrefix(False)  # the labels carry the units
     plot.setLabel("bottom", x_label)
     plot.setLabel("left", y_label)
     plot.showGrid(x=True, y=True, alpha=0.2)
@@ -191,15 +192,20 @@ FIGURES = (
 
 def widget_png(widget, width=None):
     """PNG bytes of a pyqtgraph widget (rendered off screen)."""
+    from PyQt6 import QtWidgets
     from pyqtgraph.exporters import ImageExporter
 
-    widget.resize(widget.size())
+    # the layout is computed only for a shown widget; never put it on screen (a user's display may be live)
+    widget.setAttribute(QtCore.Qt.WidgetAttribute.WA_DontShowOnScreen, True)
+    widget.show()
+    QtWidgets.QApplication.processEvents()
     exporter = ImageExporter(widget.scene())
     exporter.parameters()["width"] = int(width or widget.width())
     image = exporter.export(toBytes=True)
     buffer = QtCore.QBuffer()
     buffer.open(QtCore.QIODevice.OpenModeFlag.WriteOnly)
     image.save(buffer, "PNG")
+    widget.hide()
     return bytes(buffer.data())
 
 

@@ -56,10 +56,13 @@ def summarise_group(group):
         note = f"{values.size} cells: too few for a Voigt fit (needs {MIN_CELLS_FOR_VOIGT})"
     else:
         fit = fit_voigt_histogram(values)
-        if np.isfinite(fit.peak_err) and fit.converged:
-            voigt = fit
-        else:
+        span = float(fit.histogram.edges[-1] - fit.histogram.edges[0])
+        if not fit.converged:
             note = "Voigt fit did not converge"
+        elif not (np.isfinite(fit.peak_err) and fit.peak_err < 0.5 * span):
+            note = "Voigt fit unconstrained (peak error above half the histogram's span)"
+        else:
+            voigt = fit
     return GroupSummary(group.concentration_ug_per_ml, group.n_cells, list(group.session_names), mean, sem, hists,
                         voigt, note)
 
