@@ -7,18 +7,26 @@ normalised field of a sample's cells is B_max (1 - exp(-c ln 2 / c_half)), so th
 mass times exp(-s^2 / 2). Diameters are normal (12 +- 1.5 um), distances uniform within +- ``z_spread`` of the
 sample's mean distance, positions random.
 
+Iron masses are *stratified* by default: a sample's n masses are the log-normal's quantiles (k + 1/2) / n in a
+random order, scaled so that their mean lies exactly on the curve. Each sample then shows the full spread, but
+its mean does not wander by the ~6 % (s / sqrt(n)) that n independent draws would add; so the recovery of the
+curve tests the measurement and the analysis, not the luck of the draw. ``mass_sampling="random"`` draws them
+independently instead (docs/study.md gives the scatter of the recovered half-maximum that this adds).
+
 Speed: each frequency step's RF-on and RF-off sums of ``pairs`` frames are drawn at once with
 ``VirtualMicroscope.render_frame_sum`` (the same physics and noise law as frame by frame; see its docstring),
 and written with ``SessionWriter`` exactly as the sweep engine writes them (dark frame, plan, truth included).
 Time stamps are nominal: each step lasts 2 x pairs x exposure from the start of the simulation.
 """
 
+import dataclasses
 import json
 import math
 import os
 import sys
 import time
 from dataclasses import asdict, dataclass
+from statistics import NormalDist
 
 import numpy as np
 
@@ -69,8 +77,16 @@ def default_samples(seed=0, concentrations=None, cells=None, mean_z_um=None):
             for i, (c, n, z) in enumerate(zip(conc, cells, mean_z, strict=True))]
 
 
-def sample_microscope(spec, size=(256, 256), z_spread_m=DEFAULT_Z_SPREAD_UM * 1e-6, mass_log_sd=DEFAULT_MASS_LOG_SD):
-    """The virtual microscope imaging one simulated sample."""
+def stratified_masses_kg(mean_mass_kg, n_cells, log_sd, rng):
+    """n log-normal masses at the quantiles (k + 1/2) / n, in random order, scaled to the mean ``mean_mass_kg``."""
+    quantiles = [NormalDist().inv_cdf((k + 0.5) / n_cells) for k in range(n_cells)]
+    masses = np.exp(log_sd * np.asarray(quantiles))
+    return rng.permutation(masses * (mean_mass_kg / masses.mean()))
+
+
+def sample_microscope(spec, size=(256, 256), z_spread_m=DEFAULT_Z_SPREAD_UM * 1e-6, mass_log_sd=DEFAULT_MASS_LOG_SD,
+                      mass_sampling="stratified"):
+    """The virtual microscope imaging one simulated sample (see the module docstring for the mass sampling)."""
     from instruments.virtual_microscope import (
         VirtualMicroscope,
         VirtualSample,
@@ -78,6 +94,8 @@ def sample_microscope(spec, size=(256, 256), z_spread_m=DEFAULT_Z_SPREAD_UM * 1e
         random_cells,
     )
 
+    if mass_sampling not in ("stratified", "random"):
+        raise ValueError(f"mass_sampling = {mass_sampling!r}; choose 'stratified' or 'random'.")
     rows, cols = size
     mean_mass = iron_mass_for_concentration_kg(spec.concentration_ug_per_ml)
     z_low = max(spec.mean_z_m - z_spread_m, 1e-6)
@@ -85,11 +103,14 @@ def sample_microscope(spec, size=(256, 256), z_spread_m=DEFAULT_Z_SPREAD_UM * 1e
                          z_range_m=(z_low, spec.mean_z_m + z_spread_m),
                          iron_mass_median_kg=mean_mass * math.exp(-0.5 * mass_log_sd**2), iron_mass_log_sd=mass_log_sd,
                          margin_m=SNIPPET_MARGIN_M)
+    if mass_sampling == "stratified":
+        masses = stratified_masses_kg(mean_mass, len(cells), mass_log_sd, np.random.default_rng(spec.seed + 7919))
+        cells = tuple(dataclasses.replace(c, iron_mass_kg=float(m)) for c, m in zip(cells, masses, strict=True))
     return VirtualMicroscope(VirtualSample(n_rows=rows, n_cols=cols, cells=cells), seed=spec.seed)
 
 
 def write_simulated_session(path, microscope, spec, pairs=300, n_points=101, exposure_s=1e-3, rf_power_dbm=0.0,
-                            overwrite=False, on_step=None):
+                            overwrite=False, on_step=None, options=None):
     """Acquire one simulated sweep (f- of the bias field +- 6 MHz) into a session file; returns the path."""
     from analysis.session import SessionWriter
     from instruments.sweep import SweepPlan
@@ -105,7 +126,7 @@ def write_simulated_session(path, microscope, spec, pairs=300, n_points=101, exp
                 "pixel_size_m": microscope.sample.pixel_size_m}
     settings = {"simulated": True, "generator": "nvscope simulate-study (VirtualMicroscope.render_frame_sum)",
                 "spec": asdict(spec), "spin": asdict(microscope.spin), "optics": asdict(microscope.optics),
-                "camera": asdict(microscope.camera)}
+                "camera": asdict(microscope.camera), "options": dict(options or {})}
     step_s = 2 * pairs * exposure_s
     t0 = time.time()
     writer = SessionWriter.create(path, frame_shape=microscope.shape, freq_hz=[plan.frequencies_hz],
@@ -124,7 +145,8 @@ def write_simulated_session(path, microscope, spec, pairs=300, n_points=101, exp
 
 
 def simulate_study(out_dir, samples, size=(256, 256), pairs=300, n_points=101, exposure_s=1e-3, overwrite=False,
-                   z_spread_m=DEFAULT_Z_SPREAD_UM * 1e-6, mass_log_sd=DEFAULT_MASS_LOG_SD, progress=None):
+                   z_spread_m=DEFAULT_Z_SPREAD_UM * 1e-6, mass_log_sd=DEFAULT_MASS_LOG_SD, mass_sampling="stratified",
+                   progress=None):
     """Write one session per ``SimulatedSample`` into ``out_dir``; returns the list of paths.
 
     progress(done_steps, total_steps) is called after every frequency step."""
@@ -136,10 +158,12 @@ def simulate_study(out_dir, samples, size=(256, 256), pairs=300, n_points=101, e
                               "or add --force to replace them.")
     total = len(samples) * n_points
     for i, (spec, path) in enumerate(zip(samples, paths, strict=True)):
-        microscope = sample_microscope(spec, size, z_spread_m, mass_log_sd)
+        microscope = sample_microscope(spec, size, z_spread_m, mass_log_sd, mass_sampling)
         done_before = i * n_points
+        options = {"z_spread_m": z_spread_m, "mass_log_sd": mass_log_sd, "mass_sampling": mass_sampling}
+        on_step = None if progress is None else (lambda k, d=done_before: progress(d + k, total))
         write_simulated_session(path, microscope, spec, pairs, n_points, exposure_s, overwrite=overwrite,
-                                on_step=None if progress is None else (lambda k, d=done_before: progress(d + k, total)))
+                                on_step=on_step, options=options)
     return paths
 
 
@@ -167,6 +191,9 @@ def add_parser(sub):
                    help=f"distances are uniform within +- this of the sample's mean (default {DEFAULT_Z_SPREAD_UM:g})")
     p.add_argument("--mass-log-sd", type=float, default=DEFAULT_MASS_LOG_SD,
                    help=f"log-normal spread of the iron mass per cell (default {DEFAULT_MASS_LOG_SD:g})")
+    p.add_argument("--mass-sampling", choices=("stratified", "random"), default="stratified",
+                   help="stratified (default): each sample's masses are the log-normal's quantiles, so its mean lies "
+                   "on the curve; random: independent draws (the sample means then scatter by ~s/sqrt(n))")
     p.add_argument("--size", type=int, nargs=2, default=(256, 256), metavar=("ROWS", "COLS"),
                    help="detector pixels (default 256 256)")
     p.add_argument("--pairs", type=int, default=300, help="on/off frame pairs per step (default 300, the paper's)")
@@ -182,6 +209,7 @@ def run(args):
     t0 = time.perf_counter()
     paths = simulate_study(args.out, samples, tuple(args.size), args.pairs, args.points, args.exposure_ms * 1e-3,
                            overwrite=args.force, z_spread_m=args.z_spread_um * 1e-6, mass_log_sd=args.mass_log_sd,
+                           mass_sampling=args.mass_sampling,
                            progress=lambda done, total: bar.update(done))
     bar.close()
     for spec, path in zip(samples, paths, strict=True):
