@@ -25,10 +25,9 @@ def add_parser(sub):
 
 def analyse_sessions(paths, stream=None):
     """Run the missing pipeline stages on every session, with a progress bar; returns {stage: total seconds}."""
-    from analysis.session import read_session
-    from analysis.study import analyse_session, needed_stages
+    from analysis.study import analyse_session, needed_stages_of_file
 
-    todo = [(path, needed_stages(read_session(path))) for path in paths]
+    todo = [(path, needed_stages_of_file(path)) for path in paths]
     total = sum(len(stages) for _, stages in todo)
     timings = {}
     if total == 0:

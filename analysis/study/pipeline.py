@@ -26,6 +26,20 @@ def needed_stages(session):
     return stages
 
 
+def needed_stages_of_file(path):
+    """``needed_stages`` of a session file without reading its frame sums (opens only the analysis groups)."""
+    import h5py
+
+    from analysis.session.schema import CELLS, FIELD_MAP, LOCKING
+
+    try:
+        with h5py.File(path, "r", locking=LOCKING) as f:
+            stages = [] if f"{FIELD_MAP}/b_nv_residual_t" in f else ["fit"]
+            return stages + ([] if CELLS in f else ["cells"])
+    except OSError:  # being written, damaged, ...: the full reader says what is wrong or copes (SWMR)
+        return needed_stages(read_session(path))
+
+
 def _cell_records(results):
     records = []
     for r in results:
@@ -84,8 +98,9 @@ def analyse_session(path, on_stage=None):
     from analysis.pipeline import fit_session_file
 
     timings = {}
-    session = read_session(path)
-    for stage in needed_stages(session):
+    stages = needed_stages_of_file(path)
+    session = read_session(path) if stages else None
+    for stage in stages:
         t0 = time.perf_counter()
         if stage == "fit":
             fit_session_file(path)
