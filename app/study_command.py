@@ -61,7 +61,8 @@ def run(args):
     if args.report or args.json:
         from .study_report import write_report
 
-        summary = write_report(result, args.report, args.json)
+        summary = write_report(result, args.report, args.json,
+                               extra={"pipeline_timings_s": {k: round(v, 2) for k, v in timings.items()}})
     else:
         summary = result.to_json_dict()
     t3 = time.perf_counter()

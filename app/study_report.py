@@ -118,9 +118,11 @@ def report_html(summary, figures, title="Labelling-efficiency study"):
     return "\n".join(parts)
 
 
-def write_report(result, report_path=None, json_path=None, width=None):
-    """Write the HTML report and/or the JSON summary of a ``StudyResult``; returns the summary dict."""
-    summary = result.to_json_dict()
+def write_report(result, report_path=None, json_path=None, width=None, extra=None):
+    """Write the HTML report and/or the JSON summary of a ``StudyResult``; returns the summary dict.
+
+    extra: more JSON-able entries for the summary (e.g. the pipeline's timings)."""
+    summary = {**result.to_json_dict(), **(extra or {})}
     if json_path:
         _write_text(json_path, json.dumps(summary, indent=1))
     if report_path:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from analysis.session import read_session
-from analysis.study import analyse_session, load_study, needed_stages, needed_stages_of_file
+from analysis.study import StudyInputError, analyse_session, load_study, needed_stages, needed_stages_of_file
 from tests.study_fakes import tiny_study
 
 
@@ -50,7 +50,7 @@ def test_missing_stages_run_once_and_write_field_map_and_cells(tmp_path, monkeyp
 def test_a_session_without_cells_says_what_is_missing(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "analysis.cells", types.SimpleNamespace())  # no analyze_field_map
     (path, *_) = tiny_study(tmp_path, cells=(1, 1, 1, 1, 1), points=10)
-    with pytest.raises(RuntimeError, match="analyze_field_map"):
+    with pytest.raises(StudyInputError, match="analyze_field_map"):
         analyse_session(path)
 
 

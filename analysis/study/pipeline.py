@@ -13,6 +13,8 @@ import numpy as np
 
 from analysis.session import read_session, write_cells
 
+from .samples import StudyInputError
+
 STAGES = ("fit", "cells")
 
 
@@ -53,8 +55,8 @@ def detect_cells(path, session=None):
     try:
         from analysis.cells import analyze_field_map
     except ImportError as exc:
-        raise RuntimeError(f"{path} has no cell table and the cell analysis (analysis.cells.analyze_field_map) is "
-                           f"not available in this nvscope: {exc}") from exc
+        raise StudyInputError(f"{path} has no cell table and the cell analysis (analysis.cells.analyze_field_map) "
+                              f"is not available in this nvscope ({exc}); analyse the session's cells first.") from exc
     from analysis.pipeline import session_pixel_size_m
 
     session = session or read_session(path)
