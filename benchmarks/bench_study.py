@@ -36,6 +36,40 @@ def _run(args, env):
     return elapsed, proc.stderr
 
 
+def _truth_comparison(path):
+    """Detected vs true cells of one simulated session: found fraction, false detections, median errors."""
+    import numpy as np
+
+    from analysis import physics
+    from analysis.session import read_session
+
+    session = read_session(path)
+    truth = session.truth["cells"]
+    pixel = session.truth["sample"]["pixel_size_m"]
+    table = session.cells.columns
+    good = np.asarray(table.get("flag", np.zeros(len(table["z_m"]))), dtype=int) == 0
+    rows, cols = np.asarray(table["row_px"])[good], np.asarray(table["col_px"])[good]
+    z, mass_g = np.asarray(table["z_m"])[good], np.asarray(table["iron_mass_g"])[good]
+    t_rows = np.array([c["y_m"] / pixel for c in truth])
+    t_cols = np.array([c["x_m"] / pixel for c in truth])
+    matched, dz, dm = set(), [], []
+    for i in range(rows.size):
+        d = np.hypot(t_rows - rows[i], t_cols - cols[i])
+        j = int(np.argmin(d))
+        if d[j] <= 4.0 and j not in matched:
+            matched.add(j)
+            dz.append(z[i] - truth[j]["z_m"])
+            dm.append(mass_g[i] * 1e-3 / truth[j]["iron_mass_kg"] - 1.0)
+    true_norm = np.mean([c["iron_mass_kg"] for c in truth]) * physics.normalised_field_per_kg()
+    c = session.sample_metadata["spion_concentration_ug_per_ml"]
+    nan = float("nan")
+    dz_um = np.median(np.abs(dz)) * 1e6 if dz else nan
+    dm_med, dm_rms = (100 * np.median(dm), 100 * np.std(dm)) if dm else (nan, nan)
+    print(f"  {c:g} ug/ml: found {len(matched)}/{len(truth)} true cells, {rows.size - len(matched)} other "
+          f"detections; median |dz| {dz_um:.2f} um, median mass error {dm_med:+.1f} % (rms {dm_rms:.0f} %); "
+          f"true mean normalised field {true_norm * 1e6:.2f} uT")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", help="folder for the study (default: a temporary folder)")
@@ -72,6 +106,9 @@ def main():
         print(f"  {g['concentration_ug_per_ml']:g} ug/ml: {g['n_cells']} cells, normalised "
               f"{g['mean_normalised_field_t'] * 1e6:.2f} +- {g['sem_normalised_field_t'] * 1e6:.2f} uT, raw peak "
               f"{g['mean_raw_peak_t'] * 1e6:.2f} uT, distance {g['mean_z_m'] * 1e6:.1f} um")
+    print("cells against the simulated truth (matched within 4 px):")
+    for path in sessions:
+        _truth_comparison(path)
     if args.out is None and not args.keep:
         shutil.rmtree(out)
     else:
