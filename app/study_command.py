@@ -19,6 +19,9 @@ def add_parser(sub):
     p.add_argument("sessions", nargs="+", help="session files (.h5), one or more per concentration")
     p.add_argument("--report", help="HTML report to write (self-contained, figures embedded)")
     p.add_argument("--json", help="JSON summary to write (half-max concentration, B_max, per-concentration means)")
+    p.add_argument("--distance-window-um", type=float, nargs=2, default=(4.0, 35.0), metavar=("MIN", "MAX"),
+                   help="keep cells whose fitted distance lies in this window, in um (default 4 35: closer than a "
+                   "cell's radius is a failed fit, farther is background structure)")
     p.set_defaults(handler=run)
     return "study"
 
@@ -56,7 +59,8 @@ def run(args):
     t0 = time.perf_counter()
     timings = analyse_sessions(args.sessions)
     t1 = time.perf_counter()
-    result = analyse_study(load_study(args.sessions))
+    window = (args.distance_window_um[0] * 1e-6, args.distance_window_um[1] * 1e-6)
+    result = analyse_study(load_study(args.sessions, window))
     t2 = time.perf_counter()
     if args.report or args.json:
         from .study_report import write_report

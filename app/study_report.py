@@ -54,6 +54,17 @@ def _per_concentration_table(summary):
     return f"<table>{head}{''.join(rows)}</table>"
 
 
+def _sessions_table(summary):
+    rows = "".join(
+        f"<tr><td class=l>{html.escape(s['name'])}</td><td>{s['concentration_ug_per_ml']:g}</td>"
+        f"<td>{s['n_cells_in_table']}</td><td>{s['flagged']}</td><td>{s['outside_distance_window']}</td>"
+        f"<td>{s['n_cells']}</td><td class=l>{html.escape(s['path'])}</td></tr>" for s in summary["sessions"])
+    return ("<table><tr><th class=l>sample</th><th>c (ug/ml)</th><th>cells in table</th><th>left out: flag</th>"
+            "<th>left out: distance</th><th>used</th><th class=l>file</th></tr>" + rows + "</table>"
+            "<p>Left out: refinement not converged, on a parameter bound or at the image edge; fitted distance "
+            "outside the plausible window (closer than a cell's radius, or farther than a cell's field reaches).</p>")
+
+
 def _fits_table(summary):
     fits = summary.get("normalised_field_fits")
     if not fits:
@@ -105,6 +116,7 @@ def report_html(summary, figures, title="Labelling-efficiency study"):
             "model).</p>")
     parts.append("<h2>Saturation fits</h2>" + _fits_table(summary))
     parts.append("<h2>Per concentration</h2>" + _per_concentration_table(summary))
+    parts.append("<h2>Sessions</h2>" + _sessions_table(summary))
     parts.append("<h2>Raw peak field vs normalised field</h2><p>The raw peak field is each cell's peak B_NV at its "
                  "own distance; the normalised field puts every cell at the reference distance (12 um cell at "
                  "15 um). Samples mounted at different distances rank differently by the two:</p>"

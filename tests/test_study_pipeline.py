@@ -29,10 +29,18 @@ def test_missing_stages_run_once_and_write_field_map_and_cells(tmp_path, monkeyp
     calls = []
 
     def fake_analyze(b_nv_map_t, pixel_size_m, positions_px=None, noise_t=None, **kw):
+        assert np.all(np.isfinite(b_nv_map_t)) and kw["model"] is False
         calls.append((np.shape(b_nv_map_t), pixel_size_m, noise_t))
         return [_FakeCell(10.0, 20.0, 14e-6, 12e-6, 1.0e-12, 1.5e-6), _FakeCell(30.0, 40.0, 16e-6, 11e-6, 2e-12, 3e-6)]
 
-    monkeypatch.setitem(sys.modules, "analysis.cells", types.SimpleNamespace(analyze_field_map=fake_analyze))
+    class NoModel(ValueError):
+        pass
+
+    def no_cnn():
+        raise NoModel("no CNN file in this test")
+
+    fake = types.SimpleNamespace(analyze_field_map=fake_analyze, CellCNN=no_cnn, CellModelError=NoModel)
+    monkeypatch.setitem(sys.modules, "analysis.cells", fake)
     (path, *_) = tiny_study(tmp_path, cells=(1, 1, 1, 1, 1), points=10)
     assert needed_stages(read_session(path)) == ["fit", "cells"]
     timings = analyse_session(path)

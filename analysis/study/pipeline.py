@@ -42,16 +42,53 @@ def needed_stages_of_file(path):
         return needed_stages(read_session(path))
 
 
+_UNITS_NOT_IN_NAMES = {"snippet_row": "pixel", "snippet_col": "pixel"}
+_SCALAR_TYPES = (int, float, str, bool, np.integer, np.floating, np.bool_)
+
+
 def _cell_records(results):
+    """Cell-table rows from ``CellResult`` objects: their scalar fields, the flag names as text and the
+    model hash (the snippets, CNN outputs and model identity dicts stay out of the table)."""
     records = []
     for r in results:
         record = dataclasses.asdict(r) if dataclasses.is_dataclass(r) else dict(r)
-        records.append({k: v for k, v in record.items() if np.ndim(v) == 0})
+        row = {k: v for k, v in record.items() if isinstance(v, _SCALAR_TYPES)}
+        if "flag_names" in record:
+            row["flag_names"] = ",".join(record["flag_names"])
+        identity = record.get("model_identity") or {}
+        row.setdefault("model_sha256", str(identity.get("sha256", "")))
+        row.setdefault("label", "")
+        records.append(row)
     return records
 
 
+def fill_unfitted_pixels(b_nv_map_t):
+    """The map with NaN pixels (unconverged ODMR fits) replaced by the median of their finite 3 x 3 neighbours
+    (0 where none is finite: the background-subtracted map's level). Returns (map, number filled)."""
+    m = np.array(b_nv_map_t, dtype=np.float64)
+    bad = np.argwhere(~np.isfinite(m))
+    for r, c in bad:
+        block = m[max(r - 1, 0):r + 2, max(c - 1, 0):c + 2]
+        finite = block[np.isfinite(block)]
+        m[r, c] = float(np.median(finite)) if finite.size else 0.0
+    return m, len(bad)
+
+
+def _cnn_or_physics_only():
+    """The committed CNN, or False (physics-only refinement, cells flagged NO_CNN) when it is not available."""
+    from analysis.cells import CellCNN, CellModelError
+
+    try:
+        return CellCNN(), ""
+    except CellModelError as exc:
+        return False, f"CNN not available ({exc}); cells refined by physics alone"
+
+
 def detect_cells(path, session=None):
-    """Run the cell analysis on a session's background-subtracted field map and store the cell table."""
+    """Run the cell analysis on a session's background-subtracted field map and store the cell table.
+
+    Unfitted (NaN) pixels are filled first (``fill_unfitted_pixels``). Without the committed CNN the cells
+    are refined by physics alone (flag NO_CNN) and the table's settings say so. Returns the number of cells."""
     try:
         from analysis.cells import analyze_field_map
     except ImportError as exc:
@@ -60,37 +97,19 @@ def detect_cells(path, session=None):
     from analysis.pipeline import session_pixel_size_m
 
     session = session or read_session(path)
-    field_map = session.field_map
+    field_map, n_filled = fill_unfitted_pixels(session.field_map["b_nv_residual_t"])
     noise = (session.background.settings or {}).get("noise_t") if session.background is not None else None
-    results = analyze_field_map(np.asarray(field_map["b_nv_residual_t"]), session_pixel_size_m(session),
-                                noise_t=noise)
+    model, note = _cnn_or_physics_only()
+    results = analyze_field_map(field_map, session_pixel_size_m(session), noise_t=noise, model=model)
     records = _cell_records(results)
-    models = _model_cards(results)
-    write_cells(path, records, models=models or None,
-                settings={"source": "analysis.cells.analyze_field_map", "n_cells": len(records)})
+    cards = {model.sha256: model.card} if model and any(r["model_sha256"] for r in records) else None
+    settings = {"source": "analysis.cells.analyze_field_map", "n_cells": len(records),
+                "unfitted_pixels_filled": n_filled, "noise_t": noise}
+    if note:
+        settings["note"] = note
+    units = {k: v for k, v in _UNITS_NOT_IN_NAMES.items() if records and k in records[0]}
+    write_cells(path, records, units=units or None, models=cards, settings=settings)
     return len(records)
-
-
-def _model_cards(results):
-    """sha256 -> model card of the networks named by the results (when the results carry them)."""
-    cards = {}
-    for r in results:
-        sha = getattr(r, "model_sha256", "") or ""
-        card = getattr(r, "model_card", None)
-        if sha and card is not None:
-            cards[sha] = card
-    if not cards and any(getattr(r, "model_sha256", "") for r in results):
-        try:
-            from analysis.cells import CellCNN
-
-            cnn = CellCNN()
-            identity = cnn.identity
-            if isinstance(identity, dict) and identity.get("sha256"):
-                cards[identity["sha256"]] = identity.get("card", identity)
-        except Exception as exc:  # the card is documentation; a missing one must not lose the cell table
-            cards = {}
-            print(f"warning: model card unavailable ({exc})")
-    return cards
 
 
 def analyse_session(path, on_stage=None):

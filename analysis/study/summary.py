@@ -133,7 +133,8 @@ class StudyResult:
         out["per_concentration"] = [s.to_json_dict() for s in self.summaries]
         out["ranking"] = self.ranking()
         out["sessions"] = [{"path": s.path, "name": s.name, "concentration_ug_per_ml": s.concentration_ug_per_ml,
-                            "n_cells": s.n_cells, "n_cells_in_table": s.n_cells_in_table, "flagged": s.flagged}
+                            "n_cells": s.n_cells, "n_cells_in_table": s.n_cells_in_table, "flagged": s.flagged,
+                            "outside_distance_window": s.outside_window}
                            for s in self.samples]
         return _clean(out)
 
