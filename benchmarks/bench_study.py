@@ -47,7 +47,11 @@ def _truth_comparison(path):
     truth = session.truth["cells"]
     pixel = session.truth["sample"]["pixel_size_m"]
     table = session.cells.columns
-    good = np.asarray(table.get("flag", np.zeros(len(table["z_m"]))), dtype=int) == 0
+    from analysis.study.samples import DEFAULT_DISTANCE_WINDOW_M, EXCLUDED_FLAGS
+
+    z_all = np.asarray(table["z_m"])
+    good = (np.asarray(table.get("flag", np.zeros(z_all.size)), dtype=int) & EXCLUDED_FLAGS) == 0
+    good &= (z_all >= DEFAULT_DISTANCE_WINDOW_M[0]) & (z_all <= DEFAULT_DISTANCE_WINDOW_M[1])
     rows, cols = np.asarray(table["row_px"])[good], np.asarray(table["col_px"])[good]
     z, mass_g = np.asarray(table["z_m"])[good], np.asarray(table["iron_mass_g"])[good]
     t_rows = np.array([c["y_m"] / pixel for c in truth])
@@ -106,9 +110,9 @@ def main():
         print(f"  {g['concentration_ug_per_ml']:g} ug/ml: {g['n_cells']} cells, normalised "
               f"{g['mean_normalised_field_t'] * 1e6:.2f} +- {g['sem_normalised_field_t'] * 1e6:.2f} uT, raw peak "
               f"{g['mean_raw_peak_t'] * 1e6:.2f} uT, distance {g['mean_z_m'] * 1e6:.1f} um")
-    print("cells against the simulated truth (matched within 4 px):")
-    for path in sessions:
-        _truth_comparison(path)
+    print("cells used by the study against the simulated truth (matched within 4 px):")
+    for g in sorted(summary["sessions"], key=lambda g: g["concentration_ug_per_ml"]):
+        _truth_comparison(g["path"])
     if args.out is None and not args.keep:
         shutil.rmtree(out)
     else:
