@@ -83,3 +83,32 @@ def test_end_to_end_on_a_small_simulated_session(tmp_path):
     assert cells.n_cells >= 3
     true_mean = np.mean([c["iron_mass_kg"] for c in truth]) * 1e3
     assert np.mean(cells.values["iron_mass_g"]) == pytest.approx(true_mean, rel=0.3)
+
+
+def test_unfitted_pixels_are_filled_from_their_neighbours():
+    from analysis.study.pipeline import fill_unfitted_pixels
+
+    m = np.arange(25, dtype=float).reshape(5, 5)
+    m[2, 2] = np.nan
+    m[0, 0] = np.nan
+    filled, n = fill_unfitted_pixels(m)
+    assert n == 2 and np.all(np.isfinite(filled))
+    assert filled[2, 2] == pytest.approx(12.0)  # median of 6, 7, 8, 11, 13, 16, 17, 18
+    assert filled[0, 0] == pytest.approx(5.0)  # median of 1, 5, 6
+
+
+def test_cell_records_keep_scalars_flag_names_and_model_hash():
+    from analysis.study.pipeline import _cell_records
+
+    @dataclasses.dataclass
+    class Result:
+        z_m: float
+        flag: int
+        flag_names: tuple
+        measured_t: np.ndarray
+        cnn: dict
+        model_identity: dict
+
+    (row,) = _cell_records([Result(1e-5, 40, ("OVERLAP", "NO_CNN"), np.zeros((32, 32)), {"z_m": 1.0},
+                                   {"sha256": "ab" * 32, "name": "cnn"})])
+    assert row == {"z_m": 1e-5, "flag": 40, "flag_names": "OVERLAP,NO_CNN", "model_sha256": "ab" * 32, "label": ""}

@@ -94,3 +94,21 @@ def test_flagged_cells_are_left_out(study_paths, tmp_path):
     write_cells(str(copy), {**columns, "flag": flags})
     (sample,) = load_study([str(copy)])
     assert sample.n_cells == CELLS_PER_GROUP - 10 and sample.flagged == 10
+
+
+def test_cells_outside_the_plausible_distance_window_are_left_out(study_paths, tmp_path):
+    import shutil
+
+    from analysis.session import write_cells
+
+    copy = tmp_path / "window.h5"
+    shutil.copy(study_paths[1], copy)
+    columns = read_session(copy).cells.columns
+    z = np.array(columns["z_m"])
+    z[:3] = 2e-6  # closer than any cell's radius: a collapsed fit
+    z[3:5] = 60e-6  # background structure
+    write_cells(str(copy), {**columns, "z_m": z})
+    (sample,) = load_study([str(copy)])
+    assert sample.outside_window == 5 and sample.n_cells == CELLS_PER_GROUP - 5
+    (everything,) = load_study([str(copy)], distance_window_m=None)
+    assert everything.n_cells == CELLS_PER_GROUP
