@@ -77,7 +77,7 @@ def run(args):
         mean = g["mean_normalised_field_t"]
         print(f"  {g['concentration_ug_per_ml']:g} ug/ml: {g['n_cells']} cells, mean normalised field "
               f"{'-' if mean is None else f'{mean * 1e6:.2f}'} uT", file=sys.stderr)
-    if "b_max_t" in summary:
+    if summary.get("b_max_t") is not None:
         print(f"B_max {summary['b_max_t'] * 1e6:.3f} +- {summary['b_max_err_t'] * 1e6:.3f} uT, half-maximum at "
               f"{summary['half_max_concentration_ug_per_ml']:.1f} +- "
               f"{summary['half_max_concentration_err_ug_per_ml']:.1f} ug/ml ({summary['preferred_model']}, "

@@ -107,7 +107,7 @@ def report_html(summary, figures, title="Labelling-efficiency study"):
              f"<style>{_CSS}</style></head><body><h1>{html.escape(title)}</h1>"
              f"<p>nvscope {APP_VERSION}; {summary['n_sessions']} sessions, {summary['n_cells']} cells "
              "(cells with a failed refinement are left out).</p>"]
-    if "b_max_t" in summary:
+    if summary.get("b_max_t") is not None:
         parts.append(
             f"<h2>Result</h2><p>Extrapolated maximum normalised field <b>{_f(summary['b_max_t'], 1e6, 2)} ± "
             f"{_f(summary['b_max_err_t'], 1e6, 2)} uT</b>; half of it at <b>"

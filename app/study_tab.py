@@ -106,7 +106,7 @@ class StudyTab(QtWidgets.QWidget):
             widget.setToolTip(caption)
             self.tabs.addTab(widget, caption.split(":")[0])
         text = f"{summary['n_sessions']} sessions, {summary['n_cells']} cells"
-        if "b_max_t" in summary:
+        if summary.get("b_max_t") is not None:
             text += (f"; B_max {summary['b_max_t'] * 1e6:.2f} uT, half-maximum "
                      f"{summary['half_max_concentration_ug_per_ml']:.0f} ug/ml ({summary['preferred_model']})")
         self.status.setText(text)

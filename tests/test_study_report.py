@@ -112,3 +112,12 @@ def test_cells_outside_the_plausible_distance_window_are_left_out(study_paths, t
     assert sample.outside_window == 5 and sample.n_cells == CELLS_PER_GROUP - 5
     (everything,) = load_study([str(copy)], distance_window_m=None)
     assert everything.n_cells == CELLS_PER_GROUP
+
+
+def test_two_concentrations_give_a_report_without_a_saturation_fit(study_paths, tmp_path):
+    summary_path, report = tmp_path / "two.json", tmp_path / "two.html"
+    assert main(["study", *study_paths[:2], "--json", str(summary_path), "--report", str(report)]) == 0
+    summary = json.loads(summary_path.read_text())
+    assert summary["b_max_t"] is None and summary["half_max_concentration_ug_per_ml"] is None
+    assert len(summary["per_concentration"]) == 2
+    assert "Too few concentrations" in report.read_text()

@@ -120,7 +120,9 @@ class StudyResult:
 
     def to_json_dict(self):
         """The study summary as plain JSON values (see the module docstring for units)."""
-        out = {"n_sessions": len(self.samples), "n_cells": int(sum(s.n_cells for s in self.summaries))}
+        out = {"n_sessions": len(self.samples), "n_cells": int(sum(s.n_cells for s in self.summaries)),
+               "preferred_model": None, "delta_aic": None, "half_max_concentration_ug_per_ml": None,
+               "half_max_concentration_err_ug_per_ml": None, "b_max_t": None, "b_max_err_t": None}
         if self.field_curve is not None:
             best = self.field_curve.best
             out.update({"preferred_model": self.field_curve.preferred, "delta_aic": self.field_curve.delta_aic,
