@@ -47,10 +47,13 @@ _SCALAR_TYPES = (int, float, str, bool, np.integer, np.floating, np.bool_)
 
 
 def _cell_records(results):
-    """Cell-table rows from ``CellResult`` objects: their scalar fields, the flag names as text and the
-    model hash (the snippets, CNN outputs and model identity dicts stay out of the table)."""
+    """Cell-table rows from ``CellResult`` objects (``CellResult.record()``, plus an empty label); for other
+    result objects: their scalar fields, the flag names as text and the model hash."""
     records = []
     for r in results:
+        if hasattr(r, "record"):  # analysis.cells.CellResult knows its own table row
+            records.append({**r.record(), "label": ""})
+            continue
         record = dataclasses.asdict(r) if dataclasses.is_dataclass(r) else dict(r)
         row = {k: v for k, v in record.items() if isinstance(v, _SCALAR_TYPES)}
         if "flag_names" in record:
