@@ -18,8 +18,10 @@ training chunk uses and a fixed per-pixel noise. Four answers per snippet, all f
 cells are found, and the errors of the hybrid, the CNN alone and the fit alone for those found.
 
 Printed: a markdown table (median |relative error| of the iron mass, median |z error|, median position
-error, fraction converged, time per snippet), the same for peak SNR >= 6, the diameter error binned by z/d
-(the CNN's: the point-dipole fit has no diameter) and the mass error by peak SNR.
+error - against the cell centre, and against the moment centroid (mean cluster position, where the field
+says the moment is) when the truth has it - fraction converged, time per snippet), the same for peak
+SNR >= 6, the diameter error binned by z/d (the CNN's: the point-dipole fit has no diameter), the hybrid's
+pulls and the mass error by peak SNR.
 """
 
 import argparse
@@ -44,18 +46,27 @@ MAX_NEIGHBOURS = 3
 
 
 def _errors(answer, truth):
-    return {
+    err = {
         "mass": np.abs(answer["iron_mass_kg"] / truth["iron_mass_kg"] - 1.0),
         "z_um": np.abs(answer["z_m"] - truth["z_m"]) * 1e6,
         "pos_px": np.hypot(answer["x_px"] - truth["x_px"], answer["y_px"] - truth["y_px"]),
     }
+    if "centroid_z_m" in truth:  # where the moment sits (mean cluster position): what the field can tell
+        err["z_centroid_um"] = np.abs(answer["z_m"] - truth["centroid_z_m"]) * 1e6
+        err["pos_centroid_px"] = np.hypot(answer["x_px"] - truth["centroid_x_px"],
+                                          answer["y_px"] - truth["centroid_y_px"])
+    return err
 
 
 def _row(name, err, converged, ms, sel):
-    return {"method": name, "mass_median_abs_rel": float(np.median(err["mass"][sel])),
-            "z_median_abs_um": float(np.median(err["z_um"][sel])),
-            "position_median_px": float(np.median(err["pos_px"][sel])),
-            "converged": float(np.mean(converged[sel])), "ms_per_snippet": ms}
+    row = {"method": name, "mass_median_abs_rel": float(np.median(err["mass"][sel])),
+           "z_median_abs_um": float(np.median(err["z_um"][sel])),
+           "position_median_px": float(np.median(err["pos_px"][sel])),
+           "converged": float(np.mean(converged[sel])), "ms_per_snippet": ms}
+    if "z_centroid_um" in err:
+        row["z_centroid_median_abs_um"] = float(np.median(err["z_centroid_um"][sel]))
+        row["position_centroid_median_px"] = float(np.median(err["pos_centroid_px"][sel]))
+    return row
 
 
 def run(n, seed, noise_t, model_path=None, background_order=BACKGROUND_ORDER):
@@ -103,6 +114,13 @@ def run(n, seed, noise_t, model_path=None, background_order=BACKGROUND_ORDER):
         "count_peak_snr_at_least_6": int(detectable.sum()),
         "diameter_by_z_over_d": [], "mass_by_peak_snr": [],
     }
+    rng = np.random.default_rng(0)
+    boot = rng.integers(0, n, (1000, n))
+    cnn_err, hyb_err = errors["CNN alone"]["mass"], errors["hybrid (fit combined with the CNN)"]["mass"]
+    diff = np.median(hyb_err[boot], axis=1) - np.median(cnn_err[boot], axis=1)
+    out["hybrid_minus_cnn_mass"] = {"median_difference": float(np.median(hyb_err) - np.median(cnn_err)),
+                                    "bootstrap_95": [float(v) for v in np.percentile(diff, [2.5, 97.5])],
+                                    "hybrid_better_fraction": float(np.mean(hyb_err < cnn_err))}
     pulls = {
         "iron mass (ln)": (np.log(hybrid.iron_mass_kg / truth["iron_mass_kg"]), hybrid.iron_mass_kg_err
                            / hybrid.iron_mass_kg),
@@ -136,9 +154,16 @@ def run(n, seed, noise_t, model_path=None, background_order=BACKGROUND_ORDER):
 def _table(rows):
     lines = ["| method | iron mass, median abs. rel. error | z, median abs. error (um) | position, median error "
              "(px) | converged | time per snippet (ms) |", "| --- | --- | --- | --- | --- | --- |"]
+    centroid = "z_centroid_median_abs_um" in rows[0]
+    if centroid:
+        lines[0] = lines[0].replace(" | converged", " | z vs moment centroid (um) | position vs centroid (px) | "
+                                                    "converged")
+        lines[1] += " --- | --- |"
     for r in rows:
+        extra = f"{r['z_centroid_median_abs_um']:.2f} | {r['position_centroid_median_px']:.2f} | " if centroid else ""
         lines.append(f"| {r['method']} | {100 * r['mass_median_abs_rel']:.1f} % | {r['z_median_abs_um']:.2f} | "
-                     f"{r['position_median_px']:.2f} | {100 * r['converged']:.1f} % | {r['ms_per_snippet']:.2f} |")
+                     f"{r['position_median_px']:.2f} | {extra}{100 * r['converged']:.1f} % | "
+                     f"{r['ms_per_snippet']:.2f} |")
     return lines
 
 
@@ -148,6 +173,10 @@ def format_markdown(report):
              f"{report['noise_sigma_t'] * 1e9:.0f} nT per pixel; model {report['model']['name']} "
              f"{report['model']['version']} (sha256 {report['model']['sha256'][:12]}...).", ""]
     lines += _table(report["all"])
+    d = report["hybrid_minus_cnn_mass"]
+    lines += ["", f"Hybrid minus CNN, median abs. relative mass error: {100 * d['median_difference']:+.1f} points "
+              f"(bootstrap 95 % interval {100 * d['bootstrap_95'][0]:+.1f} to {100 * d['bootstrap_95'][1]:+.1f}); "
+              f"the hybrid is closer to the truth on {100 * d['hybrid_better_fraction']:.0f} % of the snippets."]
     lines += ["", f"Cells with peak SNR >= 6 ({report['count_peak_snr_at_least_6']} snippets):", ""]
     lines += _table(report["peak_snr_at_least_6"])
     lines += ["", "Diameter (CNN; the point-dipole fit does not measure it) against the truth, by z/d:", "",
