@@ -1,41 +1,361 @@
-"""The main window. For now: the virtual microscope's field of view and a live camera frame."""
+"""The main window: instruments and sweep settings on the left, live views in the middle, cells on the right.
 
-import numpy as np
-import pyqtgraph as pg
-from PyQt6.QtCore import QTimer
-from PyQt6.QtWidgets import QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
+The sweep runs in the engine's thread and the live fit in the fitter's; this window only pulls their newest
+results on a timer (``refresh``, 10 Hz) and never waits on an instrument, a fit or a cell analysis.
+"""
 
-from instruments.virtual_microscope import VirtualMicroscope, VirtualSample, random_cells
+import logging
+import sys
+from pathlib import Path
+
+from PyQt6.QtCore import QByteArray, Qt, QTimer
+from PyQt6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QScrollArea, QSplitter, QVBoxLayout, QWidget
+
+from . import theme
+from .acquisition_controller import AcquisitionController
+from .actions import build_actions
+from .app_logging import LOG_NAME, attach_log_file, detach_log_file
+from .background_tasks import TaskRunner
+from .cell_actions import CellActions
+from .error_dialog import ErrorReporter
+from .panels.cell_panel import CellPanel
+from .panels.instrument_panel import InstrumentPanel
+from .panels.run_panel import RunPanel
+from .panels.sweep_panel import SweepPanel
+from .seams.analysis_seams import default_seams
+from .seams.instruments import INSTRUMENT_NAMES, make_backend
+from .seams.sessions import FeatureNotAvailable
+from .settings_store import SettingsStore, default_data_dir
+from .version import APP_VERSION
+from .views.field_map_view import FieldMapView
+from .views.image_view import ImageView
+from .views.spectrum_view import SpectrumView
+
+log = logging.getLogger("nvscope.app")
+REFRESH_MS = 100
+GIL_SWITCH_INTERVAL_S = 0.0002
+_FAILED_WHAT_TO_DO = ("The RF output was switched off and the laser shutter closed. Check the instrument named in "
+                      "the message (cable, power, address), reconnect it in the Instruments panel if its light is "
+                      "not green, and start the sweep again. Details are in the log file {log}.")
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, microscope=None):
+    def __init__(self, backend=None, seams=None, settings_path=None, log_dir=None, auto_connect=True,
+                 refresh_ms=REFRESH_MS):
         super().__init__()
-        self.setWindowTitle("nvscope — virtual microscope (mock instruments)")
-        self.microscope = microscope or VirtualMicroscope(VirtualSample(cells=random_cells(15, seed=1)), seed=1)
-        self.field_view = pg.ImageView()
-        self.camera_view = pg.ImageView()
-        cell_field_ut = self.microscope.sample.cell_field_t() * 1e6
-        self.field_view.setImage(cell_field_ut, autoRange=True)
-        self.field_view.setColorMap(pg.colormap.get("CET-D1"))
-        limit = float(np.percentile(np.abs(cell_field_ut), 99.5))
-        self.field_view.setLevels(-limit, limit)
-        splitter = QSplitter()
-        for title, view in (("Sample field B_NV of the cells (µT)", self.field_view),
-                            ("Camera frame (ADU)", self.camera_view)):
-            box = QWidget()
-            layout = QVBoxLayout(box)
-            layout.addWidget(QLabel(title))
-            layout.addWidget(view)
-            splitter.addWidget(box)
-        self.setCentralWidget(splitter)
-        self.resize(1200, 650)
-        with self.microscope.state.lock:
-            self.microscope.state.shutter_open = True
+        # the sweep and the live fit run Python in other threads: with the default 5 ms GIL switch interval the
+        # GUI thread can wait 5 ms at each of the many Python calls a repaint makes (bench_gui_responsiveness)
+        sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
+        theme.apply_theme()
+        self.backend = backend if backend is not None else make_backend()
+        self.seams = seams if seams is not None else default_seams()
+        self.settings = SettingsStore(settings_path)
+        self.log_dir = Path(log_dir) if log_dir is not None else default_data_dir() / "logs"
+        self._log_handler = attach_log_file(self.log_dir)
+        self.errors = ErrorReporter(self)
+        self.tasks = TaskRunner()
+        self.controller = AcquisitionController(self.seams)
+        self.controller.warm_up()
+        self.setWindowTitle(f"nvscope — {self.backend.description}")
+        self._build_views()
+        self._build_docks()
+        self.actions_ = build_actions(self)
+        self.run_panel = RunPanel(self.actions_.start, self.actions_.pause, self.actions_.stop)
+        self.sweep_box.layout().insertWidget(0, self.run_panel)
+        for dock in (self.instrument_dock, self.sweep_dock, self.cell_dock):
+            self.actions_.view_menu.addAction(dock.toggleViewAction())
+        self.cells = CellActions(self)
+        self._pinned = (self.backend.frame_shape[0] // 2, self.backend.frame_shape[1] // 2)
+        self._hovered = None
+        self._seen = {"camera": 0, "contrast": 0, "field": 0, "spectrum": None}
+        self._last_status = "idle"
+        self._tick = 0
+        self._shut_down = False
+        self._connect_signals()
+        self._default_state = self.saveState()
+        self._restore_settings()
+        self._update_actions()
         self.timer = QTimer(self)
-        self.timer.timeout.connect(self.refresh_camera)
-        self.timer.start(100)  # views pull the latest frame on a timer; they are never pushed to
-        self.refresh_camera()
+        self.timer.timeout.connect(self.refresh)
+        self.timer.start(refresh_ms)
+        log.info("nvscope %s started on %s", APP_VERSION, self.backend.description)
+        if auto_connect and all(self.backend.is_mock(n) for n in INSTRUMENT_NAMES):
+            self.instruments.connect_all()
 
-    def refresh_camera(self):
-        self.camera_view.setImage(self.microscope.frame_from_state(1e-3), autoRange=False, autoLevels=True)
+    # -- building ------------------------------------------------------------------------------------------
+    def _build_views(self):
+        p = self.backend.pixel_size_m
+        self.camera_view = ImageView("Camera frame", "counts (ADU)", theme.CONTRAST_CMAP, pixel_size_m=p, axes=False)
+        self.contrast_view = ImageView("Spin contrast", "PL on / PL off", theme.CONTRAST_CMAP, pixel_size_m=p,
+                                       axes=False)
+        self.field_view = FieldMapView(pixel_size_m=p)
+        self.spectrum_view = SpectrumView()
+        left = QSplitter(Qt.Orientation.Vertical)
+        left.addWidget(self.camera_view)
+        left.addWidget(self.contrast_view)
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.field_view)
+        right.addWidget(self.spectrum_view)
+        right.setSizes([600, 330])
+        self.view_splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.view_splitter.addWidget(left)
+        self.view_splitter.addWidget(right)
+        self.view_splitter.setSizes([380, 560])
+        self.setCentralWidget(self.view_splitter)
+        self.statusBar().showMessage("ready")
+
+    def _dock(self, title, name, widget, area):
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetClosable
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_docks(self):
+        self.instruments = InstrumentPanel(self.backend, self.tasks)
+        self.sweep_panel = SweepPanel(self.backend.limits)
+        self.sweep_box = QWidget()
+        box_layout = QVBoxLayout(self.sweep_box)
+        box_layout.setContentsMargins(0, 0, 0, 0)
+        scroll = QScrollArea()
+        scroll.setWidget(self.sweep_panel)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        box_layout.addWidget(scroll, 1)
+        self.cell_panel = CellPanel(self.seams.cell_analyzer is not None)
+        left = Qt.DockWidgetArea.LeftDockWidgetArea
+        self.instrument_dock = self._dock("Instruments", "instruments", self.instruments, left)
+        self.sweep_dock = self._dock("Sweep", "sweep", self.sweep_box, left)
+        self.cell_dock = self._dock("Cells", "cells", self.cell_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.resizeDocks([self.instrument_dock, self.cell_dock], [330, 430], Qt.Orientation.Horizontal)
+
+    def _connect_signals(self):
+        self.sweep_panel.formChanged.connect(self._update_actions)
+        self.instruments.stateChanged.connect(self._update_actions)
+        self.instruments.faulted.connect(self._instrument_fault)
+        for view in (self.field_view, self.contrast_view, self.camera_view):
+            view.pixelClicked.connect(self.pin_pixel)
+            view.pixelHovered.connect(self._hover)
+        self.field_view.pixelClicked.connect(self.cells.analyse_at)
+        self.cell_panel.cellSelected.connect(self.cells.show_cell)
+
+    # -- acquisition ---------------------------------------------------------------------------------------
+    def start_sweep(self):
+        form = self.sweep_panel.form
+        if not self.actions_.start.isEnabled() or form is None or not form.valid:
+            return
+        try:
+            camera, rf, shutter = (self.backend.instrument(n) for n in INSTRUMENT_NAMES)
+            factory = self.seams.sessions.session_factory(form.plan, {"backend": self.backend.description})
+            self.controller.start(form.plan, camera, rf, shutter, window_sizes=form.window_sizes,
+                                  session_factory=factory)
+        except Exception as exc:  # noqa: BLE001 - any refusal is shown to the user with what to do
+            self.errors.report("Cannot start the sweep", str(exc),
+                               "Check the sweep settings and that every instrument light is green.", exc)
+            return
+        self.settings.set_json("sweep/values", self.sweep_panel.values())
+        self._seen.update(camera=0, contrast=0, spectrum=None)
+        self._last_status = "running"
+        self.statusBar().showMessage("sweep running")
+        self._update_actions()
+
+    def toggle_pause(self):
+        if self.controller.snapshot().status == "paused":
+            self.controller.resume()
+        else:
+            self.controller.pause()
+        self._update_actions()
+
+    def stop_sweep(self):
+        self.controller.stop()
+        self.statusBar().showMessage("stopping between frames…")
+
+    def _start_blockers(self):
+        reasons = []
+        if self.controller.running:
+            reasons.append("a sweep is running")
+        if not self.instruments.all_connected():
+            reasons.append("connect every instrument (Instruments panel)")
+        form = self.sweep_panel.form
+        if form is None or not form.valid:
+            reasons.append("fix the sweep settings: " + (form.summary() if form is not None else ""))
+        return reasons
+
+    def _update_actions(self, *_):
+        running = self.controller.running
+        blockers = self._start_blockers()
+        self.actions_.start.setEnabled(not blockers)
+        self.actions_.start.setToolTip("start the sweep" if not blockers else "Start needs: " + "; ".join(blockers))
+        self.actions_.pause.setEnabled(running)
+        self.actions_.pause.setText("&Resume" if self.controller.snapshot().status == "paused" else "&Pause")
+        self.actions_.stop.setEnabled(running)
+        self.sweep_panel.set_running(running)
+        self.instruments.set_running(running)
+
+    def _instrument_fault(self, name, exc):
+        self.errors.report(f"{name} fault", f"The {name} could not be reached: {exc}",
+                           "Check its cable, power and address (configuration), then press Connect again.", exc)
+
+    # -- the timer: pull the newest results ------------------------------------------------------------------
+    def refresh(self):
+        """Pull the newest results. The image views take turns (camera and contrast on one tick, field map and
+        spectrum on the next), so one pass of the event loop never repaints all of them at once."""
+        self.tasks.poll()
+        snap = self.controller.snapshot()
+        self._tick += 1
+        if self._tick % 2 == 0 and snap.status not in ("finished", "aborted", "failed"):
+            self._refresh_acquisition_views(snap)
+        else:
+            self._refresh_result_views(snap)
+        self.run_panel.show_progress(snap)
+        if snap.fit_error and snap.fit_error != self._seen.get("fit_error"):
+            self.statusBar().showMessage(f"live fit failed (the sweep goes on): {snap.fit_error}")
+        self._seen["fit_error"] = snap.fit_error
+        if snap.status != self._last_status:
+            self._status_changed(snap)
+
+    def refresh_all(self):
+        """Bring every view up to date now (scripts and tests)."""
+        snap = self.controller.snapshot()
+        self._refresh_acquisition_views(snap)
+        self._refresh_result_views(snap)
+        self.refresh()
+
+    def _refresh_acquisition_views(self, snap):
+        if snap.camera_frame is not None and snap.camera_version != self._seen["camera"]:
+            self._seen["camera"] = snap.camera_version
+            self.camera_view.set_image(snap.camera_frame)
+        if snap.contrast_image is not None and snap.contrast_version != self._seen["contrast"]:
+            self._seen["contrast"] = snap.contrast_version
+            self.contrast_view.set_image(snap.contrast_image)
+            self.contrast_view.title.setText(f"Spin contrast at {snap.freq_hz / 1e6:.3f} MHz "
+                                             f"(step {snap.step_index + 1}, sweep {snap.sweep_index + 1})")
+            self.spectrum_view.set_current_frequency(snap.freq_hz)
+
+    def _refresh_result_views(self, snap):
+        if snap.field is not None and snap.field_version != self._seen["field"]:
+            self._seen["field"] = snap.field_version
+            note = " (placeholder fit)" if self.seams.fit_is_placeholder else ""
+            self.field_view.set_maps(snap.field, note)
+        self._refresh_spectrum(snap)
+
+    def _refresh_spectrum(self, snap, force=False):
+        pixel = self._hovered or self._pinned
+        key = (pixel, snap.contrast_version, snap.field_version)
+        if not force and key == self._seen["spectrum"]:
+            return
+        self._seen["spectrum"] = key
+        data = self.controller.spectrum(*pixel)
+        if data is not None:
+            source = " (under the cursor)" if self._hovered else ""
+            self.spectrum_view.set_spectrum(pixel, *data, fit_curve=self.controller.fit_curve(*pixel), source=source)
+
+    def _status_changed(self, snap):
+        self._last_status = snap.status
+        self._refresh_acquisition_views(snap)  # the last frame of a sweep is shown, whichever tick it fell on
+        self._update_actions()
+        deepest = self.controller.deepest_step() if snap.status in ("finished", "aborted") else None
+        if deepest is not None:
+            step, freq_hz, image = deepest
+            self.contrast_view.set_image(image)
+            self.contrast_view.title.setText(f"Spin contrast at {freq_hz / 1e6:.3f} MHz (step {step + 1}, the "
+                                             "deepest mean dip)")
+        message = {"finished": "sweep finished", "aborted": "sweep stopped", "paused": "paused"}.get(snap.status)
+        if message:
+            self.statusBar().showMessage(message)
+        if snap.status == "failed":
+            self.statusBar().showMessage("sweep failed")
+            self.errors.report("Sweep failed", f"The sweep stopped: {snap.failure}",
+                               _FAILED_WHAT_TO_DO.format(log=self.log_dir / LOG_NAME))
+
+    # -- pixels --------------------------------------------------------------------------------------------
+    def pin_pixel(self, row, col):
+        """Show pixel (row, col)'s spectrum and mark it on the maps (a click on any image view)."""
+        self._pinned, self._hovered = (row, col), None
+        for view in (self.field_view, self.contrast_view, self.camera_view):
+            view.set_marker(row, col)
+        self._refresh_spectrum(self.controller.snapshot(), force=True)
+
+    def _hover(self, row, col):
+        self._hovered = (row, col) if row >= 0 else None
+        image = self.field_view.current_image()
+        if self._hovered and image is not None and row < image.shape[0] and col < image.shape[1]:
+            unit = "" if self.field_view.mode == "fit quality" else " µT"
+            self.statusBar().showMessage(f"pixel (row {row}, col {col}): {self.field_view.mode} = "
+                                         f"{image[row, col]:.3f}{unit}")
+
+    # -- files ---------------------------------------------------------------------------------------------
+    def save_session(self):
+        self._file_action(lambda: self.seams.sessions.save_as(None, self.controller.snapshot()))
+
+    def open_session(self, path=None):
+        self._file_action(lambda: self.seams.sessions.open(path))
+
+    def _file_action(self, call):
+        try:
+            call()
+        except FeatureNotAvailable as exc:
+            self.statusBar().showMessage("session files: not available yet")
+            box = QMessageBox(QMessageBox.Icon.Information, "nvscope — not available yet", str(exc),
+                              QMessageBox.StandardButton.Ok, self)
+            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            self.info_box = box
+            box.open()
+
+    def _fill_recent_menu(self):
+        menu = self.actions_.recent_menu
+        menu.clear()
+        for path in self.settings.recent_files():
+            menu.addAction(path, lambda p=path: self.open_session(p))
+        menu.setEnabled(bool(self.settings.recent_files()))
+
+    def show_about(self):
+        QMessageBox.about(self, "About nvscope",
+                          f"nvscope {APP_VERSION}\nNV-centre widefield magnetic microscope.\n"
+                          f"Instruments: {self.backend.description}\nLog: {self.log_dir / LOG_NAME}")
+
+    # -- settings and teardown -----------------------------------------------------------------------------
+    def reset_layout(self):
+        self.restoreState(self._default_state)
+
+    def _restore_settings(self):
+        state = self.settings.get_bytes("window/state")
+        if state is not None:  # first: which docks show decides the smallest size the geometry may take
+            self.restoreState(state)
+        geometry = self.settings.get_bytes("window/geometry")
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(1680, 1000)
+        splitter = self.settings.get_bytes("window/views")
+        if splitter is not None:
+            self.view_splitter.restoreState(splitter)
+        self.sweep_panel.set_values(self.settings.get_json("sweep/values", {}))
+        self.field_view.set_mode(self.settings.get_json("view/field_mode", ""))
+        self._fill_recent_menu()
+
+    def save_settings(self):
+        self.settings.set_bytes("window/geometry", self.saveGeometry())
+        self.settings.set_bytes("window/state", self.saveState())
+        self.settings.set_bytes("window/views", QByteArray(self.view_splitter.saveState()))
+        self.settings.set_json("sweep/values", self.sweep_panel.values())
+        self.settings.set_json("view/field_mode", self.field_view.mode)
+        self.settings.sync()
+
+    def shutdown(self):
+        """Stop everything this window started: timer, sweep (abort + wait), fitter, workers, instruments."""
+        if self._shut_down:
+            return
+        self._shut_down = True
+        self.timer.stop()
+        self.save_settings()
+        self.controller.close()
+        self.tasks.close(wait=True)
+        self.backend.close()
+        log.info("nvscope closed; instruments left safe")
+        detach_log_file(self._log_handler)
+
+    def closeEvent(self, event):
+        self.shutdown()
+        super().closeEvent(event)

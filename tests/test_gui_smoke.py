@@ -1,16 +1,40 @@
-"""The window starts on the virtual microscope and shows a live camera frame."""
+"""The window starts on the virtual microscope, connects the mock instruments and runs a sweep to the end."""
 
 import numpy as np
+import pytest
+from PyQt6.QtCore import Qt
 
-from app.main_window import MainWindow
-from instruments.virtual_microscope import VirtualMicroscope, VirtualSample
+from app.seams.instruments import INSTRUMENT_NAMES
+from tests.gui_helpers import N_PX, open_window, run_to_end
 
 
-def test_main_window_shows_field_and_camera(qtbot):
-    window = MainWindow(VirtualMicroscope(VirtualSample(n_rows=64, n_cols=64), seed=1))
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitUntil(lambda: window.camera_view.image is not None, timeout=3000)
-    assert window.camera_view.image.shape == (64, 64)
-    assert np.mean(window.camera_view.image) > 1000  # shutter open: lit frames, not dark ones
-    window.timer.stop()
+def test_window_starts_on_the_mock_microscope_and_runs_a_sweep(qtbot, tmp_path):
+    window, vm = open_window(qtbot, tmp_path)
+    assert "virtual microscope" in window.windowTitle()
+    for name in INSTRUMENT_NAMES:
+        assert window.instruments.states[name] == "connected"
+        assert window.instruments.modes[name].text() == "mock"
+        assert "virtual" in window.instruments.identities[name].text()
+    assert window.actions_.start.isEnabled()
+    assert window.actions_.start.shortcut().toString() == "Ctrl+R"
+    assert window.actions_.stop.shortcut().toString() == "Ctrl+."
+    assert window.actions_.save.shortcut().toString() == "Ctrl+S"
+    window.activateWindow()
+    qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: window.controller.snapshot().steps_done > 0 or not window.controller.running,
+                    timeout=10000)
+    run_to_end(qtbot, window)
+    snap = window.controller.snapshot()
+    assert snap.status == "finished" and snap.steps_done == snap.steps_total == 21
+    assert window.run_panel.progress.value() == 21 and "0 s" in window.run_panel.time_left.text()
+    # the camera frame view shows a lit frame (bias 100 ADU; lit pixels are thousands of ADU)
+    assert window.camera_view.image.image.shape == (N_PX, N_PX)
+    assert np.mean(window.camera_view.image.image) > 1000
+    # the field map has data: the fitted raw field is the bias plus the background, to within the noise
+    maps = window.field_view.maps
+    assert maps is not None and maps.n_steps_used == 21
+    b_mean_t = np.nanmean(maps.b_nv_t)
+    # the mean of 2304 pixels: statistical error well under 1 uT; 2 uT allows for the placeholder's bias
+    assert b_mean_t == pytest.approx(np.mean(vm.b_nv_map_t), abs=2e-6)
+    assert np.all(np.isfinite(window.field_view.current_image()))
+    assert not vm.state.rf_on and not vm.state.shutter_open

@@ -66,6 +66,17 @@ MODEL_TYPE = types.FunctionType(MODEL_SIGNATURE)
 STATUS_CONVERGED = np.uint8(1)
 STATUS_AT_BOUND = np.uint8(2)
 
+
+@njit(nogil=True, cache=True)
+def status_bits(converged, at_bound):
+    """The uint8 status of one fit: STATUS_CONVERGED | STATUS_AT_BOUND as they apply."""
+    flag = np.uint8(0)
+    if converged:
+        flag |= STATUS_CONVERGED
+    if at_bound:
+        flag |= STATUS_AT_BOUND
+    return flag
+
 _LAMBDA_START = 1e-3
 _LAMBDA_MAX = 1e16
 _LAMBDA_MIN = 1e-12
@@ -289,9 +300,4 @@ def lm_fit_batch(model, x, data, weights, consts, params, lower, upper, cov, chi
         chi2[k] = result[0]
         reduced_chi2[k] = result[1]
         n_iter[k] = result[2]
-        flag = np.uint8(0)
-        if result[3]:
-            flag |= STATUS_CONVERGED
-        if result[4]:
-            flag |= STATUS_AT_BOUND
-        status[k] = flag
+        status[k] = status_bits(result[3], result[4])

@@ -9,7 +9,7 @@ covariance and chi2 are scaled back to the data's units.
 import numpy as np
 from numba import njit, prange, types
 
-from analysis.fitting import MODEL_TYPE, STATUS_AT_BOUND, STATUS_CONVERGED, lm_fit
+from analysis.fitting.lm import MODEL_TYPE, lm_fit, status_bits
 
 from .guess import guess_pixel
 
@@ -127,9 +127,4 @@ def fit_spectra(model, x, data, weights, selected, offsets, table_index, table_w
         chi2[k] = result[0] * unit
         reduced_chi2[k] = result[1] * unit
         n_iter[k] = iterations
-        flag = np.uint8(0)
-        if result[3]:
-            flag |= STATUS_CONVERGED
-        if result[4]:
-            flag |= STATUS_AT_BOUND
-        status[k] = flag
+        status[k] = status_bits(result[3], result[4])

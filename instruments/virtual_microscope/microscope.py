@@ -61,7 +61,7 @@ class InstrumentState:
             return self.rf_frequency_hz, self.rf_power_dbm, self.rf_on, self.shutter_open
 
 
-@njit(cache=True, fastmath=True)
+@njit(cache=True, fastmath=True, nogil=True)
 def _expected_electrons(rate_e_per_s, f_minus_hz, f_plus_hz, freq_hz, fwhm_hz, contrast, offsets_hz, exposure_s,
                         out):
     for i in range(rate_e_per_s.shape[0]):
@@ -92,6 +92,14 @@ class VirtualMicroscope:
         self._offsets = physics.hyperfine_offsets_hz(self.spin.isotope)
         self.peak_photon_rate_per_s = self._calibrated_photon_rate()
         self.photon_rate_per_s = self.peak_photon_rate_per_s * self._beam_profile()
+        self._compile_kernels()
+
+    def _compile_kernels(self):
+        """Run the numba kernels once on one pixel, so that their compilation (seconds on a fresh install)
+        happens here and not inside a camera's first exposure, where it would look like a frame timeout."""
+        one = np.ones((1, 1))
+        _expected_electrons(one, one, one, 2.87e9, 1e6, 0.01, self._offsets, 1e-3, np.empty((1, 1)))
+        render_emccd_frame(one, self.camera, np.random.default_rng(0))
 
     def _calibrated_photon_rate(self):
         fwhm, contrast = self.spin.line_parameters(self.optics.reference_rf_power_dbm)

@@ -1,0 +1,324 @@
+"""Owns one acquisition: the sweep engine (its own thread), the live fitter (its own thread) and what the views
+pull. Qt-free: the engine's listener only stores the newest data under a lock; the GUI's timer calls
+``snapshot()`` and ``spectrum(row, col)``, which copy nothing large and never wait on an instrument or a fit.
+"""
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+from analysis import physics
+from analysis.live_fit import LiveFitter
+from instruments.sweep import StepDone, SweepEngine, SweepFailed, SweepFinished, SweepStarted
+
+from .frame_tap import FrameTap
+from .seams.analysis_seams import AnalysisSeams
+
+log = logging.getLogger("nvscope.app")
+
+MIN_STEPS_TO_FIT = 5
+_WARM_UP = ("warm-up",)
+
+
+@dataclass(frozen=True)
+class FieldMaps:
+    """One live fit: B_NV (T), its background and the background-subtracted residual (T), the fit quality
+    (the fitter's chi2 map), the fit result itself and which steps went in."""
+
+    b_nv_t: np.ndarray
+    background_t: np.ndarray
+    residual_t: np.ndarray
+    quality: np.ndarray
+    fit: object
+    n_steps_used: int
+    fit_s: float
+
+
+@dataclass(frozen=True)
+class AcquisitionSnapshot:
+    status: str
+    """"idle", "running", "paused", "finished", "aborted" or "failed"."""
+    steps_done: int = 0
+    steps_total: int = 0
+    step_index: int = -1
+    sweep_index: int = -1
+    freq_hz: float = float("nan")
+    elapsed_s: float = 0.0
+    time_left_s: float = float("nan")
+    contrast_version: int = 0
+    contrast_image: np.ndarray = None
+    camera_version: int = 0
+    camera_frame: np.ndarray = None
+    field_version: int = 0
+    field: FieldMaps = None
+    failure: str = None
+    fit_error: str = None
+
+
+class AcquisitionController:
+    """``start(plan, camera, rf, shutter)`` runs a sweep; ``pause``/``resume``/``stop``; ``close`` on exit."""
+
+    def __init__(self, seams=None, fit_interval_s=0.5, engine_factory=SweepEngine):
+        self.seams = seams if seams is not None else AnalysisSeams()
+        self.fit_interval_s = fit_interval_s
+        self._engine_factory = engine_factory
+        self._lock = threading.Lock()
+        self.engine = None
+        self.plan = None
+        self._tap = None
+        self._cube = None
+        self._window_sizes = ()
+        self._status = "idle"
+        self._progress = (0, 0, -1, -1, float("nan"))
+        self._contrast = (0, None)
+        self._field = (0, None)
+        self._failure = None
+        self._fit_error = None
+        self._t_start = None
+        self._t_end = None
+        self._paused_s = 0.0
+        self._paused_at = None
+        self._last_fit_request = 0.0
+        self._fitter = LiveFitter(self._fit, on_result=self._on_fit, on_error=self._on_fit_error)
+
+    # -- control (GUI thread) ------------------------------------------------------------------------------
+    @property
+    def running(self):
+        return self._status in ("running", "paused")
+
+    def start(self, plan, camera, rf, shutter, window_sizes=None, session_factory=None):
+        """Start ``plan`` in the engine's thread. ``window_sizes``: steps per frequency window, e.g. (51, 51)
+        for f- and f+ (decides one- or two-transition fits); ``session_factory(frame_shape, dark_frame_adu)``
+        -> a session writer, or None to acquire without a file (the engine's own argument)."""
+        if self.running:
+            raise RuntimeError("a sweep is already running; stop it before starting another.")
+        self._detach()
+        self.plan = plan
+        self._window_sizes = tuple(window_sizes or (plan.n_steps,))
+        self._tap = FrameTap(camera)
+        with self._lock:
+            self._cube = None
+            self._status = "running"
+            self._progress = (0, plan.n_steps * plan.n_sweeps, -1, -1, float("nan"))
+            self._contrast = (self._contrast[0], None)
+            self._field = (self._field[0] + 1, None)
+            self._failure = self._fit_error = None
+            self._t_start, self._t_end, self._paused_s, self._paused_at = time.monotonic(), None, 0.0, None
+        self.engine = self._engine_factory(plan, self._tap, rf, shutter, session_factory=session_factory,
+                                           listeners=[self._on_event])
+        log.info("sweep started: %d steps x %d sweeps, %d pairs/step", plan.n_steps, plan.n_sweeps,
+                 plan.pairs_per_step)
+        self.engine.start()
+
+    def pause(self):
+        if self.engine is not None and self._status == "running":
+            self.engine.pause()
+            with self._lock:
+                self._status, self._paused_at = "paused", time.monotonic()
+
+    def resume(self):
+        if self.engine is not None and self._status == "paused":
+            with self._lock:
+                self._paused_s += time.monotonic() - self._paused_at
+                self._status, self._paused_at = "running", None
+            self.engine.resume()
+
+    def stop(self):
+        """Abort between frames; the engine switches the RF off and closes the shutter."""
+        if self.engine is not None:
+            self.engine.abort()
+
+    def wait(self, timeout=None):
+        return self.engine.wait(timeout) if self.engine is not None else self._status
+
+    def close(self, timeout=10.0):
+        """Stop the sweep (abort + wait) and the live fitter."""
+        if self.engine is not None:
+            self.engine.abort()
+            self.engine.wait(timeout)
+        self._detach()
+        self._fitter.close()
+
+    def _detach(self):
+        if self.engine is not None and self._on_event in self.engine._listeners:
+            self.engine.remove_listener(self._on_event)
+
+    # -- the engine's thread ----------------------------------------------------------------------------------
+    def _on_event(self, event):
+        if isinstance(event, StepDone):
+            with self._lock:
+                if self._cube is None:
+                    self._cube = np.full((self.plan.n_steps, *event.spin_contrast.shape), np.nan, np.float32)
+                self._cube[event.step_index] = event.spin_contrast
+                self._progress = (event.steps_done, event.steps_total, event.step_index, event.sweep_index,
+                                  event.freq_hz)
+                self._contrast = (self._contrast[0] + 1, event.spin_contrast)
+            now = time.monotonic()
+            # at most about a third of the time fitting: the fitter shares the CPU with acquisition and the GUI
+            interval = max(self.fit_interval_s, 2.0 * (self._fitter.last_fit_s or 0.0))
+            if now - self._last_fit_request >= interval:
+                self._last_fit_request = now
+                self._fitter.request(self._fit_inputs)
+        elif isinstance(event, SweepStarted):
+            log.info("sweep running on %s frames", event.frame_shape)
+        elif isinstance(event, SweepFinished):
+            self._end(event.status)
+            self._fitter.request(self._fit_inputs)  # the fit of all the data, whatever the throttle did
+            log.info("sweep %s; time ledger %s", event.status, _fmt_timing(event.timing))
+        elif isinstance(event, SweepFailed):
+            with self._lock:
+                self._failure = event.reason
+            self._end("failed")
+            log.error("sweep failed: %s", event.reason, exc_info=event.error)
+
+    def _end(self, status):
+        with self._lock:
+            if self._paused_at is not None:
+                self._paused_s += time.monotonic() - self._paused_at
+                self._paused_at = None
+            self._status, self._t_end = status, time.monotonic()
+
+    # -- the live fitter's thread ---------------------------------------------------------------------------
+    def _fit_inputs(self):
+        """The acquired steps of the cube as (rows, cols, n_freq), their frequencies, and the transitions."""
+        with self._lock:
+            if self._cube is None:
+                return None
+            n_acquired = min(self._progress[0], len(self._cube))  # steps are taken in order
+            first = self._window_sizes[0]
+            if n_acquired >= len(self._cube) and len(self._window_sizes) == 2:
+                n_used, transitions = len(self._cube), 2
+            else:
+                n_used, transitions = min(n_acquired, first), 1
+            if n_used < MIN_STEPS_TO_FIT:
+                return None
+            part = self._cube[:n_used].copy()
+        return np.ascontiguousarray(np.moveaxis(part, 0, -1)), self.plan.frequencies_hz[:n_used], transitions
+
+    def warm_up(self):
+        """Run the fit once on a tiny synthetic cube in the fitter's thread, so that loading (or compiling) its
+        jitted code, which holds the GIL, happens before a sweep and not in the middle of one."""
+        self._fitter.request(_WARM_UP)
+
+    def _fit(self, inputs):
+        # numba's thread count is per launching thread: the live fit leaves one core to acquisition and the GUI
+        numba.set_num_threads(max(1, numba.config.NUMBA_NUM_THREADS - 1))
+        if inputs is None:
+            return None
+        if inputs is _WARM_UP:
+            freq_hz = np.linspace(2.025e9, 2.033e9, 21)
+            spectrum = physics.odmr_spectrum(freq_hz, 2.029e9, 1.0e6, 0.015, isotope=self.seams.model)
+            cube = np.broadcast_to(spectrum, (8, 8, freq_hz.size)).astype(np.float32)
+            try:
+                fit = self.seams.fit_odmr(cube, freq_hz, model=self.seams.model, transitions=1)
+                self.seams.remove_background(np.asarray(fit.b_nv_t, dtype=np.float64))
+            except Exception as exc:  # noqa: BLE001 - a warm-up is an optimisation; the real fit reports errors
+                log.info("fit warm-up did not run through: %s", exc)
+            return None
+        cube, freq_hz, transitions = inputs
+        t0 = time.perf_counter()
+        fit = self.seams.fit_odmr(cube, freq_hz, model=self.seams.model, transitions=transitions)
+        b_nv_t = np.asarray(fit.b_nv_t, dtype=np.float64)
+        background_t, residual_t, _info = self.seams.remove_background(b_nv_t)
+        quality = getattr(fit, "reduced_chi2", None)
+        quality = np.asarray(quality if quality is not None else getattr(fit, "chi2", np.full(b_nv_t.shape, np.nan)),
+                             dtype=np.float64)
+        return FieldMaps(b_nv_t, np.asarray(background_t), np.asarray(residual_t), quality, fit, len(freq_hz),
+                         time.perf_counter() - t0)
+
+    def _on_fit(self, maps):
+        if maps is None:
+            return
+        with self._lock:
+            self._field = (self._field[0] + 1, maps)
+            self._fit_error = None
+
+    def _on_fit_error(self, exc):
+        with self._lock:
+            self._fit_error = f"{type(exc).__name__}: {exc}"
+        log.warning("live fit failed: %s", exc, exc_info=exc)
+
+    # -- what the views pull (GUI thread) ----------------------------------------------------------------------
+    def snapshot(self):
+        with self._lock:
+            steps_done, steps_total, step_index, sweep_index, freq_hz = self._progress
+            now = self._t_end if self._t_end is not None else time.monotonic()
+            paused = self._paused_s + ((now - self._paused_at) if self._paused_at is not None else 0.0)
+            elapsed = (now - self._t_start - paused) if self._t_start is not None else 0.0
+            left = float("nan")
+            if self.running and steps_done > 0:
+                left = elapsed / steps_done * (steps_total - steps_done)
+            elif self._status == "finished":
+                left = 0.0
+            contrast_version, contrast = self._contrast
+            field_version, field = self._field
+            status, failure, fit_error = self._status, self._failure, self._fit_error
+        camera_version, frame = self._tap.latest() if self._tap is not None else (0, None)
+        return AcquisitionSnapshot(status, steps_done, steps_total, step_index, sweep_index, freq_hz, elapsed, left,
+                                   contrast_version, contrast, camera_version, frame, field_version, field, failure,
+                                   fit_error)
+
+    def field_maps(self):
+        with self._lock:
+            return self._field[1]
+
+    def spectrum(self, row, col):
+        """(freq_hz, PL on/off of pixel (row, col) per step (NaN where not measured yet)) or None."""
+        with self._lock:
+            if self._cube is None or not (0 <= row < self._cube.shape[1] and 0 <= col < self._cube.shape[2]):
+                return None
+            values = self._cube[:, row, col].copy()
+        return self.plan.frequencies_hz, values
+
+    def deepest_step(self):
+        """(step index, freq_hz, spin-contrast image) of the step with the deepest mean dip, or None: after a
+        sweep this is the contrast image worth looking at (the last step is usually off resonance)."""
+        with self._lock:
+            if self._cube is None:
+                return None
+            flat = self._cube.reshape(self._cube.shape[0], -1)
+            finite = np.isfinite(flat)
+            counts = finite.sum(axis=1)
+            if not counts.any():
+                return None
+            means = np.where(finite, flat, 0.0).sum(axis=1) / np.maximum(counts, 1)
+            k = int(np.argmin(np.where(counts > 0, means, np.inf)))  # steps not measured yet never win
+            image = self._cube[k].copy()
+        return k, float(self.plan.freq_hz[k]), image
+
+    def fit_curve(self, row, col, points_per_window=300):
+        """(freq_hz, model PL) of the latest fit at pixel (row, col), windows separated by NaN; or None."""
+        maps = self.field_maps()
+        if maps is None or not (0 <= row < maps.b_nv_t.shape[0] and 0 <= col < maps.b_nv_t.shape[1]):
+            return None
+        freq = self.plan.frequencies_hz[:maps.n_steps_used]
+        starts = np.cumsum((0,) + self._window_sizes)[:-1]
+        pieces = []
+        for start, size in zip(starts, self._window_sizes, strict=True):
+            window = freq[start:start + size]
+            if window.size:
+                pieces.append(np.linspace(window.min(), window.max(), points_per_window))
+        dense = np.concatenate([np.append(p, np.nan) for p in pieces])[:-1]
+        fit = maps.fit
+        if hasattr(fit, "model_spectrum"):
+            return dense, np.asarray(fit.model_spectrum(row, col, dense))
+        centers = np.atleast_1d(np.asarray(fit.center_hz)[row, col]).astype(np.float64)
+        fwhm = float(np.atleast_1d(np.asarray(fit.fwhm_hz)[row, col])[0])
+        contrast = float(np.atleast_1d(np.asarray(fit.contrast)[row, col])[0])
+        if not (np.all(np.isfinite(centers)) and np.isfinite(fwhm) and fwhm > 0 and np.isfinite(contrast)):
+            return None
+        baseline = getattr(fit, "baseline", None)  # the fitted off-resonance level (1 for a spin contrast)
+        pl0 = float(np.atleast_1d(np.asarray(baseline)[row, col])[0]) if baseline is not None else 1.0
+        finite = np.isfinite(dense)
+        model = np.full(dense.shape, np.nan)
+        model[finite] = physics.odmr_spectrum(dense[finite], centers, fwhm, contrast, pl0=pl0 if np.isfinite(pl0)
+                                              else 1.0, isotope=self.seams.model)
+        return dense, model
+
+
+def _fmt_timing(timing):
+    return ", ".join(f"{k} {v:.2f}" for k, v in sorted(timing.items()))

@@ -1,0 +1,1 @@
+"""The window's control panels (one per file)."""

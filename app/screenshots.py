@@ -1,0 +1,74 @@
+"""Render the main window offscreen on the mock microscope after a short sweep and save PNGs for the docs.
+
+Run from the repository root: ``python -m app.screenshots [--out docs/images]``. Uses throw-away settings and
+log folders, so the user's own settings are not touched.
+"""
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def wait_until(app, condition, timeout_s=120.0):
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the window did not get there in time")
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", default="docs/images")
+    parser.add_argument("--pairs", type=int, default=20, help="on/off pairs per step of the demo sweep")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PyQt6.QtWidgets import QApplication
+
+    from . import theme
+    from .main_window import MainWindow
+    from .seams.virtual_instruments import VirtualBackend, default_microscope
+
+    app = QApplication.instance() or QApplication([])
+    theme.apply_theme(app)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        microscope = default_microscope()
+        window = MainWindow(VirtualBackend(microscope), settings_path=Path(tmp) / "settings.ini", log_dir=tmp)
+        window.resize(1680, 1000)
+        window.show()
+        wait_until(app, window.actions_.start.isEnabled)
+        window.sweep_panel.set_values({**window.sweep_panel.values(), "pairs": str(args.pairs)})
+        window.start_sweep()
+        wait_until(app, lambda: window.controller.snapshot().status == "finished", 600)
+        wait_until(app, lambda: not window.controller._fitter.busy
+                   and window.controller.snapshot().field is not None)
+        time.sleep(0.3)
+        window.refresh_all()
+        # pin the strongest dipole lobe, as a user would click it
+        residual = np.abs(window.controller.field_maps().residual_t)
+        row, col = np.unravel_index(np.nanargmax(residual), residual.shape)
+        window.pin_pixel(int(row), int(col))
+        window.cells.analyse_at(int(row), int(col))
+        wait_until(app, lambda: window.cells.pending == 0)
+        for _ in range(5):
+            window.refresh_all()
+            app.processEvents()
+        window.grab().save(str(out / "main_window.png"))
+        window.field_view.grab().save(str(out / "field_map.png"))
+        window.sweep_panel.edits["power_dbm"].setText("25")
+        window.sweep_panel.edits["w1_points"].setText("2")
+        app.processEvents()
+        window.sweep_dock.grab().save(str(out / "sweep_settings_invalid.png"))
+        window.close()
+    print(f"saved {sorted(p.name for p in out.glob('*.png'))} in {out}")
+
+
+if __name__ == "__main__":
+    main()

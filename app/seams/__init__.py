@@ -1,0 +1,14 @@
+"""The seams where parts built elsewhere plug into the app: instruments, ODMR fit and background removal,
+session files and per-cell analysis. ``default_seams()`` is the one place that chooses the implementations."""
+
+from .analysis_seams import AnalysisSeams, default_seams
+from .cells import CellAnalyzer, CellRow, cell_rows
+from .instruments import (
+    INSTRUMENT_LABELS,
+    INSTRUMENT_NAMES,
+    BackendUnavailable,
+    InstrumentBackend,
+    InstrumentLimits,
+    make_backend,
+)
+from .sessions import FeatureNotAvailable, SessionBackend, UnavailableSessions

@@ -1,0 +1,38 @@
+"""Which analysis parts the app uses: the ONE place to change when the real parts land.
+
+In use: ``analysis.odmr.fit_odmr`` and ``analysis.background.remove_background``. Still to plug in (one line
+each in ``default_seams``):
+    cell_analyzer=analysis.cells.analyze_field_map
+    sessions=<an adapter over analysis.session (SessionWriter / read_session) implementing SessionBackend>
+The placeholders in ``placeholder_fit`` stay for builds without the fitter and for comparison.
+"""
+
+from dataclasses import dataclass, field
+
+from .placeholder_fit import placeholder_fit_odmr, placeholder_remove_background
+from .sessions import UnavailableSessions
+
+
+@dataclass
+class AnalysisSeams:
+    """fit_odmr(cube (rows, cols, n_freq), freq_hz, model=, transitions=) -> fit result with b_nv_t, chi2, ...;
+    remove_background(b_nv_map_t) -> (background_t, residual_t, info);
+    cell_analyzer(b_nv_map_t, pixel_size_m, positions_px=None, noise_t=None) -> results, or None (not yet);
+    sessions: a ``SessionBackend``."""
+
+    fit_odmr: object = placeholder_fit_odmr
+    remove_background: object = placeholder_remove_background
+    cell_analyzer: object = None
+    sessions: object = field(default_factory=UnavailableSessions)
+    model: str = "15N"
+
+    @property
+    def fit_is_placeholder(self):
+        return self.fit_odmr is placeholder_fit_odmr
+
+
+def default_seams():
+    from analysis.background import remove_background
+    from analysis.odmr import fit_odmr
+
+    return AnalysisSeams(fit_odmr=fit_odmr, remove_background=remove_background)

@@ -1,0 +1,74 @@
+"""The instrument seam: what the instrument panel and the acquisition need from an instrument layer.
+
+``FactoryBackend`` wraps the instrument layer (``instruments.factory.open_instruments(config, microscope)``:
+real drivers or its mocks, as the configuration says); ``VirtualBackend`` is the app's own small in-process
+mocks on the virtual microscope (tests inject faulty instruments through it). ``make_backend`` picks one.
+Every call here may block (a real generator can take a second to
+answer), so the GUI only calls them from a worker thread (``app.background_tasks.TaskRunner``).
+"""
+
+from dataclasses import dataclass
+from typing import Protocol
+
+INSTRUMENT_NAMES = ("camera", "rf", "shutter")
+INSTRUMENT_LABELS = {"camera": "Camera", "rf": "RF generator", "shutter": "Laser shutter"}
+
+
+class BackendUnavailable(RuntimeError):
+    """The configured instrument layer cannot be used in this build (says why and what to do)."""
+
+
+@dataclass(frozen=True)
+class InstrumentLimits:
+    """What the sweep settings are checked against before anything is sent (SI units)."""
+
+    min_frequency_hz: float = 1.0e9
+    max_frequency_hz: float = 4.0e9
+    max_power_dbm: float = 10.0
+    max_exposure_s: float = 10.0
+
+
+class InstrumentBackend(Protocol):
+    """One instrument layer: three instruments that connect and disconnect one by one.
+
+    description: one line for the window title ("virtual microscope (mock instruments)").
+    limits: ``InstrumentLimits``; pixel_size_m: pixel size at the sample (m); frame_shape: (rows, cols).
+    microscope: the ``VirtualMicroscope`` behind the mocks, or None for real hardware.
+    """
+
+    description: str
+    limits: InstrumentLimits
+    pixel_size_m: float
+    frame_shape: tuple
+    microscope: object
+
+    def is_mock(self, name: str) -> bool:
+        """True when ``name`` ("camera", "rf", "shutter") is a mock instrument."""
+
+    def connect(self, name: str) -> str:
+        """Open the instrument (may block) and return its identity string (e.g. the SCPI *IDN? answer)."""
+
+    def disconnect(self, name: str) -> None:
+        """Leave the instrument safe (RF off, shutter closed) and close it."""
+
+    def instrument(self, name: str):
+        """The connected driver object the sweep engine talks to; raises if not connected."""
+
+    def close(self) -> None:
+        """RF off, shutter closed, everything disconnected; safe to call twice."""
+
+
+def make_backend(config_path=None, microscope=None):
+    """The instrument layer for a run of the app. With the instrument layer in the build: its configuration
+    (``config_path``, or the defaults: all mocks on a virtual microscope); without it, the app's own in-process
+    mocks when no configuration is given, and ``BackendUnavailable`` when one is."""
+    from .factory_backend import FactoryBackend
+
+    try:
+        return FactoryBackend.from_config_path(config_path, microscope)
+    except BackendUnavailable:
+        if config_path is not None:
+            raise
+    from .virtual_instruments import VirtualBackend
+
+    return VirtualBackend(microscope)

@@ -1,0 +1,136 @@
+"""How long the GUI's event loop can stall while a live sweep with live fitting runs (target: under 50 ms).
+
+Runs the main window offscreen on the virtual microscope (256 x 256 frames, 6 cells), starts a sweep
+(61 steps x 10 pairs by default) with the live fit on, and meanwhile lets a 5 ms QTimer record the gaps between
+its ticks; a stall of the event loop shows up as a long gap. A simulated user clicks a new pixel every 200 ms
+(spectrum + fit curve redraw). Prints the longest stall, percentiles, the time spent in the window's refresh,
+and the machine.
+
+Run: ``QT_QPA_PLATFORM=offscreen python -m benchmarks.bench_gui_responsiveness [--pairs 10 --points 61]``
+"""
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+from app import theme  # first: the app package's thread settings apply before numpy loads
+
+TICK_MS = 5
+
+import numpy as np
+from PyQt6.QtCore import QEventLoop, QTimer
+from PyQt6.QtWidgets import QApplication
+
+from app.gui_main import freeze_startup_objects
+from app.main_window import MainWindow
+from app.seams import make_backend
+from app.seams.virtual_instruments import VirtualBackend, VirtualCamera, default_microscope
+from benchmarks.machine import describe_machine
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--pairs", type=int, default=10)
+    parser.add_argument("--points", type=int, default=61)
+    parser.add_argument("--size", type=int, default=256, help="frame rows = cols")
+    parser.add_argument("--in-process-mocks", action="store_true",
+                        help="the app's own in-process mocks instead of the instrument layer's mock chain "
+                             "(pylablib mock camera, SCPI mock generator over pyvisa, mock shutter)")
+    parser.add_argument("--frame-period-ms", type=float, default=0.0,
+                        help="the mock camera's frame period (a real camera's frame rate); 0: as fast as the CPU "
+                             "renders frames, which keeps one core busy with the simulation alone")
+    args = parser.parse_args(argv)
+    load_before = ", ".join(f"{x:.1f}" for x in os.getloadavg())  # other work on the machine skews the figure
+    app = QApplication.instance() or QApplication([])
+    theme.apply_theme(app)
+    rng = np.random.default_rng(0)
+    with tempfile.TemporaryDirectory() as tmp:
+        period_s = args.frame_period_ms / 1e3
+        microscope = default_microscope(args.size, args.size)
+        if args.in_process_mocks:
+            backend = VirtualBackend(microscope, factories={
+                "camera": lambda vm, _lim: VirtualCamera(vm, frame_period_s=period_s)})
+        else:  # what the app starts on when no hardware is configured
+            backend = make_backend(None, microscope)
+        window = MainWindow(backend, settings_path=Path(tmp) / "settings.ini", log_dir=tmp)
+        window.resize(1680, 1000)
+        window.show()
+        freeze_startup_objects()  # as the app does after start-up
+        deadline = time.monotonic() + 30
+        while not window.actions_.start.isEnabled() and time.monotonic() < deadline:
+            app.processEvents()
+            time.sleep(0.005)
+        window.sweep_panel.set_values({**window.sweep_panel.values(), "pairs": str(args.pairs),
+                                       "w1_points": str(args.points)})
+        # warm up numba and the plots once, outside the measurement
+        backend.microscope.render_frame(2.03e9, True, 0.0, True, 1e-3)
+
+        refresh_s = []
+        original_refresh = window.refresh
+
+        def timed_refresh():
+            t0 = time.perf_counter()
+            original_refresh()
+            refresh_s.append(time.perf_counter() - t0)
+
+        window.timer.timeout.disconnect()
+        window.timer.timeout.connect(timed_refresh)
+        gaps, at, last = [], [], [time.perf_counter()]
+
+        def tick():
+            now = time.perf_counter()
+            gaps.append(now - last[0])
+            at.append(now - t_start)
+            last[0] = now
+
+        def click():
+            window.pin_pixel(int(rng.integers(args.size)), int(rng.integers(args.size)))
+
+        ticker, clicker = QTimer(), QTimer()
+        ticker.timeout.connect(tick)
+        clicker.timeout.connect(click)
+        def finish_when_done():
+            if not (window.controller.running or window.controller._fitter.busy):
+                QTimer.singleShot(300, loop.quit)  # the final fit reaches the views
+                watcher.stop()
+
+        loop = QEventLoop()
+        watcher = QTimer()
+        watcher.timeout.connect(finish_when_done)
+        window.start_sweep()
+        t_start = time.perf_counter()
+        last[0] = t_start
+        ticker.start(TICK_MS)
+        clicker.start(200)
+        watcher.start(50)
+        loop.exec()
+        ticker.stop()
+        clicker.stop()
+        wall_s = time.perf_counter() - t_start
+        snap = window.controller.snapshot()
+        backend_kind = type(backend).__name__
+        fit_kind = "placeholder fit" if window.seams.fit_is_placeholder else "analysis.odmr.fit_odmr"
+        fits = window.controller._fitter.fits_done
+        last_fit_s = window.controller._fitter.last_fit_s
+        window.close()
+    stalls_ms = (np.array(gaps) - TICK_MS / 1e3) * 1e3
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"machine: {describe_machine()}; load average before the run {load_before}, after {load}")
+    period = f"{args.frame_period_ms:g} ms frame period" if args.frame_period_ms else "frames as fast as rendered"
+    period += ", in-process mocks" if args.in_process_mocks else f", {backend_kind}"
+    print(f"sweep: {args.points} steps x {args.pairs} pairs on {args.size}x{args.size} frames ({period}), "
+          f"status {snap.status}, "
+          f"{wall_s:.1f} s; {fits} live fits (last {last_fit_s * 1e3:.0f} ms, {fit_kind})")
+    print(f"event loop ({len(gaps)} ticks of a {TICK_MS} ms timer): longest stall {stalls_ms.max():.1f} ms, "
+          f"99th percentile {np.percentile(stalls_ms, 99):.1f} ms, median {np.median(stalls_ms):.1f} ms "
+          f"(target: longest under 50 ms)")
+    worst = np.argsort(stalls_ms)[-5:][::-1]
+    print("longest stalls (ms at s into the sweep): " + ", ".join(f"{stalls_ms[k]:.1f} at {at[k]:.2f}" for k in worst))
+    print(f"window.refresh (10 Hz): median {np.median(refresh_s) * 1e3:.1f} ms, longest {max(refresh_s) * 1e3:.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+"""Shared set-up of the GUI tests: a small virtual microscope (48 x 48, one cell), the window on it with
+settings and log in a temp folder, and a short sweep around the f- transition."""
+
+import time
+
+import numpy as np
+
+from analysis import physics
+from app.seams.virtual_instruments import VirtualBackend
+from instruments.virtual_microscope import VirtualMicroscope, VirtualSample
+
+N_PX = 48
+CELL = physics.LabelledCell(31e-6, 31e-6, 10e-6, 12e-6, 2.0e-15, n_clusters=60, cluster_seed=4)
+
+
+def small_microscope(seed=2):
+    return VirtualMicroscope(VirtualSample(n_rows=N_PX, n_cols=N_PX, cells=(CELL,)), seed=seed)
+
+
+def sweep_values(vm, points=21, pairs=3, half_width_hz=4e6):
+    f_minus, _ = physics.transitions_hz(float(np.mean(vm.b_nv_map_t)), vm.d_hz)
+    return {"w1_start_mhz": f"{(f_minus - half_width_hz) / 1e6:.4f}",
+            "w1_stop_mhz": f"{(f_minus + half_width_hz) / 1e6:.4f}",
+            "w1_points": str(points), "pairs": str(pairs), "sweeps": "1", "exposure_ms": "1.0", "power_dbm": "0"}
+
+
+class SlowCamera:
+    """Wraps a camera so each frame takes at least ``frame_s`` (a real camera's frame period)."""
+
+    def __init__(self, camera, frame_s=0.002):
+        self.camera, self.frame_s = camera, frame_s
+
+    def __getattr__(self, name):
+        return getattr(self.camera, name)
+
+    def grab(self, n, **kwargs):
+        time.sleep(self.frame_s * n)
+        return self.camera.grab(n, **kwargs)
+
+
+def open_window(qtbot, tmp_path, vm=None, factories=None, seams=None, values=None):
+    from app.main_window import MainWindow
+
+    vm = vm if vm is not None else small_microscope()
+    window = MainWindow(VirtualBackend(vm, factories=factories), seams=seams,
+                        settings_path=tmp_path / "settings.ini", log_dir=str(tmp_path / "logs"))
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(window.instruments.all_connected, timeout=5000)
+    window.sweep_panel.set_values({**window.sweep_panel.values(), **(values or sweep_values(vm))})
+    return window, vm
+
+
+def run_to_end(qtbot, window, timeout_ms=30000):
+    qtbot.waitUntil(lambda: not window.controller.running, timeout=timeout_ms)
+    qtbot.waitUntil(lambda: not window.controller._fitter.busy, timeout=timeout_ms)
+    window.refresh_all()
