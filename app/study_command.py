@@ -22,11 +22,14 @@ def add_parser(sub):
     p.add_argument("--distance-window-um", type=float, nargs=2, default=(4.0, 35.0), metavar=("MIN", "MAX"),
                    help="keep cells whose fitted distance lies in this window, in um (default 4 35: closer than a "
                    "cell's radius is a failed fit, farther is background structure)")
+    p.add_argument("--no-cnn", action="store_true",
+                   help="refine newly detected cells by physics alone, without the CNN (sessions that already have "
+                   "a cell table keep it)")
     p.set_defaults(handler=run)
     return "study"
 
 
-def analyse_sessions(paths, stream=None):
+def analyse_sessions(paths, stream=None, use_cnn=True):
     """Run the missing pipeline stages on every session, with a progress bar; returns {stage: total seconds}."""
     from analysis.study import analyse_session, needed_stages_of_file
 
@@ -48,7 +51,7 @@ def analyse_sessions(paths, stream=None):
             bar.update(done, f"{name} {path}")
 
         bar.update(done, f"{'+'.join(stages)} {path}")
-        analyse_session(path, on_stage=stage_done)
+        analyse_session(path, on_stage=stage_done, use_cnn=use_cnn)
     bar.close()
     return timings
 
@@ -57,7 +60,7 @@ def run(args):
     from analysis.study import analyse_study, load_study
 
     t0 = time.perf_counter()
-    timings = analyse_sessions(args.sessions)
+    timings = analyse_sessions(args.sessions, use_cnn=not args.no_cnn)
     t1 = time.perf_counter()
     window = (args.distance_window_um[0] * 1e-6, args.distance_window_um[1] * 1e-6)
     result = analyse_study(load_study(args.sessions, window))

@@ -79,6 +79,7 @@ def main():
     parser.add_argument("--out", help="folder for the study (default: a temporary folder)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument("--no-cnn", action="store_true", help="refine the cells by physics alone")
     args = parser.parse_args()
     out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="nvscope_study_"))
     env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")}
@@ -87,7 +88,7 @@ def main():
     print(f"simulate-study: {t_sim:.1f} s")
     sessions = sorted(str(p) for p in out.glob("*.h5"))
     t_study, log = _run(["study", *sessions, "--report", str(out / "report.html"), "--json",
-                         str(out / "summary.json")], env)
+                         str(out / "summary.json"), *(["--no-cnn"] if args.no_cnn else [])], env)
     for line in log.splitlines():
         if line.startswith(("pipeline:", "B_max", "  ")):
             print(line)

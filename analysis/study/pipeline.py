@@ -87,7 +87,7 @@ def _cnn_or_physics_only():
         return False, f"CNN not available ({exc}); cells refined by physics alone"
 
 
-def detect_cells(path, session=None):
+def detect_cells(path, session=None, use_cnn=True):
     """Run the cell analysis on a session's background-subtracted field map and store the cell table.
 
     Unfitted (NaN) pixels are filled first (``fill_unfitted_pixels``). Without the committed CNN the cells
@@ -101,9 +101,11 @@ def detect_cells(path, session=None):
 
     session = session or read_session(path)
     field_map, n_filled = fill_unfitted_pixels(session.field_map["b_nv_residual_t"])
-    noise = (session.background.settings or {}).get("noise_t") if session.background is not None else None
-    model, note = _cnn_or_physics_only()
-    results = analyze_field_map(field_map, session_pixel_size_m(session), noise_t=noise, model=model)
+    model, note = _cnn_or_physics_only() if use_cnn else (False, "cells refined by physics alone (CNN not used)")
+    # noise_t=None: the cell analysis estimates the per-pixel noise from pixel differences, which the cells'
+    # own fields hardly touch (the background step's MAD of the map includes them)
+    results = analyze_field_map(field_map, session_pixel_size_m(session), noise_t=None, model=model)
+    noise = float(getattr(results[0], "noise_t", float("nan"))) if results else None
     records = _cell_records(results)
     cards = {model.sha256: model.card} if model and any(r["model_sha256"] for r in records) else None
     settings = {"source": "analysis.cells.analyze_field_map", "n_cells": len(records),
@@ -115,8 +117,9 @@ def detect_cells(path, session=None):
     return len(records)
 
 
-def analyse_session(path, on_stage=None):
-    """Run the missing stages on one session file. ``on_stage(name, seconds)`` is called after each stage.
+def analyse_session(path, on_stage=None, use_cnn=True):
+    """Run the missing stages on one session file. ``on_stage(name, seconds)`` is called after each stage;
+    ``use_cnn=False`` refines new cell tables by physics alone (flag NO_CNN).
 
     Returns {stage: seconds} of what was run (empty when the session was complete)."""
     from analysis.pipeline import fit_session_file
@@ -130,7 +133,7 @@ def analyse_session(path, on_stage=None):
             fit_session_file(path)
             session = read_session(path)
         else:
-            detect_cells(path, session)
+            detect_cells(path, session, use_cnn)
         timings[stage] = time.perf_counter() - t0
         if on_stage is not None:
             on_stage(stage, timings[stage])
