@@ -105,7 +105,8 @@ def detect_cells(path, session=None, use_cnn=True):
     # noise_t=None: the cell analysis estimates the per-pixel noise from pixel differences, which the cells'
     # own fields hardly touch (the background step's MAD of the map includes them)
     results = analyze_field_map(field_map, session_pixel_size_m(session), noise_t=None, model=model)
-    noise = float(getattr(results[0], "noise_t", float("nan"))) if results else None
+    noise = getattr(results[0], "noise_t", None) if results else None
+    noise = float(noise) if noise is not None else None
     records = _cell_records(results)
     cards = {model.sha256: model.card} if model and any(r["model_sha256"] for r in records) else None
     settings = {"source": "analysis.cells.analyze_field_map", "n_cells": len(records),
