@@ -30,11 +30,13 @@ DISAGREE_SIGMAS = 3.0
 PHYSICS_ERROR_SCALE = 3.0
 """The fit's errors are multiplied by this before combining. Even scaled by the misfit, they are too small
 where neighbours or random clusters bias the point dipole; chosen on a validation set (800 snippets, seed
-4243, not the accuracy report's 4242) as the value, among 1, 2, 3, 5, 8, that gave the hybrid's smallest
-median mass error (a shallow optimum: 16.7, 15.9, 15.4, 15.6, 16.2 %)."""
+4243, not the accuracy report's 4242; CNN: an intermediate checkpoint of the committed model's training) as
+the value, among 1, 2, 3, 5, 8, that gave the hybrid's smallest median mass error (a shallow optimum: 16.7,
+15.9, 15.4, 15.6, 16.2 %)."""
 ERROR_CORRELATION = 0.4
 """Correlation of the fit's and the CNN's errors in the same parameter (both read the same random clusters):
-measured 0.2-0.5 (ln m, z, x; Pearson of the normalised errors) on 800 held-out snippets (seed 4243)."""
+measured 0.2-0.5 (ln m, z, x; Pearson of the normalised errors) on 800 held-out snippets (seed 4243, an
+early checkpoint of the CNN)."""
 
 FLOOR_LN_MASS = 1.4826 * 0.10
 """sigma of ln(mass) of the point dipole for a random-cluster cell: FLOOR_LN_MASS * (d / z)^2."""
