@@ -113,7 +113,17 @@ def report_html(summary, figures, title="Labelling-efficiency study"):
             f"{_f(summary['b_max_err_t'], 1e6, 2)} uT</b>; half of it at <b>"
             f"{_f(summary['half_max_concentration_ug_per_ml'], 1, 1)} ± "
             f"{_f(summary['half_max_concentration_err_ug_per_ml'], 1, 1)} ug/ml</b> ({summary['preferred_model']} "
-            "model).</p>")
+            "model, the lower AIC).</p>")
+        fits = summary["normalised_field_fits"]
+        if summary["delta_aic"] < 2:
+            other = "langmuir" if summary["preferred_model"] == "exponential" else "exponential"
+            o = fits[other]
+            parts.append(
+                f"<p class=bad>The data cannot tell the two models apart (delta AIC {summary['delta_aic']:.2f} "
+                "&lt; 2). "
+                f"The {other} model gives B_max {_f(o['b_max'], 1e6, 2)} ± {_f(o['b_max_err'], 1e6, 2)} uT and "
+                f"half of it at {_f(o['c_half'], 1, 1)} ± {_f(o['c_half_err'], 1, 1)} ug/ml; measurements at higher "
+                "concentrations would decide.</p>")
     parts.append("<h2>Saturation fits</h2>" + _fits_table(summary))
     parts.append("<h2>Per concentration</h2>" + _per_concentration_table(summary))
     parts.append("<h2>Sessions</h2>" + _sessions_table(summary))
