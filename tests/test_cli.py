@@ -1,6 +1,8 @@
 import subprocess
 import sys
 
+import pytest
+
 from app.cli import build_parser, main
 
 
@@ -16,6 +18,13 @@ def test_console_help_runs_in_a_subprocess():
 
 
 def test_unavailable_command_says_so(capsys):
-    code = main(["study"])
-    if code == 2:
-        assert "not available" in capsys.readouterr().err
+    import argparse
+
+    from app import cli, commands
+
+    registered = commands.register(argparse.ArgumentParser().add_subparsers())
+    missing = [name for name in cli._PLANNED if name not in registered]
+    if not missing:
+        pytest.skip("every planned sub-command is implemented")
+    assert main([missing[0]]) == 2
+    assert "not available" in capsys.readouterr().err

@@ -15,7 +15,7 @@ from numba import njit
 
 from analysis import physics
 
-from .emccd import EmccdSettings, render_emccd_frame
+from .emccd import EmccdSettings, render_emccd_frame, render_emccd_frame_sum
 from .sample import VirtualSample
 
 
@@ -134,6 +134,14 @@ class VirtualMicroscope:
         """A noisy uint16 EMCCD frame for this state."""
         mean = self.expected_electrons(freq_hz, rf_on, rf_power_dbm, shutter_open, exposure_s)
         return render_emccd_frame(mean, self.camera, self.rng)
+
+    def render_frame_sum(self, n_frames, freq_hz, rf_on, rf_power_dbm, shutter_open, exposure_s):
+        """The sum (uint64 ADU) of ``n_frames`` independent frames in this state, drawn at once: what the sweep
+        engine accumulates over the RF-on (or RF-off) frames of one step, without rendering each frame.
+        Same physics and noise law as ``render_frame``; see ``emccd.render_emccd_frame_sum`` for the two
+        sub-noise approximations (rounding, clipping)."""
+        mean = self.expected_electrons(freq_hz, rf_on, rf_power_dbm, shutter_open, exposure_s)
+        return render_emccd_frame_sum(mean, n_frames, self.camera, self.rng)
 
     def frame_from_state(self, exposure_s):
         """A frame for whatever the mock instruments are doing now (what the mock camera calls)."""
