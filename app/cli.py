@@ -5,15 +5,6 @@ import sys
 
 from .version import APP_VERSION
 
-# name -> (help, the issue that brings it); handlers are registered by the modules that implement them
-_PLANNED = {
-    "acquire": "run a CW-ODMR sweep headless (mock microscope with --mock) into a session file",
-    "fit": "fit a session's ODMR cube, remove the background and store the field maps",
-    "analyze": "detect cells in a session's field map and measure them (CNN + physics refinement)",
-    "simulate-study": "write one simulated session per SPION concentration (labelling study)",
-    "study": "compare many sessions: histograms, saturation fits, an HTML report",
-}
-
 
 def _add_gui(sub):
     p = sub.add_parser("gui", help="start the desktop app (the default; mock instruments unless configured)")
@@ -28,14 +19,6 @@ def _run_gui(args):
     return run_gui(args)
 
 
-def _not_yet(name):
-    def handler(args):
-        print(f"nvscope {name}: not available in nvscope {APP_VERSION} yet.", file=sys.stderr)
-        return 2
-
-    return handler
-
-
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="nvscope",
@@ -47,10 +30,7 @@ def build_parser():
     _add_gui(sub)
     from . import commands
 
-    registered = commands.register(sub)
-    for name, help_text in _PLANNED.items():
-        if name not in registered:
-            sub.add_parser(name, help=help_text + " (not available yet)").set_defaults(handler=_not_yet(name))
+    commands.register(sub)
     return parser
 
 

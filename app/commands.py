@@ -1,8 +1,8 @@
 """Registry of the headless sub-commands; each lives in its own module and adds itself here."""
 
-from . import acquire_command, fit_command, simulate_study_command, study_command
+from . import acquire_command, analyze_command, fit_command, simulate_study_command, study_command
 
-_MODULES = (acquire_command, fit_command, simulate_study_command, study_command)
+_MODULES = (acquire_command, fit_command, analyze_command, simulate_study_command, study_command)
 
 
 def register(sub):

@@ -1,8 +1,6 @@
 import subprocess
 import sys
 
-import pytest
-
 from app.cli import build_parser, main
 
 
@@ -17,14 +15,20 @@ def test_console_help_runs_in_a_subprocess():
     assert out.returncode == 0 and "acquire" in out.stdout
 
 
-def test_unavailable_command_says_so(capsys):
-    import argparse
+def test_analyze_measures_the_cells_of_a_session(tmp_path, capsys):
+    import numpy as np
 
-    from app import cli, commands
+    from analysis.session import read_session
 
-    registered = commands.register(argparse.ArgumentParser().add_subparsers())
-    missing = [name for name in cli._PLANNED if name not in registered]
-    if not missing:
-        pytest.skip("every planned sub-command is implemented")
-    assert main([missing[0]]) == 2
-    assert "not available" in capsys.readouterr().err
+    out = tmp_path / "s.h5"
+    assert main(["acquire", "--mock", "--out", str(out), "--pairs", "4", "--size", "64", "64", "--cells", "1",
+                 "--seed", "5", "--concentration", "500", "--z-um", "9", "11"]) == 0
+    assert main(["analyze", str(out)]) == 0  # fits first: the session has no field map yet
+    assert "1 cells" in capsys.readouterr().err
+    session = read_session(out)
+    cell = session.cells.records()[0]
+    truth = session.truth["cells"][0]
+    pixel = session.sample_metadata["pixel_size_m"]
+    assert np.hypot(cell["col_px"] - truth["x_m"] / pixel, cell["row_px"] - truth["y_m"] / pixel) < 2.0
+    assert abs(cell["iron_mass_g"] * 1e-3 - truth["iron_mass_kg"]) < 0.3 * truth["iron_mass_kg"]
+    assert cell["model_sha256"] in session.models

@@ -1,0 +1,36 @@
+"""``nvscope analyze``: detect and measure the cells of a session's field map, store the cell table."""
+
+import sys
+
+
+def add_parser(sub):
+    p = sub.add_parser("analyze", help="detect cells in a session's field map and measure them (CNN + physics "
+                       "refinement)", description="Detect the dipole signatures in the background-subtracted "
+                       "field map (fitting the session first if it has no field map), measure each cell with the "
+                       "CNN and the physics refinement, and store the cell table (with the model's identity) in "
+                       "the session, replacing an earlier one.")
+    p.add_argument("sessions", nargs="+", help="session files (.h5)")
+    p.add_argument("--no-cnn", action="store_true", help="refine by physics alone (no diameter; flag NO_CNN)")
+    p.set_defaults(handler=run)
+    return "analyze"
+
+
+def run(args):
+    from analysis.pipeline import fit_session_file
+    from analysis.session import read_session
+    from analysis.study.pipeline import detect_cells, needed_stages_of_file
+
+    for path in args.sessions:
+        if "fit" in needed_stages_of_file(path):
+            fit_session_file(path)
+        n_cells = detect_cells(path, use_cnn=not args.no_cnn)
+        print(f"{path}: {n_cells} cells", file=sys.stderr)
+        cells = read_session(path).cells
+        if cells is None:
+            continue
+        for rec in cells.records():
+            print(f"  row {rec['row_px']:7.1f} col {rec['col_px']:7.1f} | z {rec['z_m'] * 1e6:5.1f} "
+                  f"+/- {rec['z_m_err'] * 1e6:4.1f} um | d {rec['diameter_m'] * 1e6:5.1f} um | Fe "
+                  f"{rec['iron_mass_g'] * 1e12:6.3f} +/- {rec['iron_mass_g_err'] * 1e12:5.3f} pg | normalised "
+                  f"{rec['normalised_field_t'] * 1e6:5.2f} uT | {rec.get('flag_names', '')}", file=sys.stderr)
+    return 0
