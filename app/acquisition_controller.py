@@ -15,6 +15,7 @@ from analysis import physics
 from analysis.live_fit import LiveFitter
 from instruments.sweep import StepDone, SweepEngine, SweepFailed, SweepFinished, SweepStarted
 
+from .fit_curve import deepest_step, fit_curve
 from .frame_tap import FrameTap
 from .seams.analysis_seams import AnalysisSeams
 
@@ -26,8 +27,9 @@ _WARM_UP = ("warm-up",)
 
 @dataclass(frozen=True)
 class FieldMaps:
-    """One live fit: B_NV (T), its background and the background-subtracted residual (T), the fit quality
-    (the fitter's chi2 map), the fit result itself and which steps went in."""
+    """One live fit: B_NV (T), its background and the background-subtracted residual (T; NaN where the fit did
+    not converge, as in ``analysis.pipeline.fit_session_file``), the fit quality (reduced chi2 map), the fit
+    result itself, how many steps went in, the D assumed for one transition (Hz) and the background's info."""
 
     b_nv_t: np.ndarray
     background_t: np.ndarray
@@ -36,6 +38,8 @@ class FieldMaps:
     fit: object
     n_steps_used: int
     fit_s: float
+    d_hz: float = physics.ZERO_FIELD_SPLITTING_HZ
+    background_info: dict = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,8 @@ class AcquisitionController:
         self._paused_s = 0.0
         self._paused_at = None
         self._last_fit_request = 0.0
+        self.pixel_size_m = None
+        self.d_hz = physics.ZERO_FIELD_SPLITTING_HZ
         self._fitter = LiveFitter(self._fit, on_result=self._on_fit, on_error=self._on_fit_error)
 
     # -- control (GUI thread) ------------------------------------------------------------------------------
@@ -90,14 +96,18 @@ class AcquisitionController:
     def running(self):
         return self._status in ("running", "paused")
 
-    def start(self, plan, camera, rf, shutter, window_sizes=None, session_factory=None):
+    def start(self, plan, camera, rf, shutter, window_sizes=None, session_factory=None, pixel_size_m=None,
+              d_hz=None):
         """Start ``plan`` in the engine's thread. ``window_sizes``: steps per frequency window, e.g. (51, 51)
         for f- and f+ (decides one- or two-transition fits); ``session_factory(frame_shape, dark_frame_adu)``
-        -> a session writer, or None to acquire without a file (the engine's own argument)."""
+        -> a session writer, or None to acquire without a file (the engine's own argument); ``pixel_size_m``
+        (m) for the background removal; ``d_hz``: the zero-field splitting a one-transition fit assumes."""
         if self.running:
             raise RuntimeError("a sweep is already running; stop it before starting another.")
         self._detach()
         self.plan = plan
+        self.pixel_size_m = pixel_size_m
+        self.d_hz = float(d_hz) if d_hz is not None else physics.ZERO_FIELD_SPLITTING_HZ
         self._window_sizes = tuple(window_sizes or (plan.n_steps,))
         self._tap = FrameTap(camera)
         with self._lock:
@@ -173,6 +183,7 @@ class AcquisitionController:
             with self._lock:
                 self._failure = event.reason
             self._end("failed")
+            self._fitter.request(self._fit_inputs)  # the completed steps are worth a fit (and are in the file)
             log.error("sweep failed: %s", event.reason, exc_info=event.error)
 
     def _end(self, status):
@@ -221,14 +232,17 @@ class AcquisitionController:
             return None
         cube, freq_hz, transitions = inputs
         t0 = time.perf_counter()
-        fit = self.seams.fit_odmr(cube, freq_hz, model=self.seams.model, transitions=transitions)
+        fit = self.seams.fit_odmr(cube, freq_hz, model=self.seams.model, transitions=transitions, d_hz=self.d_hz)
         b_nv_t = np.asarray(fit.b_nv_t, dtype=np.float64)
-        background_t, residual_t, _info = self.seams.remove_background(b_nv_t)
+        converged = np.asarray(getattr(fit, "converged", np.isfinite(b_nv_t)), dtype=bool)
+        background_t, residual_t, info = self.seams.remove_background(np.where(converged, b_nv_t, np.nan),
+                                                                      pixel_size_m=self.pixel_size_m)
         quality = getattr(fit, "reduced_chi2", None)
         quality = np.asarray(quality if quality is not None else getattr(fit, "chi2", np.full(b_nv_t.shape, np.nan)),
                              dtype=np.float64)
+        info = {**dict(info or {}), "order": (info or {}).get("order", 2)}
         return FieldMaps(b_nv_t, np.asarray(background_t), np.asarray(residual_t), quality, fit, len(freq_hz),
-                         time.perf_counter() - t0)
+                         time.perf_counter() - t0, self.d_hz, info)
 
     def _on_fit(self, maps):
         if maps is None:
@@ -262,6 +276,11 @@ class AcquisitionController:
                                    contrast_version, contrast, camera_version, frame, field_version, field, failure,
                                    fit_error)
 
+    def contrast_cube(self):
+        """A copy of the (n_steps, rows, cols) spin-contrast cube so far (NaN where not measured), or None."""
+        with self._lock:
+            return None if self._cube is None else self._cube.copy()
+
     def field_maps(self):
         with self._lock:
             return self._field[1]
@@ -280,44 +299,19 @@ class AcquisitionController:
         with self._lock:
             if self._cube is None:
                 return None
-            flat = self._cube.reshape(self._cube.shape[0], -1)
-            finite = np.isfinite(flat)
-            counts = finite.sum(axis=1)
-            if not counts.any():
+            k = deepest_step(self._cube)
+            if k is None:
                 return None
-            means = np.where(finite, flat, 0.0).sum(axis=1) / np.maximum(counts, 1)
-            k = int(np.argmin(np.where(counts > 0, means, np.inf)))  # steps not measured yet never win
             image = self._cube[k].copy()
         return k, float(self.plan.freq_hz[k]), image
 
-    def fit_curve(self, row, col, points_per_window=300):
+    def fit_curve(self, row, col):
         """(freq_hz, model PL) of the latest fit at pixel (row, col), windows separated by NaN; or None."""
         maps = self.field_maps()
-        if maps is None or not (0 <= row < maps.b_nv_t.shape[0] and 0 <= col < maps.b_nv_t.shape[1]):
+        if maps is None:
             return None
-        freq = self.plan.frequencies_hz[:maps.n_steps_used]
-        starts = np.cumsum((0,) + self._window_sizes)[:-1]
-        pieces = []
-        for start, size in zip(starts, self._window_sizes, strict=True):
-            window = freq[start:start + size]
-            if window.size:
-                pieces.append(np.linspace(window.min(), window.max(), points_per_window))
-        dense = np.concatenate([np.append(p, np.nan) for p in pieces])[:-1]
-        fit = maps.fit
-        if hasattr(fit, "model_spectrum"):
-            return dense, np.asarray(fit.model_spectrum(row, col, dense))
-        centers = np.atleast_1d(np.asarray(fit.center_hz)[row, col]).astype(np.float64)
-        fwhm = float(np.atleast_1d(np.asarray(fit.fwhm_hz)[row, col])[0])
-        contrast = float(np.atleast_1d(np.asarray(fit.contrast)[row, col])[0])
-        if not (np.all(np.isfinite(centers)) and np.isfinite(fwhm) and fwhm > 0 and np.isfinite(contrast)):
-            return None
-        baseline = getattr(fit, "baseline", None)  # the fitted off-resonance level (1 for a spin contrast)
-        pl0 = float(np.atleast_1d(np.asarray(baseline)[row, col])[0]) if baseline is not None else 1.0
-        finite = np.isfinite(dense)
-        model = np.full(dense.shape, np.nan)
-        model[finite] = physics.odmr_spectrum(dense[finite], centers, fwhm, contrast, pl0=pl0 if np.isfinite(pl0)
-                                              else 1.0, isotope=self.seams.model)
-        return dense, model
+        return fit_curve(maps.fit, row, col, self.plan.frequencies_hz[:maps.n_steps_used], self._window_sizes,
+                         self.seams.model)
 
 
 def _fmt_timing(timing):

@@ -45,6 +45,7 @@ def open_window(qtbot, tmp_path, vm=None, factories=None, seams=None, values=Non
     window = MainWindow(VirtualBackend(vm, factories=factories), seams=seams,
                         settings_path=tmp_path / "settings.ini", log_dir=str(tmp_path / "logs"))
     qtbot.addWidget(window)
+    window.session_actions.set_data_dir(tmp_path / "sessions")  # never the user's own data folder
     window.show()
     qtbot.waitUntil(window.instruments.all_connected, timeout=5000)
     window.sweep_panel.set_values({**window.sweep_panel.values(), **(values or sweep_values(vm))})

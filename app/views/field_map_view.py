@@ -71,8 +71,15 @@ class FieldMapView(QWidget):
 
     def set_maps(self, maps, note=""):
         self.maps = maps
-        self.info.setText(f"fit of {maps.n_steps_used} steps in {maps.fit_s * 1e3:.0f} ms{note}")
+        took = f" in {maps.fit_s * 1e3:.0f} ms" if np.isfinite(maps.fit_s) else ""
+        self.info.setText(f"fit of {maps.n_steps_used} steps{took}{note}")
         self._show()
+
+    def clear_maps(self):
+        self.maps = None
+        self.info.setText("no fit yet")
+        self.view.clear_image()
+        self.view.title.setText("Field map")
 
     def _show(self):
         image = self.current_image()

@@ -126,8 +126,9 @@ class ImageView(QWidget):
         self.colorbar.axis.setLabel(label)
 
     def set_pixel_size_m(self, pixel_size_m):
+        changed = pixel_size_m != self.pixel_size_m
         self.pixel_size_m = pixel_size_m
-        if self._shape is not None:
+        if changed and self._shape is not None:
             self._place()
 
     def set_marker(self, row, col):
@@ -138,8 +139,7 @@ class ImageView(QWidget):
         rows, cols = self._shape
         p = self.pixel_size_m
         self.image.setRect(QRectF(0.0, 0.0, cols * p, rows * p))
-        if self.scale_bar is not None:
-            self.scale_bar.setParentItem(None)
+        if self.scale_bar is not None:  # (pyqtgraph's ScaleBar cannot be unparented: it re-anchors)
             self.plot.scene().removeItem(self.scale_bar)
         self.scale_bar = pg.ScaleBar(size=nice_length(cols * p / 4.0), width=6, brush="w", pen=FOREGROUND,
                                      suffix="m", offset=(-14, -14))
