@@ -4,6 +4,8 @@ pull. Qt-free: the engine's listener only stores the newest data under a lock; t
 """
 
 import logging
+import os
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -15,7 +17,7 @@ from analysis import physics
 from analysis.live_fit import LiveFitter
 from instruments.sweep import StepDone, SweepEngine, SweepFailed, SweepFinished, SweepStarted
 
-from .fit_curve import deepest_step, fit_curve
+from .fit_curve import fit_curve
 from .frame_tap import FrameTap
 from .seams.analysis_seams import AnalysisSeams
 
@@ -23,6 +25,22 @@ log = logging.getLogger("nvscope.app")
 
 MIN_STEPS_TO_FIT = 5
 _WARM_UP = ("warm-up",)
+FIT_NICENESS = 10
+"""How much lower than the GUI's the live fit's scheduling priority is (Linux nice levels; the numba threads it
+starts inherit it): on a busy machine the kernel then gives the GUI thread the CPU first, and the fit waits."""
+
+
+def lower_thread_priority(niceness):
+    """Lower the calling thread's scheduling priority by ``niceness`` (Linux: threads have their own nice value;
+    elsewhere nothing happens). Returns True when it was lowered."""
+    if not hasattr(os, "setpriority") or not sys.platform.startswith("linux"):
+        return False
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + niceness)
+    except OSError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -75,6 +93,7 @@ class AcquisitionController:
         self.plan = None
         self._tap = None
         self._cube = None
+        self._step_means = None
         self._window_sizes = ()
         self._status = "idle"
         self._progress = (0, 0, -1, -1, float("nan"))
@@ -89,6 +108,7 @@ class AcquisitionController:
         self._last_fit_request = 0.0
         self.pixel_size_m = None
         self.d_hz = physics.ZERO_FIELD_SPLITTING_HZ
+        self._niced = False
         self._fitter = LiveFitter(self._fit, on_result=self._on_fit, on_error=self._on_fit_error)
 
     # -- control (GUI thread) ------------------------------------------------------------------------------
@@ -112,6 +132,7 @@ class AcquisitionController:
         self._tap = FrameTap(camera)
         with self._lock:
             self._cube = None
+            self._step_means = np.full(plan.n_steps, np.nan)
             self._status = "running"
             self._progress = (0, plan.n_steps * plan.n_sweeps, -1, -1, float("nan"))
             self._contrast = (self._contrast[0], None)
@@ -160,10 +181,13 @@ class AcquisitionController:
     # -- the engine's thread ----------------------------------------------------------------------------------
     def _on_event(self, event):
         if isinstance(event, StepDone):
+            finite = event.spin_contrast[np.isfinite(event.spin_contrast)]
+            mean = float(finite.mean()) if finite.size else np.nan  # for deepest_step, here and not in the GUI
             with self._lock:
                 if self._cube is None:
                     self._cube = np.full((self.plan.n_steps, *event.spin_contrast.shape), np.nan, np.float32)
                 self._cube[event.step_index] = event.spin_contrast
+                self._step_means[event.step_index] = mean
                 self._progress = (event.steps_done, event.steps_total, event.step_index, event.sweep_index,
                                   event.freq_hz)
                 self._contrast = (self._contrast[0] + 1, event.spin_contrast)
@@ -207,8 +231,13 @@ class AcquisitionController:
                 n_used, transitions = min(n_acquired, first), 1
             if n_used < MIN_STEPS_TO_FIT:
                 return None
-            part = self._cube[:n_used].copy()
-        return np.ascontiguousarray(np.moveaxis(part, 0, -1)), self.plan.frequencies_hz[:n_used], transitions
+            cube = self._cube
+        # step by step, the lock held only for one step's copy (the GUI thread takes it at every refresh)
+        cube_t = np.empty((cube.shape[1], cube.shape[2], n_used), dtype=np.float32)
+        for k in range(n_used):
+            with self._lock:
+                cube_t[:, :, k] = cube[k]
+        return cube_t, self.plan.frequencies_hz[:n_used], transitions
 
     def warm_up(self):
         """Run the fit once on a tiny synthetic cube in the fitter's thread, so that loading (or compiling) its
@@ -218,6 +247,8 @@ class AcquisitionController:
     def _fit(self, inputs):
         # numba's thread count is per launching thread: the live fit leaves one core to acquisition and the GUI
         numba.set_num_threads(max(1, numba.config.NUMBA_NUM_THREADS - 1))
+        if not self._niced:  # first call (the warm-up), before numba starts its threads from this one
+            self._niced = lower_thread_priority(FIT_NICENESS) or True
         if inputs is None:
             return None
         if inputs is _WARM_UP:
@@ -297,11 +328,9 @@ class AcquisitionController:
         """(step index, freq_hz, spin-contrast image) of the step with the deepest mean dip, or None: after a
         sweep this is the contrast image worth looking at (the last step is usually off resonance)."""
         with self._lock:
-            if self._cube is None:
+            if self._cube is None or not np.isfinite(self._step_means).any():
                 return None
-            k = deepest_step(self._cube)
-            if k is None:
-                return None
+            k = int(np.nanargmin(self._step_means))
             image = self._cube[k].copy()
         return k, float(self.plan.freq_hz[k]), image
 

@@ -46,6 +46,12 @@ class SessionActions:
         self._metadata_pending = False
         self.writes_done = 0
         self.last_error = None
+        if hasattr(self.sessions, "start"):
+            self.sessions.start()  # the file process imports HDF5 while the user sets up the sweep
+        self._truth = simulated_truth(window.backend)
+        if self._truth is not None:  # computing it holds the GIL ~0.1 s: at start-up, not as a sweep starts
+            truth, self._truth = self._truth, None
+            window.tasks.submit(truth, on_done=lambda value: setattr(self, "_truth", value))
         self.panel.chooseFile.connect(self.choose_file)
         self.panel.chooseFolder.connect(self.choose_folder)
         self.panel.saveMetadata.connect(self.save_metadata)
@@ -106,7 +112,7 @@ class SessionActions:
         metadata = {**self.panel.metadata(), "pixel_size_m": backend.pixel_size_m}
         factory = self.sessions.session_factory(path, form.plan, freq_windows_hz=freqs,
                                                 instrument_settings=instrument_settings_of(backend),
-                                                sample_metadata=metadata, truth=simulated_truth(backend))
+                                                sample_metadata=metadata, truth=self._simulated_truth)
         self.settings.set_json("sample/metadata", self.panel.metadata())
         self.chosen_path = None
         self.current_path = self.live_path = str(path)
@@ -117,6 +123,13 @@ class SessionActions:
         self.window.fill_recent_menu()
         log.info("acquisition writes %s", path)
         return factory
+
+    def _simulated_truth(self):
+        """The simulated sample's truth (computed at start-up; None for real instruments). Engine thread."""
+        if self._truth is None:
+            self._truth = simulated_truth(self.window.backend)
+            self._truth = self._truth() if self._truth is not None else None
+        return self._truth
 
     @staticmethod
     def d_hz_of(backend):
@@ -265,3 +278,5 @@ class SessionActions:
                                           dict(self.window.cells.models))
         except Exception as exc:  # noqa: BLE001 - closing goes on; the acquisition itself is in the file
             log.error("results not written into %s on exit: %s", self.current_path, exc, exc_info=exc)
+        if hasattr(self.sessions, "close"):
+            self.sessions.close()

@@ -28,6 +28,7 @@ from app.gui_main import freeze_startup_objects
 from app.main_window import MainWindow
 from app.seams import make_backend
 from app.seams.virtual_instruments import VirtualBackend, VirtualCamera, default_microscope
+from benchmarks.gil_sampler import GilSampler, main_thread_during
 from benchmarks.machine import describe_machine
 
 
@@ -42,6 +43,9 @@ def main(argv=None):
     parser.add_argument("--frame-period-ms", type=float, default=0.0,
                         help="the mock camera's frame period (a real camera's frame rate); 0: as fast as the CPU "
                              "renders frames, which keeps one core busy with the simulation alone")
+    parser.add_argument("--diagnose", action="store_true",
+                        help="sample every thread's stack each millisecond and report who held the GIL in the "
+                             "longest gaps (benchmarks/gil_sampler.py; adds a little load of its own)")
     args = parser.parse_args(argv)
     load_before = ", ".join(f"{x:.1f}" for x in os.getloadavg())  # other work on the machine skews the figure
     app = QApplication.instance() or QApplication([])
@@ -56,6 +60,7 @@ def main(argv=None):
         else:  # what the app starts on when no hardware is configured
             backend = make_backend(None, microscope)
         window = MainWindow(backend, settings_path=Path(tmp) / "settings.ini", log_dir=tmp)
+        window.session_actions.set_data_dir(Path(tmp) / "sessions")  # the session file is written as in use
         window.resize(1680, 1000)
         window.show()
         freeze_startup_objects()  # as the app does after start-up
@@ -100,6 +105,7 @@ def main(argv=None):
         loop = QEventLoop()
         watcher = QTimer()
         watcher.timeout.connect(finish_when_done)
+        sampler = GilSampler().start() if args.diagnose else None
         window.start_sweep()
         t_start = time.perf_counter()
         last[0] = t_start
@@ -107,6 +113,8 @@ def main(argv=None):
         clicker.start(200)
         watcher.start(50)
         loop.exec()
+        if sampler is not None:
+            sampler.stop()
         ticker.stop()
         clicker.stop()
         wall_s = time.perf_counter() - t_start
@@ -130,6 +138,11 @@ def main(argv=None):
     worst = np.argsort(stalls_ms)[-5:][::-1]
     print("longest stalls (ms at s into the sweep): " + ", ".join(f"{stalls_ms[k]:.1f} at {at[k]:.2f}" for k in worst))
     print(f"window.refresh (10 Hz): median {np.median(refresh_s) * 1e3:.1f} ms, longest {max(refresh_s) * 1e3:.1f} ms")
+    if sampler is not None:
+        print(sampler.report(t_start))
+        windows = [(at[k] - gaps[k], at[k]) for k in worst]
+        print("the GUI thread during the longest event-loop stalls:")
+        print(main_thread_during(sampler, windows, t_start))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Which analysis parts the app uses: the ONE place that chooses them (``default_seams``).
 
 In use: ``analysis.odmr.fit_odmr``, ``analysis.background.remove_background`` and session files through
-``H5Sessions`` (an adapter over ``analysis.session``). Still to plug in (one line in ``default_seams``):
+``H5Sessions`` (an adapter over ``analysis.session``), written by a separate process (``app.file_process``). Still to plug in (one line in ``default_seams``):
     cell_analyzer=analysis.cells.analyze_field_map
 The placeholders in ``placeholder_fit`` stay for builds without the fitter and for comparison;
 ``AnalysisSeams()`` alone (placeholders, no session files) is what the controller tests use.
@@ -35,6 +35,8 @@ def default_seams():
     from analysis.background import remove_background
     from analysis.odmr import fit_odmr
 
+    from ..file_process import FileProcess
     from .session_files import H5Sessions
 
-    return AnalysisSeams(fit_odmr=fit_odmr, remove_background=remove_background, sessions=H5Sessions())
+    return AnalysisSeams(fit_odmr=fit_odmr, remove_background=remove_background,
+                         sessions=H5Sessions(files=FileProcess()))

@@ -38,12 +38,12 @@ def instrument_settings_of(backend):
 
 
 def simulated_truth(backend):
-    """The simulated sample's ground truth (``acquire_command.truth_of``) when every instrument is a mock on a
-    virtual microscope, else None."""
+    """A callable giving the simulated sample's ground truth (``acquire_command.truth_of``) when every instrument
+    is a mock on a virtual microscope, else None."""
     microscope = getattr(backend, "microscope", None)
     if microscope is None or not all(backend.is_mock(n) for n in ("camera", "rf", "shutter")):
         return None
-    return truth_of(microscope)
+    return lambda: truth_of(microscope)
 
 
 def fit_arrays(fit):
@@ -73,10 +73,31 @@ def cell_record(row):
 
 
 class H5Sessions:
+    """``files``: an ``app.file_process.FileProcess`` to write through (HDF5 compression then never holds the
+    window's GIL), or None to write in the calling thread."""
+
     available = True
     unavailable_reason = ""
 
+    def __init__(self, files=None):
+        self.files = files
+
+    def start(self):
+        if self.files is not None:
+            self.files.start()
+
+    def close(self):
+        if self.files is not None:
+            self.files.close()
+
+    def _call(self, function, /, *args, **kwargs):
+        if self.files is not None:
+            return self.files.call(function, *args, **kwargs)
+        return getattr(sessions, function)(*args, **kwargs)
+
     def session_factory(self, path, plan, *, freq_windows_hz, instrument_settings, sample_metadata, truth=None):
+        """``truth`` may be a callable: it is then called in the engine's thread when the file is created (the
+        simulated truth takes a while to compute; the GUI thread should not)."""
         path = os.fspath(path)
         if os.path.exists(path):
             raise sessions.SessionExistsError(f"{path} exists; a session is never replaced. Choose another file "
@@ -84,10 +105,14 @@ class H5Sessions:
         plan_dict = plan.to_dict() if hasattr(plan, "to_dict") else dict(plan)
 
         def create(frame_shape, dark_frame_adu):
-            return sessions.SessionWriter.create(
-                path, frame_shape=frame_shape, freq_hz=[np.asarray(f, dtype=np.float64) for f in freq_windows_hz],
-                plan=plan_dict, instrument_settings=instrument_settings, sample_metadata=sample_metadata,
-                truth=truth, app_version=APP_VERSION, dark_frame_adu=dark_frame_adu)
+            kwargs = dict(path=path, frame_shape=tuple(frame_shape),
+                          freq_hz=[np.asarray(f, dtype=np.float64) for f in freq_windows_hz], plan=plan_dict,
+                          instrument_settings=instrument_settings, sample_metadata=sample_metadata,
+                          truth=truth() if callable(truth) else truth, app_version=APP_VERSION,
+                          dark_frame_adu=dark_frame_adu)
+            if self.files is not None:
+                return self.files.create_writer(**kwargs)
+            return sessions.SessionWriter.create(**kwargs)
 
         return create
 
@@ -96,12 +121,12 @@ class H5Sessions:
         units = {name: FIT_UNITS[name] for name in arrays if name in FIT_UNITS}
         settings = {**fit_settings(maps.fit), "n_steps_used": int(maps.n_steps_used),
                     "d_hz_assumed": float(maps.d_hz), "written_by": "nvscope GUI (the maps it showed)"}
-        sessions.write_fit_results(path, arrays, units=units, settings=settings)
+        self._call("write_fit_results", path, arrays, units=units, settings=settings)
         info = maps.background_info or {}
         background = {"background_t": maps.background_t}
         if info.get("used") is not None:
             background["used_mask"] = np.asarray(info["used"], dtype=bool)
-        sessions.write_background(path, background, settings={
+        self._call("write_background", path, background, settings={
             "order": int(info.get("order", 2)),
             "coefficients_t": np.asarray(info.get("coefficients_t", []), dtype=np.float64).tolist(),
             "noise_t": float(info.get("noise_t", np.nan)) if np.isfinite(info.get("noise_t", np.nan)) else None})
@@ -109,7 +134,7 @@ class H5Sessions:
         field = {"b_nv_t": maps.b_nv_t, "b_nv_residual_t": maps.residual_t}
         if b_err is not None:
             field["b_nv_err_t"] = np.asarray(b_err)
-        sessions.write_field_map(path, field, settings={
+        self._call("write_field_map", path, field, settings={
             "pixel_size_m": float(pixel_size_m), "binning": 1,
             "residual": "b_nv_t minus the robust polynomial background"})
 
@@ -119,11 +144,10 @@ class H5Sessions:
             records = {name: np.zeros(0) for name in cell_record_columns()}
             records.update(flag=np.zeros(0, dtype=np.int64), flag_names=np.array([], dtype=object),
                            label=np.array([], dtype=object), model_sha256=np.array([], dtype=object))
-        sessions.write_cells(path, records, models=models or None,
-                             settings={"written_by": "nvscope GUI"})
+        self._call("write_cells", path, records, models=models or None, settings={"written_by": "nvscope GUI"})
 
     def update_sample_metadata(self, path, **fields):
-        return sessions.update_sample_metadata(path, **fields)
+        return self._call("update_sample_metadata", path, **fields)
 
     def save_as(self, source, destination):
         source, destination = os.fspath(source), os.fspath(destination)
