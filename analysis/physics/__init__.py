@@ -11,7 +11,13 @@ from .cell import (
     random_sphere,
 )
 from .constants import *  # noqa: F403 - the constants are the module's vocabulary
-from .dipole import dipole_field_t, projected_field_at_points_t, projected_field_map_t
+from .dipole import (
+    dipole_field_t,
+    projected_dipole_and_gradient,
+    projected_field_at_points_t,
+    projected_field_map_t,
+    projected_field_snippets_t,
+)
 from .geometry import nv_axis, pixel_coordinates_m
 from .odmr_lines import (
     hyperfine_offsets_hz,

@@ -1,0 +1,223 @@
+"""``analyze_field_map``: every cell of a background-subtracted B_NV map, from detection to normalised field.
+
+Steps (docs/cells.md has the reasoning):
+1. noise: ``noise_t`` or the map's robust pixel-difference estimate (``detection.map_noise_t``);
+2. cells: matched-filter detection verified by fitting (``deblend.detect_and_fit``), or the given
+   ``positions_px``; all fitted as point dipoles with their neighbours' fields subtracted (deblending);
+3. CNN on each deblended 32 x 32 snippet (batched), the map's pixel size checked against the model card;
+4. hybrid refinement (``refine_snippets``) started from the CNN, with the CNN's held-out scatter as a
+   Gaussian prior, in parallel over cells;
+5. normalised field of the refined iron mass on the reference cell, flags, and the snippet triptych.
+"""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from analysis import physics
+
+from . import flags as F
+from .cnn import CellCNN
+from .cnn_errors import cnn_sigmas
+from .deblend import detect_and_fit, fit_cells_in_map
+from .detection import DEFAULT_DETECTION_SNR, map_noise_t
+from .refine import naive_start, refine_snippets
+from .snippets import SNIPPET_SIZE, cut_snippets
+
+GRAM_KG = 1e-3
+HYBRID_SHIFT_PX = 4.0
+
+
+@dataclass
+class CellResult:
+    """One analysed cell. Positions in map pixels (row = y, col = x, sub-pixel), SI units otherwise except
+    ``iron_mass_g`` (grams, the public unit). Every value has a one-sigma ``*_err``.
+
+    ``snippet_row``, ``snippet_col``: the integer pixel its snippet (map[r-16:r+16, c-16:c+16]) is centred on;
+    ``measured_t`` that snippet as cut from the map, ``reconstructed_t`` the fitted model (cell + background +
+    the neighbours' fields that were subtracted), ``residual_t`` = measured - reconstructed (0 on padding).
+    ``cnn``: the CNN's raw outputs for the snippet (empty without a CNN); ``model_identity``: the model's name,
+    version, file and SHA-256 for the session file; ``physics_only``: the refinement without the CNN prior.
+    """
+
+    row_px: float
+    col_px: float
+    z_m: float
+    diameter_m: float
+    iron_mass_g: float
+    background_t: float
+    normalised_field_t: float
+    row_px_err: float
+    col_px_err: float
+    z_m_err: float
+    diameter_m_err: float
+    iron_mass_g_err: float
+    background_t_err: float
+    normalised_field_t_err: float
+    reduced_chi2: float
+    flag: int
+    flag_names: tuple
+    snr: float
+    noise_t: float
+    snippet_row: int
+    snippet_col: int
+    measured_t: np.ndarray = field(repr=False)
+    reconstructed_t: np.ndarray = field(repr=False)
+    residual_t: np.ndarray = field(repr=False)
+    cnn: dict = field(repr=False, default_factory=dict)
+    model_identity: dict = field(repr=False, default_factory=dict)
+    physics_only: dict = field(repr=False, default_factory=dict)
+
+    @property
+    def iron_mass_kg(self):
+        return self.iron_mass_g * GRAM_KG
+
+
+def _resolve_model(model):
+    if model is False:
+        return None
+    if isinstance(model, CellCNN):
+        return model
+    return CellCNN(None if model is None else Path(model))
+
+
+def _check_map(b_nv_map_t, pixel_size_m):
+    m = np.asarray(b_nv_map_t, dtype=np.float64)
+    if m.ndim != 2 or min(m.shape) < SNIPPET_SIZE // 2:
+        raise ValueError(f"b_nv_map_t has shape {np.shape(b_nv_map_t)}; give a 2-D (rows, cols) map of at least "
+                         f"{SNIPPET_SIZE // 2} x {SNIPPET_SIZE // 2} pixels, in tesla.")
+    bad = int(np.sum(~np.isfinite(m)))
+    if bad:
+        raise ValueError(f"the B_NV map has {bad} NaN or inf pixels (unfitted ODMR pixels?); fill them (e.g. with "
+                         "the median of their neighbours) or crop them away before analysing cells.")
+    if not (np.isfinite(pixel_size_m) and pixel_size_m > 0):
+        raise ValueError(f"pixel_size_m = {pixel_size_m!r}; give the pixel size at the sample in metres (1.3e-6).")
+    return m
+
+
+def _check_positions(positions_px, shape):
+    pos = np.asarray(positions_px, dtype=np.float64).reshape(-1, 2) if len(positions_px) else np.zeros((0, 2))
+    if not np.all(np.isfinite(pos)):
+        raise ValueError("positions_px contains NaN or inf; give (row, col) pixel positions inside the map.")
+    outside = (pos[:, 0] < -0.5) | (pos[:, 0] > shape[0] - 0.5) | (pos[:, 1] < -0.5) | (pos[:, 1] > shape[1] - 0.5)
+    if np.any(outside):
+        r, c = pos[np.argmax(outside)]
+        raise ValueError(f"position (row {r:g}, col {c:g}) is outside the {shape[0]} x {shape[1]} map; give "
+                         "(row, col) pixel positions inside it.")
+    return pos
+
+
+def _given_cells(m, pixel_size_m, positions, noise, angles):
+    rows, cols = np.rint(positions[:, 0]).astype(int), np.rint(positions[:, 1]).astype(int)
+    snippets, _, _ = cut_snippets(m - np.median(m), rows, cols)
+    start = naive_start(snippets, pixel_size_m, nv_polar_deg=angles["nv_polar_deg"])
+    start["x_px"], start["y_px"] = positions[:, 1] - cols, positions[:, 0] - rows
+    return fit_cells_in_map(m, pixel_size_m, rows, cols, start, noise, **angles)
+
+
+def analyze_field_map(b_nv_map_t, pixel_size_m, positions_px=None, noise_t=None, *, model=None,
+                      reference_z_m=physics.REFERENCE_Z_M, reference_diameter_m=physics.REFERENCE_DIAMETER_M,
+                      nv_polar_deg=physics.NV_POLAR_ANGLE_DEG, nv_azimuth_deg=physics.DEFAULT_NV_AZIMUTH_DEG,
+                      detection_snr=DEFAULT_DETECTION_SNR):
+    """Analyse every cell of a background-subtracted B_NV map (T, (rows, cols), rows = y).
+
+    positions_px: None (detect the cells, threshold ``detection_snr`` noise sigmas of the matched filter) or
+    a sequence of (row, col) pixel positions, one result each, in that order. noise_t: per-pixel noise sigma
+    (T); None estimates it from the map. model: None (the committed CNN), a ``CellCNN``, a path to an .onnx
+    file, or False (physics only: no diameter, flag NO_CNN). The map's pixel size must be the CNN's (model
+    card ``pixel_size_m``; resample the map otherwise). reference_z_m, reference_diameter_m: the reference cell
+    of the normalised field. Returns a list of ``CellResult``.
+    """
+    m = _check_map(b_nv_map_t, pixel_size_m)
+    cnn = _resolve_model(model)
+    if cnn is not None:
+        cnn.check_pixel_size(pixel_size_m)
+    noise = map_noise_t(m) if noise_t is None else float(noise_t)
+    if not (np.isfinite(noise) and noise > 0):
+        raise ValueError(f"noise_t = {noise!r} T; give the per-pixel noise sigma (> 0) or None to estimate it.")
+    angles = {"nv_polar_deg": nv_polar_deg, "nv_azimuth_deg": nv_azimuth_deg}
+    if positions_px is None:
+        fits, _ = detect_and_fit(m, pixel_size_m, noise, detection_snr=detection_snr, **angles)
+        if fits is None or len(fits.row) == 0:
+            return []
+    else:
+        positions = _check_positions(positions_px, m.shape)
+        if len(positions) == 0:
+            return []
+        fits = _given_cells(m, pixel_size_m, positions, noise, angles)
+    n = len(fits.row)
+    valid = fits.valid
+    fill = np.array([np.median(s[v]) for s, v in zip(fits.snippets, valid, strict=True)])
+    clean = np.where(valid, fits.snippets, fill[:, None, None])
+    physics_start = {"x_px": fits.col_px - fits.col, "y_px": fits.row_px - fits.row, "z_m": fits.z_m,
+                     "iron_mass_kg": fits.iron_mass_kg, "background_t": fits.fits.background_t}
+    if cnn is not None:
+        pred = cnn.predict(clean, pixel_size_m=pixel_size_m)
+        sig = cnn_sigmas(cnn.card, pred, noise, nv_polar_deg)
+        refined = refine_snippets(clean, pred, pixel_size_m, noise, valid=valid, prior_sigma=sig, max_neighbours=0,
+                                  max_shift_px=HYBRID_SHIFT_PX, **angles)
+    else:
+        pred, sig = {}, {}
+        refined = refine_snippets(clean, physics_start, pixel_size_m, noise, valid=valid, max_neighbours=0,
+                                  max_shift_px=HYBRID_SHIFT_PX, **angles)
+    flags = _flags(fits, refined, pred, sig, cnn, noise, detection_snr)
+    per_kg = physics.normalised_field_per_kg(reference_z_m, nv_polar_deg)
+    measured, _, _ = cut_snippets(m, fits.row, fits.col)
+    identity = cnn.identity() if cnn is not None else {}
+    results = []
+    for i in range(n):
+        mass = refined.iron_mass_kg[i]
+        others = fits.others_t[i]
+        results.append(CellResult(
+            row_px=float(fits.row[i] + refined.y_px[i]), col_px=float(fits.col[i] + refined.x_px[i]),
+            z_m=float(refined.z_m[i]), diameter_m=float(pred["diameter_m"][i]) if pred else float("nan"),
+            iron_mass_g=float(mass / GRAM_KG), background_t=float(refined.background_t[i]),
+            normalised_field_t=float(physics.normalised_field_t(mass, reference_z_m, reference_diameter_m,
+                                                                nv_polar_deg)),
+            row_px_err=float(refined.y_px_err[i]), col_px_err=float(refined.x_px_err[i]),
+            z_m_err=float(refined.z_m_err[i]), diameter_m_err=float(sig["diameter_m"][i]) if sig else float("nan"),
+            iron_mass_g_err=float(refined.iron_mass_kg_err[i] / GRAM_KG),
+            background_t_err=float(refined.background_t_err[i]),
+            normalised_field_t_err=float(per_kg * refined.iron_mass_kg_err[i]),
+            reduced_chi2=float(refined.reduced_chi2[i]), flag=int(flags[i]), flag_names=F.flag_names(flags[i]),
+            snr=float(fits.significance[i]), noise_t=noise, snippet_row=int(fits.row[i]),
+            snippet_col=int(fits.col[i]), measured_t=np.where(valid[i], measured[i], np.nan),
+            reconstructed_t=np.where(valid[i], refined.model_t[i] + others, np.nan),
+            residual_t=np.where(valid[i], refined.residual_t[i], np.nan),
+            cnn={k: float(v[i]) for k, v in pred.items()}, model_identity=identity,
+            physics_only={k: float(v[i]) for k, v in refined.physics_only.items()},
+        ))
+    return results
+
+
+def _flags(fits, refined, pred, sig, cnn, noise, detection_snr):
+    n = len(fits.row)
+    out = np.zeros(n, dtype=np.int64)
+    out[~refined.converged] |= F.NOT_CONVERGED
+    out[fits.at_edge] |= F.AT_EDGE
+    out[F.residual_inconsistent(refined.reduced_chi2, refined.dof)] |= F.RESIDUAL_INCONSISTENT
+    out[refined.at_bound] |= F.AT_BOUND
+    out[fits.significance < detection_snr] |= F.WEAK
+    half = SNIPPET_SIZE // 2
+    for i in range(n):
+        near = (np.abs(fits.row_px - fits.row[i]) < half) & (np.abs(fits.col_px - fits.col[i]) < half)
+        if np.sum(near) > 1:
+            out[i] |= F.OVERLAP
+    if cnn is None:
+        out |= F.NO_CNN
+        return out
+    ranges = cnn.card.get("training_ranges", {})
+    values = {"z_m": refined.z_m, "iron_mass_kg": refined.iron_mass_kg, "diameter_m": pred["diameter_m"],
+              "noise_sigma_t": np.full(n, noise)}
+    for key, v in values.items():
+        if key in ranges:
+            lo, hi = ranges[key]
+            out[(v < lo) | (v > hi)] |= F.OUTSIDE_TRAINING_RANGE
+    phys = refined.physics_only
+    dz = np.abs(phys["z_m"] - pred["z_m"]) / np.hypot(phys["z_m_err"], sig["z_m"])
+    ln_err = phys["iron_mass_kg_err"] / np.maximum(phys["iron_mass_kg"], 1e-30)
+    dm = np.abs(np.log(np.maximum(phys["iron_mass_kg"], 1e-30) / pred["iron_mass_kg"])) / np.hypot(
+        ln_err, sig["ln_iron_mass"])
+    out[(dz > F.DISAGREE_SIGMAS) | (dm > F.DISAGREE_SIGMAS)] |= F.CNN_REFINEMENT_DISAGREE
+    return out

@@ -1,0 +1,251 @@
+"""Physics refinement of cells in 32 x 32 snippets: the hybrid (grey-box) step after the CNN.
+
+Stage A, physics alone: a least-squares fit (the one LM core of ``analysis.fitting``, model
+``dipole_snippet_model``) of a point dipole along the NV axis plus a polynomial background, started from the
+CNN's answer (or any start), with the cell kept within ``max_shift_px`` of its start. Neighbouring cells whose
+fields reach into the snippet are modelled too: the strongest signature that the start leaves unexplained away
+from the cell (over ``neighbour_snr`` noise sigmas) gets a dipole of its own (its parameters fitted first,
+then everything), kept if chi2 drops by more than ``NEIGHBOUR_MIN_CHI2_DROP``; up to ``max_neighbours``.
+
+Stage B, hybrid (when ``prior_sigma`` is given): the same fit with the start as a Gaussian prior - four
+pseudo-data points x, y, z, ln(mass) with the start's one-sigma errors (the CNN's held-out scatter) - and the
+pixels weighted by noise * sqrt(max(1, reduced chi2 of stage A)). A snippet the point dipole describes to the
+noise then follows the data; one it does not (random clusters close to the sensor, unmodelled neighbours) or
+one too faint to pin z and mass leans on the CNN, in proportion. Stage A's result is kept in
+``SnippetFits.physics_only`` (it decides whether physics and CNN disagree).
+
+Errors: sqrt(diag) of the covariance (J^T W^2 J)^-1. In stage A they are scaled by sqrt(max(1, reduced chi2)
+* F): the Birge ratio (residual larger than the noise: model mismatch) times F, the sum of the residual's
+autocorrelation over lags up to 2 px (``correlation_factor``: correlated noise or smooth mismatch carry fewer
+independent pixels than there are). Stage B weights the pixels by the same factor, so the prior's weight
+grows as the point dipole fits worse.
+
+Snippet frame (as the CNN and ``models.training_data``): pixel (i, j) of the snippet sits at
+x = (j - 16) p, y = (i - 16) p; ``x_px``, ``y_px`` are the cell centre in pixels from that reference pixel.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from analysis import physics
+
+from .dipole_model import N_DIPOLE_PARAMS, PARAMS_PER_NEIGHBOUR, model_points
+from .snippet_fit import (
+    DEFAULT_START_Z_M,
+    NEIGHBOUR_MIN_CHI2_DROP,
+    REFERENCE_INDEX,
+    SNIPPET_SIZE,
+    Z_BOUNDS_M,
+    FitContext,
+    add_neighbours,
+    cell_bounds,
+    correlation_factor,
+    evaluate,
+    fit_group,
+    robust_noise_t,
+)
+
+__all__ = ["NEIGHBOUR_MIN_CHI2_DROP", "SnippetFits", "naive_start", "refine_snippets", "robust_noise_t"]
+PRIOR_KEYS = ("x_px", "y_px", "z_m", "ln_iron_mass")
+
+
+@dataclass
+class SnippetFits:
+    """Refined parameters of N snippets (arrays of shape (N,), SI units; positions in pixels of the snippet
+    frame) with one-sigma errors ``*_err``. ``reduced_chi2`` = sum (residual / noise)^2 / (pixels - parameters)
+    over the pixels. ``model_t`` (N, 32, 32) is everything fitted (cell, neighbours, background),
+    ``residual_t`` the snippet minus it. ``physics_only``: dict of the stage-A values and errors (same keys)."""
+
+    x_px: np.ndarray
+    y_px: np.ndarray
+    z_m: np.ndarray
+    iron_mass_kg: np.ndarray
+    background_t: np.ndarray
+    x_px_err: np.ndarray
+    y_px_err: np.ndarray
+    z_m_err: np.ndarray
+    iron_mass_kg_err: np.ndarray
+    background_t_err: np.ndarray
+    reduced_chi2: np.ndarray
+    dof: np.ndarray
+    noise_t: np.ndarray
+    converged: np.ndarray
+    at_bound: np.ndarray
+    n_neighbours: np.ndarray
+    model_t: np.ndarray = field(repr=False)
+    residual_t: np.ndarray = field(repr=False)
+    neighbours: list = field(repr=False, default_factory=list)
+    """Per snippet, an (k, 4) array of modelled neighbours: x_px, y_px, z_m, iron_mass_kg."""
+    physics_only: dict = field(repr=False, default_factory=dict)
+
+
+def naive_start(snippets_t, pixel_size_m, z_m=DEFAULT_START_Z_M, nv_polar_deg=physics.NV_POLAR_ANGLE_DEG):
+    """The start a fit would take without the CNN: centre at the snippet's maximum pixel (the positive lobe),
+    height ``z_m``, iron mass from the peak amplitude, m = (max - median) / peak_b_nv_t(1 kg at z), C = median."""
+    s = np.asarray(snippets_t, dtype=np.float64)
+    n = len(s)
+    flat = s.reshape(n, -1)
+    median = np.median(flat, axis=1)
+    k = np.argmax(flat, axis=1)
+    rows, cols = np.unravel_index(k, s.shape[1:])
+    per_kg = float(physics.peak_b_nv_t(physics.iron_mass_to_moment_am2(1.0), z_m, nv_polar_deg))
+    amplitude = np.maximum(flat[np.arange(n), k] - median, 0.0)
+    return {"x_px": (cols - REFERENCE_INDEX).astype(float), "y_px": (rows - REFERENCE_INDEX).astype(float),
+            "z_m": np.full(n, float(z_m)), "iron_mass_kg": amplitude / per_kg, "background_t": median}
+
+
+def _check_snippets(snippets_t):
+    s = np.asarray(snippets_t, dtype=np.float64)
+    if s.ndim == 2:
+        s = s[None]
+    if s.ndim != 3 or s.shape[1:] != (SNIPPET_SIZE, SNIPPET_SIZE):
+        raise ValueError(f"snippets have shape {np.shape(snippets_t)}; give (N, 32, 32) or (32, 32) B_NV in tesla.")
+    if not np.all(np.isfinite(s)):
+        raise ValueError("snippets contain NaN or inf pixels; fill them (e.g. with the local median) first.")
+    return s
+
+
+def _start_params(start, n, n_bg, pixel_size_m):
+    p0 = np.zeros((n, N_DIPOLE_PARAMS + n_bg))
+    for col, key in enumerate(("x_px", "y_px", "z_m", "iron_mass_kg", "background_t")):
+        if key not in start:
+            raise ValueError(f"start has no {key!r}; give x_px, y_px, z_m, iron_mass_kg and background_t "
+                             "(CellCNN.predict's output works as is).")
+        p0[:, col] = np.broadcast_to(np.asarray(start[key], dtype=np.float64), (n,))
+    p0[:, :2] *= pixel_size_m
+    if not np.all(np.isfinite(p0)):
+        raise ValueError("start has NaN or inf values; give finite starting parameters.")
+    return p0
+
+
+def _origin(p0, shift_origin_px, pixel_size_m):
+    if shift_origin_px is None:
+        return p0[:, :2].copy()
+    x, y = (np.broadcast_to(np.asarray(v, dtype=np.float64), (len(p0),)) for v in shift_origin_px)
+    return np.stack([x, y], axis=1) * pixel_size_m
+
+
+def refine_snippets(snippets_t, start, pixel_size_m, noise_t=None, *, valid=None, prior_sigma=None,
+                    background_order=1, max_neighbours=3, neighbour_snr=6.0, max_shift_px=4.0, shift_origin_px=None,
+                    z_bounds_m=Z_BOUNDS_M, nv_polar_deg=physics.NV_POLAR_ANGLE_DEG,
+                    nv_azimuth_deg=physics.DEFAULT_NV_AZIMUTH_DEG, max_iter=100):
+    """Refine cells in snippets (N, 32, 32) of B_NV (T) from ``start`` (dict of (N,) arrays: x_px, y_px,
+    z_m, iron_mass_kg, background_t - ``CellCNN.predict``'s output works as is).
+
+    noise_t: per-pixel noise sigma (T), scalar or (N,); None estimates it per snippet from the first fit's
+    residual (1.4826 MAD). valid: None or (N, 32, 32) bool, False for padding outside the map (no weight).
+    prior_sigma: None (physics alone) or dict of (N,) one-sigma errors of the start, keys x_px, y_px (px),
+    z_m (m), ln_iron_mass (relative): the hybrid stage B. background_order: 0 constant, 1 plane (default),
+    2 quadratic. max_shift_px: how far the cell may move from its start (or from ``shift_origin_px``, a pair
+    (x_px, y_px) of (N,) arrays, if given). z_bounds_m: the range the cell's height is kept in.
+    Returns SnippetFits.
+    """
+    s = _check_snippets(snippets_t)
+    n = len(s)
+    points = model_points(*(2 * [(np.arange(SNIPPET_SIZE) - REFERENCE_INDEX) * pixel_size_m]), background_order)
+    n_bg = points.shape[0] - 2
+    p0 = _start_params(start, n, n_bg, pixel_size_m)
+    estimate_noise = noise_t is None
+    noise = np.full(n, 1e-7) if estimate_noise else np.broadcast_to(np.asarray(noise_t, dtype=float), (n,)).copy()
+    if not np.all(noise > 0):
+        raise ValueError(f"noise_t must be positive (T per pixel); got {noise_t!r}.")
+    u = physics.nv_axis(nv_polar_deg, nv_azimuth_deg)
+    valid = np.ones((n, SNIPPET_SIZE * SNIPPET_SIZE), dtype=bool) if valid is None else \
+        np.broadcast_to(np.asarray(valid, dtype=bool).reshape(-1, SNIPPET_SIZE * SNIPPET_SIZE), (n, SNIPPET_SIZE**2))
+    if not np.all(valid.sum(axis=1) > 64):
+        raise ValueError("some snippets have fewer than 64 pixels inside the map; a cell that close to the "
+                         "corner of the image cannot be fitted.")
+    ctx = FitContext(data=s.reshape(n, -1), points=points, n_bg=n_bg,
+                     consts=np.array([*u, n_bg, SNIPPET_SIZE * SNIPPET_SIZE]),
+                     start_xy=_origin(p0, shift_origin_px, pixel_size_m), pixel_size_m=pixel_size_m,
+                     max_shift_px=max_shift_px, noise=noise, valid=valid, max_iter=max_iter,
+                     z_bounds_m=tuple(z_bounds_m), polar_deg=nv_polar_deg)
+    everyone = np.arange(n)
+    fit = fit_group(ctx, everyone, p0)
+    if estimate_noise:  # the first fit's residual gives the noise; refit so that chi2 and errors are in its units
+        first = ctx.data - np.array([evaluate(points, p, ctx.consts) for p in fit.params])
+        ctx.noise = noise = np.maximum(robust_noise_t(first, valid), 1e-15)
+        fit = fit_group(ctx, everyone, fit.params)
+    params = list(fit.params)
+    chi2 = fit.chi2.copy()
+    covs = list(fit.cov)
+    converged = fit.converged.copy()
+    # neighbours are looked for in what the start leaves unexplained: the first fit may be spoiled by them
+    residual = ctx.data - np.array([evaluate(points, p, ctx.consts) for p in p0])
+    if max_neighbours > 0:
+        add_neighbours(ctx, params, chi2, covs, converged, residual, max_neighbours, neighbour_snr)
+    model = np.array([evaluate(points, p, ctx.consts) for p in params])
+    residual = np.where(valid, ctx.data - model, 0.0)
+    inflation = correlation_factor(residual)
+    stage_a = _summarise(params, covs, residual, valid, noise, pixel_size_m, inflation=inflation)
+    if prior_sigma is not None:
+        _hybrid_stage(ctx, params, covs, converged, p0, prior_sigma,
+                      np.maximum(1.0, stage_a["reduced_chi2"]) * inflation)
+        model = np.array([evaluate(points, p, ctx.consts) for p in params])
+        residual = np.where(valid, ctx.data - model, 0.0)
+        final = _summarise(params, covs, residual, valid, noise, pixel_size_m, inflation=None)
+    else:
+        final = stage_a
+    lower, upper = cell_bounds(ctx.start_xy, pixel_size_m, max_shift_px, ctx.z_bounds_m)
+    at_bound = np.array([np.any(p[:4] <= lower[i]) or np.any(p[:4] >= upper[i]) for i, p in enumerate(params)])
+    neighbours = []
+    for p in params:
+        nb = p[N_DIPOLE_PARAMS + n_bg:].reshape(-1, PARAMS_PER_NEIGHBOUR).copy()
+        nb[:, :2] /= pixel_size_m
+        neighbours.append(nb)
+    return SnippetFits(
+        **{k: final[k] for k in ("x_px", "y_px", "z_m", "iron_mass_kg", "background_t", "x_px_err", "y_px_err",
+                                 "z_m_err", "iron_mass_kg_err", "background_t_err", "reduced_chi2", "dof")},
+        noise_t=noise, converged=converged, at_bound=at_bound,
+        n_neighbours=np.array([len(nb) for nb in neighbours]), model_t=model.reshape(s.shape),
+        residual_t=residual.reshape(s.shape), neighbours=neighbours, physics_only=stage_a,
+    )
+
+
+def _hybrid_stage(ctx, params, covs, converged, p0, prior_sigma, variance_factor):
+    """Stage B: refit with the start as a Gaussian prior (four pseudo-data points), pixels weighted by
+    noise * sqrt(variance_factor) (stage A's inflation); updates params, covs, converged in place."""
+    n = len(params)
+    sig = {}
+    for key in PRIOR_KEYS:
+        if key not in prior_sigma:
+            raise ValueError(f"prior_sigma has no {key!r}; give one-sigma errors for {PRIOR_KEYS}.")
+        sig[key] = np.broadcast_to(np.asarray(prior_sigma[key], dtype=np.float64), (n,))
+        if not np.all(sig[key] > 0):
+            raise ValueError(f"prior_sigma[{key!r}] must be positive; got {prior_sigma[key]!r}.")
+    p_size = ctx.pixel_size_m
+    prior_values = np.stack([p0[:, 0], p0[:, 1], p0[:, 2], np.log(np.maximum(p0[:, 3], 1e-22))], axis=1)
+    prior_sigmas = np.stack([sig["x_px"] * p_size, sig["y_px"] * p_size, sig["z_m"], sig["ln_iron_mass"]], axis=1)
+    pixel_sigma = ctx.noise * np.sqrt(variance_factor)
+    groups = {}
+    for i, p in enumerate(params):
+        groups.setdefault(len(p), []).append(i)
+    for idx in groups.values():
+        idx = np.array(idx)
+        start = np.array([params[i] for i in idx])
+        start[:, 3] = np.maximum(start[:, 3], ctx.mass_floor_kg)  # ln(mass) needs a positive mass
+        fit = fit_group(ctx, idx, start, prior=(prior_values[idx], prior_sigmas[idx], pixel_sigma[idx]))
+        for row, i in enumerate(idx):
+            params[i], covs[i], converged[i] = fit.params[row], fit.cov[row], fit.converged[row]
+
+
+def _summarise(params, covs, residual, valid, noise, pixel_size_m, inflation):
+    """Cell values and errors of every snippet; with ``inflation`` (N,) (stage A), errors times
+    sqrt(max(1, reduced chi2) * inflation)."""
+    n_valid = valid.sum(axis=1)
+    out = {k: np.empty(len(params)) for k in ("x_px", "y_px", "z_m", "iron_mass_kg", "background_t", "x_px_err",
+                                              "y_px_err", "z_m_err", "iron_mass_kg_err", "background_t_err",
+                                              "reduced_chi2")}
+    out["dof"] = np.array([n_valid[i] - len(p) for i, p in enumerate(params)])
+    scale = np.array([pixel_size_m, pixel_size_m, 1.0, 1.0, 1.0])
+    for i, (p, cov) in enumerate(zip(params, covs, strict=True)):
+        red = float(np.sum(residual[i] ** 2) / noise[i] ** 2 / out["dof"][i])
+        err = np.sqrt(np.abs(np.diagonal(cov)[:5]))
+        if inflation is not None:
+            err *= np.sqrt(max(1.0, red) * inflation[i])
+        for k, key in enumerate(("x_px", "y_px", "z_m", "iron_mass_kg", "background_t")):
+            out[key][i] = p[k] / scale[k]
+            out[key + "_err"][i] = err[k] / scale[k]
+        out["reduced_chi2"][i] = red
+    return out
