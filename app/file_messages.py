@@ -4,6 +4,7 @@ Python numbers. Qt-free.
 """
 
 import json
+import struct
 
 import numpy as np
 
@@ -55,3 +56,37 @@ def receive(connection):
     header = json.loads(connection.recv_bytes().decode("utf-8"))
     buffers = [connection.recv_bytes() for _ in range(count)]
     return _decode(header, buffers)
+
+
+class PipeConnection:
+    """``send_bytes`` / ``recv_bytes`` over a pair of binary pipes (8-byte length, then the bytes); blocking
+    reads and writes release the GIL."""
+
+    def __init__(self, reader, writer):
+        self.reader, self.writer = reader, writer
+
+    def send_bytes(self, data):
+        self.writer.write(struct.pack("<Q", len(data)))
+        self.writer.write(data)
+        self.writer.flush()
+
+    def recv_bytes(self):
+        (size,) = struct.unpack("<Q", self._exactly(8))
+        return self._exactly(size)
+
+    def _exactly(self, size):
+        chunks, left = [], size
+        while left:
+            chunk = self.reader.read(left)
+            if not chunk:
+                raise EOFError("the other process closed the pipe")
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+
+    def close(self):
+        for stream in (self.writer, self.reader):
+            try:
+                stream.close()
+            except OSError:
+                pass

@@ -4,13 +4,17 @@ window's GIL: ``FileProcess.call(name, *args)`` runs an ``analysis.session`` wri
 the step is flushed to disk, as with the writer itself, so a step is marked done only when it is in the file).
 """
 
-import multiprocessing
+import os
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 from analysis.session import errors as session_errors
 
-from . import file_worker
-from .file_messages import receive, send
+from .file_messages import PipeConnection, receive, send
+
+_ROOT = str(Path(__file__).resolve().parent.parent)  # where the app package is (the project is not installed)
 
 _ERRORS = {name: getattr(session_errors, name) for name in dir(session_errors) if name.endswith("Error")}
 _ERRORS.update(FileExistsError=FileExistsError, FileNotFoundError=FileNotFoundError, ValueError=ValueError,
@@ -35,22 +39,28 @@ class FileProcess:
         return self
 
     def _start(self):
-        if self._process is not None and self._process.is_alive():
+        if self._process is not None and self._process.poll() is None:
             return
-        context = multiprocessing.get_context("spawn")  # no fork of a process with Qt and threads in it
-        self._connection, child = context.Pipe()
-        self._process = context.Process(target=file_worker.main, args=(child,), name="nvscope-files", daemon=True)
-        self._process.start()
-        child.close()
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (_ROOT, os.environ.get("PYTHONPATH")) if p)}
+        # a fresh interpreter (not a fork of a process with Qt and threads in it, not multiprocessing's re-import
+        # of the main script): python -m app.file_worker, requests on its stdin, replies on its stdout
+        self._process = subprocess.Popen([sys.executable, "-m", "app.file_worker"], stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, env=env, cwd=_ROOT)
+        self._connection = PipeConnection(self._process.stdout, self._process.stdin)
 
-    def request(self, message):
+    def request(self, message, restart=True):
+        """Send one request and wait for its reply (the wait releases the GIL). ``restart``: start a new process
+        if the last one is gone (False for a writer's requests: the new process would not hold that file)."""
         with self._lock:
+            if not restart and (self._process is None or self._process.poll() is not None):
+                raise FileProcessError("the session-file process ended during the acquisition; the file keeps "
+                                       "every step written before. Start the sweep again (a new process starts).")
             self._start()
             try:
                 send(self._connection, message)
                 reply = receive(self._connection)
             except (EOFError, OSError) as exc:
-                code = self._process.exitcode
+                code = self._process.poll()
                 self._process = None
                 raise FileProcessError(f"the session-file process ended (exit code {code}); the file keeps what "
                                        "was written before. Start the sweep again (a new process starts).") from exc
@@ -75,10 +85,12 @@ class FileProcess:
                 receive(self._connection)
             except (EOFError, OSError):
                 pass
-            self._process.join(timeout)
-            if self._process.is_alive():
-                self._process.terminate()
             self._connection.close()
+            try:
+                self._process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self._process.terminate()
+                self._process.wait(timeout)
             self._process = None
 
 
@@ -95,13 +107,14 @@ class ProcessSessionWriter:
 
     def write_step(self, step_index, sweep_index, on_sum, off_sum, n_pairs, t_start_s, t_end_s):
         self.files.request({"op": "write_step", "args": [int(step_index), int(sweep_index), on_sum, off_sum,
-                                                         int(n_pairs), float(t_start_s), float(t_end_s)]})
+                                                         int(n_pairs), float(t_start_s), float(t_end_s)]},
+                           restart=False)
 
     def finish(self, status="finished", reason=""):
         self._closed = True  # whatever happens now, this writer takes no more steps
-        self.files.request({"op": "finish", "status": status, "reason": reason})
+        self.files.request({"op": "finish", "status": status, "reason": reason}, restart=False)
 
     def close(self):
         if not self._closed:
             self._closed = True
-            self.files.request({"op": "close"})
+            self.files.request({"op": "close"}, restart=False)

@@ -11,7 +11,7 @@ import shutil
 
 from analysis import session as sessions
 
-from .file_messages import receive, send
+from .file_messages import PipeConnection, receive, send
 
 CALLS = {"write_fit_results": sessions.write_fit_results, "write_background": sessions.write_background,
          "write_field_map": sessions.write_field_map, "write_cells": sessions.write_cells,
@@ -64,3 +64,11 @@ def main(connection):
         except Exception as exc:  # noqa: BLE001 - every failure goes back to the caller, who reports it
             reply = {"ok": False, "error": type(exc).__name__, "message": str(exc)}
         send(connection, reply)
+
+
+if __name__ == "__main__":  # python -m app.file_worker: requests on stdin, replies on stdout
+    import sys
+
+    channel = PipeConnection(sys.stdin.buffer, sys.stdout.buffer)
+    sys.stdout = sys.stderr  # nothing else may write into the reply channel
+    main(channel)

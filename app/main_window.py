@@ -139,7 +139,8 @@ class MainWindow(QMainWindow):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         box_layout.addWidget(scroll, 1)
-        self.cell_panel = CellPanel(self.seams.cell_analyzer is not None)
+        self.cell_panel = CellPanel(self.seams.cell_analyzer is not None,
+                                    getattr(self.seams.cell_analyzer, "description", ""))
         self.session_panel = SessionPanel()
         left = Qt.DockWidgetArea.LeftDockWidgetArea
         self.instrument_dock = self._dock("Instruments", "instruments", self.instruments, left)

@@ -61,7 +61,7 @@ class GilSampler:
         holders = Counter()
         lines = [f"GIL sampler: {len(self.samples)} samples, {len(gaps)} gaps >= {min_gap_s * 1e3:.0f} ms, "
                  f"{sum(g[1] for g in gaps) * 1e3:.0f} ms in all"]
-        for _t0, length, before, after in gaps:
+        for _t0, length, before, _after in gaps:
             for name, where in before.items():
                 if not _idle(where) and name != "MainThread":
                     holders[f"{name.rsplit('_', 1)[0]}: {where}"] += length

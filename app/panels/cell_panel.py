@@ -24,7 +24,7 @@ class CellPanel(QWidget):
 
     cellSelected = pyqtSignal(int)
 
-    def __init__(self, analyzer_available, parent=None):
+    def __init__(self, analyzer_available, description="", parent=None):
         super().__init__(parent)
         self.triptych = SnippetTriptych()
         self.model = CellTableModel(self)
@@ -49,7 +49,8 @@ class CellPanel(QWidget):
         for button in (self.detect_button, self.remove_button, self.export_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
-        self.status = QLabel("Click a dipole in the field map to analyse that cell." if analyzer_available else
+        how = f" ({description})" if description else ""
+        self.status = QLabel(f"Click a dipole in the field map to analyse that cell{how}." if analyzer_available else
                              "Per-cell analysis (CNN + physics refinement) is not in this build: clicking "
                              "the field map shows the measured snippet only.")
         self.status.setWordWrap(True)

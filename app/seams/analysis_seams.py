@@ -1,10 +1,10 @@
 """Which analysis parts the app uses: the ONE place that chooses them (``default_seams``).
 
-In use: ``analysis.odmr.fit_odmr``, ``analysis.background.remove_background`` and session files through
-``H5Sessions`` (an adapter over ``analysis.session``), written by a separate process (``app.file_process``). Still to plug in (one line in ``default_seams``):
-    cell_analyzer=analysis.cells.analyze_field_map
+In use: ``analysis.odmr.fit_odmr``, ``analysis.background.remove_background``, the per-cell analysis
+``analysis.cells.analyze_field_map`` through ``CellAnalysis`` (cell_analysis.py), and session files through
+``H5Sessions`` (an adapter over ``analysis.session``) written by a separate process (``app.file_process``).
 The placeholders in ``placeholder_fit`` stay for builds without the fitter and for comparison;
-``AnalysisSeams()`` alone (placeholders, no session files) is what the controller tests use.
+``AnalysisSeams()`` alone (placeholders, no session files, no cell analysis) is what the controller tests use.
 """
 
 from dataclasses import dataclass, field
@@ -36,7 +36,8 @@ def default_seams():
     from analysis.odmr import fit_odmr
 
     from ..file_process import FileProcess
+    from .cell_analysis import default_cell_analyzer
     from .session_files import H5Sessions
 
     return AnalysisSeams(fit_odmr=fit_odmr, remove_background=remove_background,
-                         sessions=H5Sessions(files=FileProcess()))
+                         cell_analyzer=default_cell_analyzer(), sessions=H5Sessions(files=FileProcess()))
