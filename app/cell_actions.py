@@ -144,6 +144,8 @@ class CellActions:
                 return
             measured = snippet_around(maps.residual_t, int(round(cell.row_px)), int(round(cell.col_px)))
         name = f" “{cell.label}”" if cell.label else ""
+        stored = cell.model_t is None and self.window.review is not None
         self.panel.triptych.set_snippets(measured, cell.model_t, cell.residual_t,
                                          title=f"Cell {index + 1}{name} at (row {cell.row_px:.0f}, "
-                                               f"col {cell.col_px:.0f})")
+                                               f"col {cell.col_px:.0f})",
+                                         missing="not in the file:\nclick the dipole" if stored else "—")
