@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from PyQt6.QtCore import QByteArray, Qt, QTimer
-from PyQt6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QScrollArea, QSplitter, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QMainWindow, QMessageBox
 
 from . import theme
 from .acquisition_controller import AcquisitionController
@@ -19,20 +19,14 @@ from .background_tasks import TaskRunner
 from .cell_actions import CellActions
 from .error_dialog import ErrorReporter
 from .exports import export_png
-from .panels.cell_panel import CellPanel
-from .panels.instrument_panel import InstrumentPanel
 from .panels.run_panel import RunPanel
-from .panels.session_panel import SessionPanel
-from .panels.sweep_panel import SweepPanel
-from .review_mode import StepBrowser, enter_review, leave_review
+from .review_mode import enter_review, leave_review
 from .seams.analysis_seams import default_seams
 from .seams.instruments import INSTRUMENT_NAMES, make_backend
 from .session_actions import SessionActions
 from .settings_store import SettingsStore, default_data_dir
 from .version import APP_VERSION
-from .views.field_map_view import FieldMapView
-from .views.image_view import ImageView
-from .views.spectrum_view import SpectrumView
+from .window_layout import build_docks, build_views
 
 log = logging.getLogger("nvscope.app")
 REFRESH_MS = 100
@@ -62,8 +56,8 @@ class MainWindow(QMainWindow):
         self.review = None
         """A ``ReviewSource`` while a saved session is shown (review mode), else None."""
         self.setWindowTitle(f"nvscope — {self.backend.description}")
-        self._build_views()
-        self._build_docks()
+        build_views(self)
+        build_docks(self)
         self.actions_ = build_actions(self)
         self.run_panel = RunPanel(self.actions_.start, self.actions_.pause, self.actions_.stop)
         self.sweep_box.layout().insertWidget(0, self.run_panel)
@@ -87,73 +81,6 @@ class MainWindow(QMainWindow):
         log.info("nvscope %s started on %s", APP_VERSION, self.backend.description)
         if auto_connect and all(self.backend.is_mock(n) for n in INSTRUMENT_NAMES):
             self.instruments.connect_all()
-
-    # -- building ------------------------------------------------------------------------------------------
-    def _build_views(self):
-        p = self.backend.pixel_size_m
-        self.camera_view = ImageView("Camera frame", "counts (ADU)", theme.CONTRAST_CMAP, pixel_size_m=p, axes=False)
-        self.contrast_view = ImageView("Spin contrast", "PL on / PL off", theme.CONTRAST_CMAP, pixel_size_m=p,
-                                       axes=False)
-        self.field_view = FieldMapView(pixel_size_m=p)
-        self.spectrum_view = SpectrumView()
-        self.step_browser = StepBrowser(self._select_step)
-        self.step_browser.hide()
-        contrast_box = QWidget()
-        box = QVBoxLayout(contrast_box)
-        box.setContentsMargins(0, 0, 0, 0)
-        box.setSpacing(0)
-        box.addWidget(self.contrast_view, 1)
-        box.addWidget(self.step_browser)
-        left = QSplitter(Qt.Orientation.Vertical)
-        left.addWidget(self.camera_view)
-        left.addWidget(contrast_box)
-        right = QSplitter(Qt.Orientation.Vertical)
-        right.addWidget(self.field_view)
-        right.addWidget(self.spectrum_view)
-        right.setSizes([600, 330])
-        self.view_splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.view_splitter.addWidget(left)
-        self.view_splitter.addWidget(right)
-        self.view_splitter.setSizes([380, 560])
-        self.setCentralWidget(self.view_splitter)
-        self.statusBar().showMessage("ready")
-
-    def _dock(self, title, name, widget, area):
-        dock = QDockWidget(title, self)
-        dock.setObjectName(name)
-        dock.setWidget(widget)
-        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
-                         | QDockWidget.DockWidgetFeature.DockWidgetClosable
-                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
-        self.addDockWidget(area, dock)
-        return dock
-
-    def _build_docks(self):
-        self.instruments = InstrumentPanel(self.backend, self.tasks)
-        self.sweep_panel = SweepPanel(self.backend.limits)
-        self.sweep_box = QWidget()
-        box_layout = QVBoxLayout(self.sweep_box)
-        box_layout.setContentsMargins(0, 0, 0, 0)
-        scroll = QScrollArea()
-        scroll.setWidget(self.sweep_panel)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        box_layout.addWidget(scroll, 1)
-        self.cell_panel = CellPanel(self.seams.cell_analyzer is not None,
-                                    getattr(self.seams.cell_analyzer, "description", ""))
-        self.session_panel = SessionPanel()
-        left = Qt.DockWidgetArea.LeftDockWidgetArea
-        self.instrument_dock = self._dock("Instruments", "instruments", self.instruments, left)
-        self.sweep_dock = self._dock("Sweep", "sweep", self.sweep_box, left)
-        session_scroll = QScrollArea()
-        session_scroll.setWidget(self.session_panel)
-        session_scroll.setWidgetResizable(True)
-        session_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        self.session_dock = self._dock("Session", "session", session_scroll, left)
-        self.tabifyDockWidget(self.sweep_dock, self.session_dock)
-        self.sweep_dock.raise_()
-        self.cell_dock = self._dock("Cells", "cells", self.cell_panel, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.resizeDocks([self.instrument_dock, self.cell_dock], [330, 430], Qt.Orientation.Horizontal)
 
     def _connect_signals(self):
         self.sweep_panel.formChanged.connect(self.update_actions)
@@ -343,7 +270,8 @@ class MainWindow(QMainWindow):
     def leave_review(self):
         leave_review(self)
 
-    def _select_step(self, step):
+    def select_step(self, step):
+        """Review mode: show frequency step ``step`` (the slider under the spin contrast)."""
         if self.review is not None:
             self.review.select_step(step)
             self.step_browser.show_step(self.review)

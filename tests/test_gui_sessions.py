@@ -162,7 +162,11 @@ def test_instrument_fault_keeps_every_completed_step_in_the_file(qtbot, tmp_path
     assert not vm.state.rf_on and not vm.state.shutter_open
     snap = window.controller.snapshot()
     assert snap.status == "failed" and 0 < snap.steps_done < snap.steps_total
+    # the fit of the completed steps goes into the file too; read it once the window is done writing
+    qtbot.waitUntil(lambda: window.session_actions.writes_done >= 2 and not window.session_actions.busy,
+                    timeout=20000)
     session = read_session(path)
+    assert session.field_map is not None and session.fit.settings["n_steps_used"] == snap.steps_done
     assert session.status == "failed" and "injected RF timeout" in session.status_reason
     assert session.n_steps_completed == snap.steps_done
     cube = window.controller.contrast_cube()
