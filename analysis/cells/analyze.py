@@ -5,8 +5,8 @@ Steps (docs/cells.md has the reasoning):
 2. cells: matched-filter detection verified by fitting (``deblend.detect_and_fit``), or the given
    ``positions_px``; all fitted as point dipoles with their neighbours' fields subtracted (deblending);
 3. CNN on each deblended 32 x 32 snippet (batched), the map's pixel size checked against the model card;
-4. hybrid refinement (``refine_snippets``) started from the CNN, with the CNN's held-out scatter as a
-   Gaussian prior, in parallel over cells;
+4. hybrid refinement (``refine_snippets``) started from the CNN: the fit and the CNN (with its held-out
+   scatter) combined by their uncertainties, in parallel over cells;
 5. normalised field of the refined iron mass on the reference cell, flags, and the snippet triptych.
 """
 
@@ -38,7 +38,7 @@ class CellResult:
     ``measured_t`` that snippet as cut from the map, ``reconstructed_t`` the fitted model (cell + background +
     the neighbours' fields that were subtracted), ``residual_t`` = measured - reconstructed (0 on padding).
     ``cnn``: the CNN's raw outputs for the snippet (empty without a CNN); ``model_identity``: the model's name,
-    version, file and SHA-256 for the session file; ``physics_only``: the refinement without the CNN prior.
+    version, file and SHA-256 for the session file; ``physics_only``: the fit alone, before combining.
     """
 
     row_px: float
@@ -155,7 +155,8 @@ def analyze_field_map(b_nv_map_t, pixel_size_m, positions_px=None, noise_t=None,
     if cnn is not None:
         pred = cnn.predict(clean, pixel_size_m=pixel_size_m)
         sig = cnn_sigmas(cnn.card, pred, noise, nv_polar_deg)
-        refined = refine_snippets(clean, pred, pixel_size_m, noise, valid=valid, prior_sigma=sig, max_neighbours=0,
+        refined = refine_snippets(clean, pred, pixel_size_m, noise, valid=valid, prior_sigma=sig,
+                                  start_diameter_m=pred["diameter_m"], max_neighbours=0,
                                   max_shift_px=HYBRID_SHIFT_PX, **angles)
     else:
         pred, sig = {}, {}
@@ -214,10 +215,5 @@ def _flags(fits, refined, pred, sig, cnn, noise, detection_snr):
         if key in ranges:
             lo, hi = ranges[key]
             out[(v < lo) | (v > hi)] |= F.OUTSIDE_TRAINING_RANGE
-    phys = refined.physics_only
-    dz = np.abs(phys["z_m"] - pred["z_m"]) / np.hypot(phys["z_m_err"], sig["z_m"])
-    ln_err = phys["iron_mass_kg_err"] / np.maximum(phys["iron_mass_kg"], 1e-30)
-    dm = np.abs(np.log(np.maximum(phys["iron_mass_kg"], 1e-30) / pred["iron_mass_kg"])) / np.hypot(
-        ln_err, sig["ln_iron_mass"])
-    out[(dz > F.DISAGREE_SIGMAS) | (dm > F.DISAGREE_SIGMAS)] |= F.CNN_REFINEMENT_DISAGREE
+    out[refined.disagree] |= F.CNN_REFINEMENT_DISAGREE
     return out

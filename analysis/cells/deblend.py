@@ -93,7 +93,8 @@ def fit_cells_in_map(b_nv_map_t, pixel_size_m, rows, cols, start, noise_t, *, n_
         sweeps_left -= 1
         significance = _significance(state, valid, pixel_size_m, noise, angles)
         keep = np.ones(len(rows), dtype=bool) if verify_snr is None else \
-            _verified(rows + state["y_px"], cols + state["x_px"], significance, verify_snr)
+            _verified(rows + state["y_px"], cols + state["x_px"], state["z_m"] / pixel_size_m, significance,
+                      verify_snr, _wandered(state, anchor))
         if not np.all(keep):
             rows, cols, noise, whole, valid, at_edge = (a[keep] for a in (rows, cols, noise, whole, valid, at_edge))
             state = {k: v[keep] for k, v in state.items()}
@@ -172,11 +173,20 @@ def _significance(state, valid, pixel_size_m, noise_t, angles):
     return np.sqrt(np.sum(np.where(valid, own, 0.0) ** 2, axis=(1, 2))) / np.asarray(noise_t, dtype=np.float64)
 
 
-def _verified(row_px, col_px, significance, threshold):
-    """Significant, not merged into a stronger cell (closer than MIN_SEPARATION_PX), not in its shadow (closer
-    than SHADOW_RADIUS_PX and weaker than SHADOW_FRACTION of it: the point-dipole residual of a strong cell
-    with random clusters, or a split of its field between two candidates)."""
-    keep = significance >= threshold
+def _wandered(state, anchor):
+    """Cells whose fit ran to the limit of MAX_TOTAL_SHIFT_PX from where they were detected."""
+    limit = MAX_TOTAL_SHIFT_PX - 0.05
+    return (np.abs(state["x_px"] - anchor["x_px"]) > limit) | (np.abs(state["y_px"] - anchor["y_px"]) > limit)
+
+
+def _verified(row_px, col_px, z_px, significance, threshold, wandered):
+    """Which candidates are cells: significant; not run off to the shift limit (a candidate on nothing drifts
+    towards whatever field is near); not merged into a stronger cell (closer than MIN_SEPARATION_PX); not in
+    its shadow (closer than SHADOW_RADIUS_PX and weaker than SHADOW_FRACTION of it: the point-dipole residual of
+    a strong cell with random clusters, or a split of its field between two candidates); not deeper than its
+    lateral distance to a stronger cell (two dipoles that close are not told apart: a deep 'cell' beside a
+    real one soaks up the real one's misfit)."""
+    keep = (significance >= threshold) & ~wandered
     for i in np.argsort(-significance):
         if not keep[i]:
             continue
@@ -185,6 +195,7 @@ def _verified(row_px, col_px, significance, threshold):
         weaker[i] = False
         keep &= ~(weaker & (d2 < MIN_SEPARATION_PX**2))
         keep &= ~(weaker & (d2 < SHADOW_RADIUS_PX**2) & (significance < SHADOW_FRACTION * significance[i]))
+        keep &= ~(weaker & (z_px**2 > d2))
     return keep
 
 

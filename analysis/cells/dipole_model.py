@@ -9,10 +9,8 @@ Parameters (SI, in this order): x_m, y_m (centre in the snippet frame), z_m (hei
 layer), iron_mass_kg, background_t (constant C), then one coefficient (T) per extra background term, then
 (x_m, y_m, z_m, iron_mass_kg) of each neighbouring cell modelled alongside (0 or more).
 The data points: x[0] = x_m, x[1] = y_m of each pixel centre; x[2 + k] = the k-th extra background basis
-function at that pixel (dimensionless, see ``background_basis``). consts = (u_x, u_y, u_z, k, n_pix): the NV
-axis, the number k of extra background terms and the number of pixels. Points after the first n_pix are
-prior points (the CNN's answer as pseudo-data, Gaussian prior): their model values are x_m, y_m, z_m and
-ln(iron_mass_kg) of the cell, in this order (up to 4 points; their x columns are ignored).
+function at that pixel (dimensionless, see ``background_basis``). consts = (u_x, u_y, u_z, k): the NV axis and
+the number k of extra background terms.
 
 B(p) = m_Fe * b1(p - c) + C + sum_k a_k basis_k(p), with b1 the B_NV of 1 kg of iron (moment 54.9 A m^2 along
 u), from ``analysis.physics.projected_dipole_and_gradient`` (analytic Jacobian).
@@ -33,17 +31,12 @@ _MOMENT_PER_KG = physics.MOMENT_PER_IRON_MASS_AM2_PER_KG
 
 @lm_model
 def dipole_snippet_model(params, x, consts, values, jac):
-    """Sum over dipoles of m_Fe * b1(pixel - centre) + C + sum_k a_k x[2 + k], then prior points; see the
-    module docstring."""
-    n = x.shape[1]
+    """Sum over dipoles of m_Fe * b1(pixel - centre) + C + sum_k a_k x[2 + k]; see the module docstring."""
     ux, uy, uz = consts[0], consts[1], consts[2]
     n_extra = int(consts[3])
-    n_pix = int(consts[4])
+    n_pix = x.shape[1]
     first_neighbour = N_DIPOLE_PARAMS + n_extra
     n_dipoles = 1 + (params.shape[0] - first_neighbour) // PARAMS_PER_NEIGHBOUR
-    for j in range(params.shape[0]):
-        for i in range(n_pix, n):
-            jac[j, i] = 0.0
     for i in range(n_pix):
         values[i] = params[4]
         jac[4, i] = 1.0
@@ -64,15 +57,6 @@ def dipole_snippet_model(params, x, consts, values, jac):
         for i in range(n_pix):
             values[i] += a * row[i]
             jac[N_DIPOLE_PARAMS + k, i] = row[i]
-    # prior points: x_m, y_m, z_m, ln(iron_mass_kg) of the cell, in this order
-    for i in range(n_pix, n):
-        j = i - n_pix
-        if j < 3:
-            values[i] = params[j]
-            jac[j, i] = 1.0
-        else:
-            values[i] = np.log(params[3])
-            jac[3, i] = 1.0 / params[3]
 
 
 def background_basis(n_rows, n_cols, order):

@@ -6,7 +6,7 @@
 | 2 | AT_EDGE | the snippet reached past the image: padded, the padding given no weight (never shifted) |
 | 4 | RESIDUAL_INCONSISTENT | reduced chi2 > 1 + 5 sqrt(2 / dof): the residual is larger than the noise allows |
 | 8 | OUTSIDE_TRAINING_RANGE | z, iron mass, diameter or the map's noise outside the CNN card's training ranges |
-| 16 | CNN_REFINEMENT_DISAGREE | physics alone and the CNN differ in z or ln(mass) by > 3 combined sigmas |
+| 16 | CNN_REFINEMENT_DISAGREE | the fit and the CNN differ in z or ln(mass) by > 3 combined sigmas (the CNN kept) |
 | 32 | OVERLAP | another cell's centre lies within the snippet (its fitted field was subtracted) |
 | 64 | AT_BOUND | a refined parameter ended on its bound (shift limit, z or mass range) |
 | 128 | WEAK | the cell's own fitted field stands less than the detection SNR out of the noise |
@@ -35,7 +35,6 @@ FLAG_NAMES = {
     NO_CNN: "NO_CNN",
 }
 RESIDUAL_SIGMAS = 5.0
-DISAGREE_SIGMAS = 3.0
 
 
 def flag_names(flag):

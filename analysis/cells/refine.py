@@ -7,18 +7,18 @@ fields reach into the snippet are modelled too: the strongest signature that the
 from the cell (over ``neighbour_snr`` noise sigmas) gets a dipole of its own (its parameters fitted first,
 then everything), kept if chi2 drops by more than ``NEIGHBOUR_MIN_CHI2_DROP``; up to ``max_neighbours``.
 
-Stage B, hybrid (when ``prior_sigma`` is given): the same fit with the start as a Gaussian prior - four
-pseudo-data points x, y, z, ln(mass) with the start's one-sigma errors (the CNN's held-out scatter) - and the
-pixels weighted by noise * sqrt(max(1, reduced chi2 of stage A)). A snippet the point dipole describes to the
-noise then follows the data; one it does not (random clusters close to the sensor, unmodelled neighbours) or
-one too faint to pin z and mass leans on the CNN, in proportion. Stage A's result is kept in
+Stage B, hybrid (when ``prior_sigma`` is given): the fit's (x, y, z, ln m) and the start's (the CNN's answer
+with its held-out scatter) combined by their uncertainties (``hybrid``): the fit's covariance scaled by its
+misfit (below) plus the point dipole's model floor for a cell of the CNN's diameter at that height. A snippet
+the point dipole describes to the noise follows the data; one it does not (random clusters close to the
+sensor, unmodelled neighbours) leans on the CNN, in proportion. Stage A's result is kept in
 ``SnippetFits.physics_only`` (it decides whether physics and CNN disagree).
 
 Errors: sqrt(diag) of the covariance (J^T W^2 J)^-1. In stage A they are scaled by sqrt(max(1, reduced chi2)
 * F): the Birge ratio (residual larger than the noise: model mismatch) times F, the sum of the residual's
 autocorrelation over lags up to 2 px (``correlation_factor``: correlated noise or smooth mismatch carry fewer
-independent pixels than there are). Stage B weights the pixels by the same factor, so the prior's weight
-grows as the point dipole fits worse.
+independent pixels than there are). Stage B uses the same scaled covariance, so the CNN's weight grows
+as the point dipole fits worse.
 
 Snippet frame (as the CNN and ``models.training_data``): pixel (i, j) of the snippet sits at
 x = (j - 16) p, y = (i - 16) p; ``x_px``, ``y_px`` are the cell centre in pixels from that reference pixel.
@@ -31,8 +31,10 @@ import numpy as np
 from analysis import physics
 
 from .dipole_model import N_DIPOLE_PARAMS, PARAMS_PER_NEIGHBOUR, model_points
+from .hybrid import combine, model_floor_sigmas
 from .snippet_fit import (
     DEFAULT_START_Z_M,
+    MASS_BOUNDS_KG,
     NEIGHBOUR_MIN_CHI2_DROP,
     REFERENCE_INDEX,
     SNIPPET_SIZE,
@@ -48,6 +50,7 @@ from .snippet_fit import (
 
 __all__ = ["NEIGHBOUR_MIN_CHI2_DROP", "SnippetFits", "naive_start", "refine_snippets", "robust_noise_t"]
 PRIOR_KEYS = ("x_px", "y_px", "z_m", "ln_iron_mass")
+NAIVE_SEARCH_HALF_PX = 8
 
 
 @dataclass
@@ -78,20 +81,25 @@ class SnippetFits:
     neighbours: list = field(repr=False, default_factory=list)
     """Per snippet, an (k, 4) array of modelled neighbours: x_px, y_px, z_m, iron_mass_kg."""
     physics_only: dict = field(repr=False, default_factory=dict)
+    disagree: np.ndarray = field(repr=False, default=None)
+    """Hybrid only: fit and start disagreed beyond DISAGREE_SIGMAS, the start was kept."""
 
 
-def naive_start(snippets_t, pixel_size_m, z_m=DEFAULT_START_Z_M, nv_polar_deg=physics.NV_POLAR_ANGLE_DEG):
-    """The start a fit would take without the CNN: centre at the snippet's maximum pixel (the positive lobe),
-    height ``z_m``, iron mass from the peak amplitude, m = (max - median) / peak_b_nv_t(1 kg at z), C = median."""
+def naive_start(snippets_t, pixel_size_m, z_m=DEFAULT_START_Z_M, nv_polar_deg=physics.NV_POLAR_ANGLE_DEG,
+                search_half_px=NAIVE_SEARCH_HALF_PX):
+    """The start a fit would take without the CNN: centre at the largest pixel within ``search_half_px`` of
+    the snippet's centre (the positive lobe of the cell one clicked on, not a brighter neighbour's), height
+    ``z_m``, iron mass from that peak, m = (max - median) / peak_b_nv_t(1 kg at z), C = the snippet's median."""
     s = np.asarray(snippets_t, dtype=np.float64)
     n = len(s)
-    flat = s.reshape(n, -1)
-    median = np.median(flat, axis=1)
-    k = np.argmax(flat, axis=1)
-    rows, cols = np.unravel_index(k, s.shape[1:])
+    median = np.median(s.reshape(n, -1), axis=1)
+    lo, hi = REFERENCE_INDEX - search_half_px, REFERENCE_INDEX + search_half_px
+    centre = s[:, lo:hi, lo:hi].reshape(n, -1)
+    k = np.argmax(centre, axis=1)
+    rows, cols = np.unravel_index(k, (hi - lo, hi - lo))
     per_kg = float(physics.peak_b_nv_t(physics.iron_mass_to_moment_am2(1.0), z_m, nv_polar_deg))
-    amplitude = np.maximum(flat[np.arange(n), k] - median, 0.0)
-    return {"x_px": (cols - REFERENCE_INDEX).astype(float), "y_px": (rows - REFERENCE_INDEX).astype(float),
+    amplitude = np.maximum(centre[np.arange(n), k] - median, 0.0)
+    return {"x_px": (cols + lo - REFERENCE_INDEX).astype(float), "y_px": (rows + lo - REFERENCE_INDEX).astype(float),
             "z_m": np.full(n, float(z_m)), "iron_mass_kg": amplitude / per_kg, "background_t": median}
 
 
@@ -128,17 +136,19 @@ def _origin(p0, shift_origin_px, pixel_size_m):
 
 def refine_snippets(snippets_t, start, pixel_size_m, noise_t=None, *, valid=None, prior_sigma=None,
                     background_order=1, max_neighbours=3, neighbour_snr=6.0, max_shift_px=4.0, shift_origin_px=None,
-                    z_bounds_m=Z_BOUNDS_M, nv_polar_deg=physics.NV_POLAR_ANGLE_DEG,
-                    nv_azimuth_deg=physics.DEFAULT_NV_AZIMUTH_DEG, max_iter=100):
+                    z_bounds_m=Z_BOUNDS_M, start_diameter_m=None, nv_polar_deg=physics.NV_POLAR_ANGLE_DEG,
+                    nv_azimuth_deg=physics.DEFAULT_NV_AZIMUTH_DEG, max_iter=300):
     """Refine cells in snippets (N, 32, 32) of B_NV (T) from ``start`` (dict of (N,) arrays: x_px, y_px,
     z_m, iron_mass_kg, background_t - ``CellCNN.predict``'s output works as is).
 
     noise_t: per-pixel noise sigma (T), scalar or (N,); None estimates it per snippet from the first fit's
     residual (1.4826 MAD). valid: None or (N, 32, 32) bool, False for padding outside the map (no weight).
     prior_sigma: None (physics alone) or dict of (N,) one-sigma errors of the start, keys x_px, y_px (px),
-    z_m (m), ln_iron_mass (relative): the hybrid stage B. background_order: 0 constant, 1 plane (default),
-    2 quadratic. max_shift_px: how far the cell may move from its start (or from ``shift_origin_px``, a pair
-    (x_px, y_px) of (N,) arrays, if given). z_bounds_m: the range the cell's height is kept in.
+    z_m (m), ln_iron_mass (relative): the hybrid stage B. start_diameter_m: the start's cell diameter (the
+    CNN's), which sets the point dipole's model floor in stage B (``hybrid``; None: no floor).
+    background_order: 0 constant, 1 plane (default), 2 quadratic. max_shift_px: how far the cell may move
+    from its start (or from ``shift_origin_px``, a pair (x_px, y_px) of (N,) arrays, if given). z_bounds_m:
+    the range the cell's height is kept in.
     Returns SnippetFits.
     """
     s = _check_snippets(snippets_t)
@@ -180,13 +190,17 @@ def refine_snippets(snippets_t, start, pixel_size_m, noise_t=None, *, valid=None
     inflation = correlation_factor(residual)
     stage_a = _summarise(params, covs, residual, valid, noise, pixel_size_m, inflation=inflation)
     if prior_sigma is not None:
-        _hybrid_stage(ctx, params, covs, converged, p0, prior_sigma,
-                      np.maximum(1.0, stage_a["reduced_chi2"]) * inflation)
+        factor = np.maximum(1.0, stage_a["reduced_chi2"]) * inflation
+        cov_q, disagree = _hybrid_stage(params, covs, p0, prior_sigma, factor, start_diameter_m, pixel_size_m)
         model = np.array([evaluate(points, p, ctx.consts) for p in params])
         residual = np.where(valid, ctx.data - model, 0.0)
-        final = _summarise(params, covs, residual, valid, noise, pixel_size_m, inflation=None)
+        final = dict(_summarise(params, covs, residual, valid, noise, pixel_size_m, inflation=None),
+                     background_t_err=stage_a["background_t_err"])
+        errors = np.sqrt(np.diagonal(cov_q, axis1=1, axis2=2))
+        final["x_px_err"], final["y_px_err"] = errors[:, 0] / pixel_size_m, errors[:, 1] / pixel_size_m
+        final["z_m_err"], final["iron_mass_kg_err"] = errors[:, 2], errors[:, 3] * final["iron_mass_kg"]
     else:
-        final = stage_a
+        final, disagree = stage_a, np.zeros(n, dtype=bool)
     lower, upper = cell_bounds(ctx.start_xy, pixel_size_m, max_shift_px, ctx.z_bounds_m)
     at_bound = np.array([np.any(p[:4] <= lower[i]) or np.any(p[:4] >= upper[i]) for i, p in enumerate(params)])
     neighbours = []
@@ -197,15 +211,17 @@ def refine_snippets(snippets_t, start, pixel_size_m, noise_t=None, *, valid=None
     return SnippetFits(
         **{k: final[k] for k in ("x_px", "y_px", "z_m", "iron_mass_kg", "background_t", "x_px_err", "y_px_err",
                                  "z_m_err", "iron_mass_kg_err", "background_t_err", "reduced_chi2", "dof")},
-        noise_t=noise, converged=converged, at_bound=at_bound,
+        noise_t=noise, converged=converged, at_bound=at_bound, disagree=disagree,
         n_neighbours=np.array([len(nb) for nb in neighbours]), model_t=model.reshape(s.shape),
         residual_t=residual.reshape(s.shape), neighbours=neighbours, physics_only=stage_a,
     )
 
 
-def _hybrid_stage(ctx, params, covs, converged, p0, prior_sigma, variance_factor):
-    """Stage B: refit with the start as a Gaussian prior (four pseudo-data points), pixels weighted by
-    noise * sqrt(variance_factor) (stage A's inflation); updates params, covs, converged in place."""
+def _hybrid_stage(params, covs, p0, prior_sigma, variance_factor, start_diameter_m, pixel_size_m):
+    """Stage B: combine the fit (q = x, y, z, ln m; its covariance times ``variance_factor``, plus the model
+    floor when ``start_diameter_m`` is given) with the start and its ``prior_sigma`` (``hybrid.combine``).
+    Updates the cell's parameters in ``params`` in place; returns the (N, 4, 4) covariances of q and where
+    fit and start disagreed (the start kept)."""
     n = len(params)
     sig = {}
     for key in PRIOR_KEYS:
@@ -214,20 +230,23 @@ def _hybrid_stage(ctx, params, covs, converged, p0, prior_sigma, variance_factor
         sig[key] = np.broadcast_to(np.asarray(prior_sigma[key], dtype=np.float64), (n,))
         if not np.all(sig[key] > 0):
             raise ValueError(f"prior_sigma[{key!r}] must be positive; got {prior_sigma[key]!r}.")
-    p_size = ctx.pixel_size_m
-    prior_values = np.stack([p0[:, 0], p0[:, 1], p0[:, 2], np.log(np.maximum(p0[:, 3], 1e-22))], axis=1)
-    prior_sigmas = np.stack([sig["x_px"] * p_size, sig["y_px"] * p_size, sig["z_m"], sig["ln_iron_mass"]], axis=1)
-    pixel_sigma = ctx.noise * np.sqrt(variance_factor)
-    groups = {}
-    for i, p in enumerate(params):
-        groups.setdefault(len(p), []).append(i)
-    for idx in groups.values():
-        idx = np.array(idx)
-        start = np.array([params[i] for i in idx])
-        start[:, 3] = np.maximum(start[:, 3], ctx.mass_floor_kg)  # ln(mass) needs a positive mass
-        fit = fit_group(ctx, idx, start, prior=(prior_values[idx], prior_sigmas[idx], pixel_sigma[idx]))
-        for row, i in enumerate(idx):
-            params[i], covs[i], converged[i] = fit.params[row], fit.cov[row], fit.converged[row]
+    q_phys = np.array([[p[0], p[1], p[2], np.log(max(p[3], MASS_BOUNDS_KG[0]))] for p in params])
+    cov_phys = np.empty((n, 4, 4))
+    for i, (p, cov) in enumerate(zip(params, covs, strict=True)):
+        jac = np.diag([1.0, 1.0, 1.0, 1.0 / max(p[3], MASS_BOUNDS_KG[0])])
+        cov_phys[i] = jac @ cov[:4, :4] @ jac * variance_factor[i]
+    if start_diameter_m is not None:
+        floor = model_floor_sigmas(np.broadcast_to(start_diameter_m, (n,)), p0[:, 2])
+        for k in range(4):
+            cov_phys[:, k, k] += floor[k] ** 2
+    q_start = np.stack([p0[:, 0], p0[:, 1], p0[:, 2], np.log(np.maximum(p0[:, 3], MASS_BOUNDS_KG[0]))], axis=1)
+    sigma_start = np.stack([sig["x_px"] * pixel_size_m, sig["y_px"] * pixel_size_m, sig["z_m"], sig["ln_iron_mass"]],
+                           axis=1)
+    q, cov_q, disagree = combine(q_phys, cov_phys, q_start, sigma_start)
+    for i in range(n):
+        params[i] = params[i].copy()
+        params[i][:4] = [q[i, 0], q[i, 1], q[i, 2], np.exp(q[i, 3])]
+    return cov_q, disagree
 
 
 def _summarise(params, covs, residual, valid, noise, pixel_size_m, inflation):

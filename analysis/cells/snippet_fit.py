@@ -18,11 +18,12 @@ NEIGHBOUR_MIN_CHI2_DROP = 25.0
 NEIGHBOUR_MIN_DISTANCE_PX = 8.0
 """A neighbour closer than this to the cell is not tried, nor kept: it would share the cell's moment."""
 DEFAULT_START_Z_M = 15e-6
-Z_BOUNDS_M = (0.5e-6, 200e-6)
+Z_BOUNDS_M = (2e-6, 200e-6)
+"""A cell's centre is at least its radius above the layer (cells are >= 6 um): a free dipole at z -> 0 only
+fits a noise spike."""
 MASS_BOUNDS_KG = (1e-22, 1e-12)
 CELL_RANGE_PX = 16.0
 NEIGHBOUR_RANGE_PX = 40.0
-N_PRIOR_POINTS = 4
 CORRELATION_LAGS_PX = 2
 _PADDING_SIGMA_FACTOR = 1e6  # padded pixels (outside the map) carry no weight
 
@@ -34,7 +35,7 @@ class FitContext:
     data: np.ndarray  # (N, 1024) T
     points: np.ndarray  # (2 + k, 1024): pixel x, y (m) and background terms
     n_bg: int
-    consts: np.ndarray  # u_x, u_y, u_z, k, n_pix
+    consts: np.ndarray  # u_x, u_y, u_z, k
     start_xy: np.ndarray  # (N, 2) m, where each cell started
     pixel_size_m: float
     max_shift_px: float
@@ -93,27 +94,16 @@ def _bounds(ctx, idx, n_params):
     return np.hstack([lo4, rest_lo]), np.hstack([hi4, rest_hi])
 
 
-def fit_group(ctx, idx, params, freeze_upto=0, prior=None):
+def fit_group(ctx, idx, params, freeze_upto=0):
     """``fit_many`` over the snippets ``idx``, all with the same parameter count, from ``params`` (m, p).
-
-    Parameters before ``freeze_upto`` are held where they are (lower = upper). ``prior``: None, or
-    (values (m, 4), sigmas (m, 4), pixel_sigma (m,)) - the prior points x, y, z, ln(mass) and the pixels'
-    sigma to use with them."""
+    Parameters before ``freeze_upto`` are held where they are (lower = upper)."""
     params = np.array(params, dtype=np.float64)
     lo, hi = _bounds(ctx, idx, params.shape[1])
     params[:, :4] = np.clip(params[:, :4], lo[:, :4], hi[:, :4])
     if freeze_upto:
         lo[:, :freeze_upto] = hi[:, :freeze_upto] = params[:, :freeze_upto]
-    outside = np.where(ctx.valid[idx], 1.0, _PADDING_SIGMA_FACTOR)
-    if prior is None:
-        points, data = ctx.points, ctx.data[idx]
-        sigma = ctx.noise[idx, None] * outside
-    else:
-        values, sigmas, pixel_sigma = prior
-        points = np.hstack([ctx.points, np.zeros((ctx.points.shape[0], N_PRIOR_POINTS))])
-        data = np.hstack([ctx.data[idx], values])
-        sigma = np.hstack([pixel_sigma[:, None] * outside, sigmas])
-    return fit_many(dipole_snippet_model, points, data, params, lo, hi, sigma=sigma, consts=ctx.consts,
+    sigma = ctx.noise[idx, None] * np.where(ctx.valid[idx], 1.0, _PADDING_SIGMA_FACTOR)
+    return fit_many(dipole_snippet_model, ctx.points, ctx.data[idx], params, lo, hi, sigma=sigma, consts=ctx.consts,
                     absolute_sigma=True, max_iter=ctx.max_iter)
 
 

@@ -1,0 +1,98 @@
+"""analyze_field_map: the public per-cell API (given positions, normalised field, bad inputs, with the CNN)."""
+
+import numpy as np
+import pytest
+
+from analysis import physics
+from analysis.cells import CellModelError, analyze_field_map, default_model_path, flags
+
+PIXEL_M = 1.3e-6
+NOISE_T = 50e-9
+SIZE = 128
+HAVE_MODEL = default_model_path().is_file()
+needs_model = pytest.mark.skipif(not HAVE_MODEL, reason="the trained CNN model is not committed yet")
+
+CELLS = (
+    physics.LabelledCell(40.2 * PIXEL_M, 45.7 * PIXEL_M, 12e-6, 11e-6, 1.2e-15, n_clusters=200, layout="uniform"),
+    physics.LabelledCell(90.6 * PIXEL_M, 80.1 * PIXEL_M, 20e-6, 14e-6, 3.0e-15, n_clusters=200, layout="uniform"),
+)
+
+
+@pytest.fixture(scope="module")
+def field_map():
+    x, y = physics.pixel_coordinates_m(SIZE, SIZE, PIXEL_M)
+    clean = physics.cells_b_nv_map_t(list(CELLS), x, y, physics.nv_axis())
+    return clean + NOISE_T * np.random.default_rng(42).standard_normal(clean.shape)
+
+
+@pytest.fixture(scope="module")
+def physics_results(field_map):
+    positions = [(c.y_m / PIXEL_M + 0.6, c.x_m / PIXEL_M - 0.8) for c in CELLS]  # a click is never exact
+    return analyze_field_map(field_map, PIXEL_M, positions_px=positions, noise_t=NOISE_T, model=False)
+
+
+def test_one_result_per_given_position_in_order(physics_results):
+    assert len(physics_results) == len(CELLS)
+    for result, cell in zip(physics_results, CELLS, strict=True):
+        assert abs(result.row_px - cell.y_m / PIXEL_M) < 4 * result.row_px_err + 0.05
+        assert abs(result.col_px - cell.x_m / PIXEL_M) < 4 * result.col_px_err + 0.05
+        assert abs(result.z_m - cell.z_m) < 4 * result.z_m_err
+        # the public unit is the gram: 1.2 pg = 1.2e-12 g
+        assert abs(result.iron_mass_g - cell.iron_mass_kg * 1e3) < 4 * result.iron_mass_g_err
+        assert 0.5 < result.reduced_chi2 < 1.5
+        assert result.measured_t.shape == result.reconstructed_t.shape == result.residual_t.shape == (32, 32)
+        np.testing.assert_allclose(result.measured_t - result.reconstructed_t, result.residual_t, atol=1e-15)
+        assert result.flag & flags.NO_CNN and np.isnan(result.diameter_m)
+
+
+def test_normalised_field_matches_physics_within_its_error(physics_results):
+    for result, cell in zip(physics_results, CELLS, strict=True):
+        expected = physics.normalised_field_t(cell.iron_mass_kg)
+        assert result.normalised_field_t == pytest.approx(physics.normalised_field_t(result.iron_mass_g * 1e-3))
+        assert abs(result.normalised_field_t - expected) < 4 * result.normalised_field_t_err
+        # linear in the mass: the relative errors agree
+        assert result.normalised_field_t_err / result.normalised_field_t == pytest.approx(
+            result.iron_mass_g_err / result.iron_mass_g, rel=1e-9)
+
+
+def test_reference_cell_is_a_setting(field_map):
+    (near,) = analyze_field_map(field_map, PIXEL_M, positions_px=[(45.7, 40.2)], noise_t=NOISE_T, model=False,
+                                reference_z_m=10e-6)
+    (default,) = analyze_field_map(field_map, PIXEL_M, positions_px=[(45.7, 40.2)], noise_t=NOISE_T, model=False)
+    # a point dipole's peak falls as z^-3: (15 / 10)^3
+    assert near.normalised_field_t / default.normalised_field_t == pytest.approx(1.5**3, rel=1e-9)
+
+
+def test_bad_inputs_give_clear_errors(field_map):
+    broken = field_map.copy()
+    broken[10, 10] = np.nan
+    with pytest.raises(ValueError, match="1 NaN or inf pixels"):
+        analyze_field_map(broken, PIXEL_M, model=False)
+    with pytest.raises(ValueError, match="outside the 128 x 128 map"):
+        analyze_field_map(field_map, PIXEL_M, positions_px=[(10, 200)], model=False)
+    with pytest.raises(ValueError, match="2-D"):
+        analyze_field_map(field_map[0], PIXEL_M, model=False)
+    with pytest.raises(ValueError, match="pixel size"):
+        analyze_field_map(field_map, -1.0, model=False)
+    with pytest.raises(ValueError, match="noise"):
+        analyze_field_map(field_map, PIXEL_M, noise_t=0.0, model=False)
+
+
+@needs_model
+def test_wrong_pixel_size_for_the_cnn_is_refused(field_map):
+    with pytest.raises(CellModelError, match="resample"):
+        analyze_field_map(field_map, 2.0e-6, positions_px=[(45.7, 40.2)])
+
+
+@needs_model
+def test_with_the_cnn_every_attribute_is_filled(field_map):
+    results = analyze_field_map(field_map, PIXEL_M, noise_t=NOISE_T)
+    assert len(results) == len(CELLS)
+    for result in results:
+        assert not result.flag & flags.NO_CNN
+        assert np.isfinite(result.diameter_m) and result.diameter_m_err > 0
+        assert result.model_identity["sha256"] and set(result.cnn) >= {"z_m", "diameter_m", "iron_mass_kg"}
+    for cell in CELLS:
+        best = min(results, key=lambda r: np.hypot(r.row_px - cell.y_m / PIXEL_M, r.col_px - cell.x_m / PIXEL_M))
+        assert abs(best.iron_mass_g * 1e-3 / cell.iron_mass_kg - 1) < 0.15
+        assert abs(best.z_m - cell.z_m) < 2e-6
