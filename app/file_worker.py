@@ -13,7 +13,15 @@ from analysis import session as sessions
 
 from .file_messages import PipeConnection, receive, send
 
-CALLS = {"write_fit_results": sessions.write_fit_results, "write_background": sessions.write_background,
+
+def _fit_session_file(path):
+    from analysis.pipeline import fit_session_file
+
+    fit_session_file(path)
+
+
+CALLS = {"fit_session_file": _fit_session_file, "write_fit_results": sessions.write_fit_results,
+         "write_background": sessions.write_background,
          "write_field_map": sessions.write_field_map, "write_cells": sessions.write_cells,
          "update_sample_metadata": sessions.update_sample_metadata, "copy": shutil.copy2}
 _LOST = "the nvscope window's process ended during the acquisition; every step written before is in the file"

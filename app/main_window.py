@@ -160,6 +160,7 @@ class MainWindow(QMainWindow):
         self.sweep_panel.set_running(running or self.review is not None)
         self.instruments.set_running(running)
         self.actions_.live.setEnabled(self.review is not None)
+        self.actions_.fit_now.setEnabled(self.review is not None)
         self.actions_.open.setEnabled(not running)
         self.actions_.save.setEnabled(not running)
 

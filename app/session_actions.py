@@ -200,6 +200,20 @@ class SessionActions:
             self._metadata_pending = True  # written when the acquisition has finished
             self.window.statusBar().showMessage("sample metadata: saved into the file when the sweep ends")
 
+    def fit_now(self):
+        """Review mode: fit the reviewed file again (as ``nvscope fit``) in the file process, then show it."""
+        if self.window.review is None or self.current_path is None:
+            return None
+        path = self.current_path
+        self.window.statusBar().showMessage(f"fitting {os.path.basename(path)}…")
+        self.file_tasks.submit(lambda: self.sessions.fit_session(path), on_done=lambda _r: self.open(path),
+                               on_error=lambda exc: self.window.errors.report(
+                                   "Cannot fit the session", f"{path}: {exc}",
+                                   "A file whose acquisition was killed must be repaired first with "
+                                   "analysis.session.recover_session; a file needs at least 8 measured steps.",
+                                   exc))
+        return path
+
     # -- Open, Save as ------------------------------------------------------------------------------------
     def _unavailable(self, exc):
         self.window.show_info("session files: not available", str(exc))

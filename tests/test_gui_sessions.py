@@ -174,3 +174,29 @@ def test_instrument_fault_keeps_every_completed_step_in_the_file(qtbot, tmp_path
     np.testing.assert_allclose(session.spin_contrast()[done].astype(np.float32), cube[done], rtol=2e-7)
     assert np.all(np.isnan(cube[~done]))
     window.errors.last_dialog.done(0)
+
+
+def test_review_needs_no_instrument_and_fits_a_file_without_a_fit(qtbot, tmp_path):
+    from app.cli import main
+    from app.main_window import MainWindow
+    from app.seams.virtual_instruments import VirtualBackend
+    from tests.gui_helpers import small_microscope
+
+    path = tmp_path / "headless.h5"  # acquired without the window, not fitted
+    assert main(["acquire", "--mock", "--out", str(path), "--pairs", "3", "--size", "40", "40", "--cells", "1",
+                 "--window-ghz", "2.0240", "2.0345", "21"]) == 0
+    window = MainWindow(VirtualBackend(small_microscope()), seams=_seams(), settings_path=tmp_path / "s.ini",
+                        log_dir=str(tmp_path / "logs"), auto_connect=False)
+    qtbot.addWidget(window)
+    window.show()
+    assert not any(state == "connected" for state in window.instruments.states.values())
+    window.open_session(path)
+    qtbot.waitUntil(lambda: window.review is not None, timeout=20000)
+    assert window.review.field_maps() is None and window.field_view.maps is None
+    assert window.actions_.fit_now.isEnabled()
+    window.actions_.fit_now.trigger()
+    qtbot.waitUntil(lambda: window.review is not None and window.review.field_maps() is not None, timeout=60000)
+    maps = window.review.field_maps()
+    assert maps.b_nv_t.shape == (40, 40) and maps.n_steps_used == 21
+    np.testing.assert_array_equal(window.field_view.current_image(), maps.residual_t * 1e6)
+    assert window.review.fit_curve(20, 20) is not None

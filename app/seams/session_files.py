@@ -146,6 +146,15 @@ class H5Sessions:
                            label=np.array([], dtype=object), model_sha256=np.array([], dtype=object))
         self._call("write_cells", path, records, models=models or None, settings={"written_by": "nvscope GUI"})
 
+    def fit_session(self, path):
+        """Fit the whole session file again (``analysis.pipeline.fit_session_file``: fit, background, field maps
+        into the file), in the file process when there is one."""
+        if self.files is not None:
+            return self.files.call("fit_session_file", path)
+        from analysis.pipeline import fit_session_file
+
+        return fit_session_file(path)
+
     def update_sample_metadata(self, path, **fields):
         return self._call("update_sample_metadata", path, **fields)
 

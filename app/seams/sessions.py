@@ -29,6 +29,9 @@ class SessionBackend(Protocol):
     def write_cells(self, path, rows, models):
         """Store the cell table (``CellRow``s) and the model cards ({sha256: card}) in ``path``."""
 
+    def fit_session(self, path):
+        """Fit the file's spectra again and store fit, background and field maps (``nvscope fit``)."""
+
     def update_sample_metadata(self, path, **fields):
         """Merge the fields into the file's sample metadata; returns the new dict."""
 
@@ -50,4 +53,4 @@ class UnavailableSessions:
     def _refuse(self, *args, **kwargs):
         raise FeatureNotAvailable(self.unavailable_reason)
 
-    write_field_maps = write_cells = update_sample_metadata = save_as = open = _refuse
+    write_field_maps = write_cells = fit_session = update_sample_metadata = save_as = open = _refuse
