@@ -48,10 +48,9 @@ class SessionActions:
         self.last_error = None
         if hasattr(self.sessions, "start"):
             self.sessions.start()  # the file process imports HDF5 while the user sets up the sweep
-        self._truth = simulated_truth(window.backend)
-        if self._truth is not None:  # computing it holds the GIL ~0.1 s: at start-up, not as a sweep starts
-            truth, self._truth = self._truth, None
-            window.tasks.submit(truth, on_done=lambda value: setattr(self, "_truth", value))
+        truth = simulated_truth(window.backend)
+        # computing it holds the GIL ~0.1 s: in a worker at start-up, not as a sweep starts
+        self._truth = window.tasks.submit(truth) if truth is not None else None
         self.panel.chooseFile.connect(self.choose_file)
         self.panel.chooseFolder.connect(self.choose_folder)
         self.panel.saveMetadata.connect(self.save_metadata)
@@ -125,11 +124,9 @@ class SessionActions:
         return factory
 
     def _simulated_truth(self):
-        """The simulated sample's truth (computed at start-up; None for real instruments). Engine thread."""
-        if self._truth is None:
-            self._truth = simulated_truth(self.window.backend)
-            self._truth = self._truth() if self._truth is not None else None
-        return self._truth
+        """The simulated sample's truth (None for real instruments). Called in the engine's thread: waits for
+        the start-up computation (the wait releases the GIL)."""
+        return self._truth.result() if self._truth is not None else None
 
     @staticmethod
     def d_hz_of(backend):
