@@ -13,6 +13,8 @@ from PyQt6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from ..theme import FOREGROUND
 
+LEVEL_TOLERANCE = 0.05
+
 
 def nice_length(span):
     """The largest 1, 2 or 5 x 10^k not above ``span`` (for a scale bar about a fifth of the field)."""
@@ -108,11 +110,19 @@ class ImageView(QWidget):
 
     # -- data ----------------------------------------------------------------------------------------------
     def set_image(self, data, levels=None):
+        """Show ``data``; colour levels from ``levels`` or robust percentiles. Automatic levels that moved by less
+        than ``LEVEL_TOLERANCE`` of their span are kept: re-laying out the colour bar's axis for a small jitter
+        is a good part of a repaint's cost, and a steady scale is easier to read anyway."""
         data = np.asarray(data)
+        self.image.setImage(data, autoLevels=False)
         if levels is None:
             levels = robust_levels(data, self.symmetric)
-        self.image.setImage(data, autoLevels=False)
-        self.colorbar.setLevels(levels)
+            old = self.colorbar.levels()
+            span = old[1] - old[0]
+            if span > 0 and max(abs(levels[0] - old[0]), abs(levels[1] - old[1])) < LEVEL_TOLERANCE * span:
+                levels = None
+        if levels is not None:
+            self.colorbar.setLevels(levels)
         if data.shape != self._shape:
             self._shape = data.shape
             self._place()
