@@ -33,7 +33,8 @@ def test_a_click_on_a_lobe_analyses_the_dipole_nearby(qtbot, tmp_path):
     vm = VirtualMicroscope(VirtualSample(n_rows=64, n_cols=64, pixel_size_m=PIXEL_M, cells=(CELL,)), seed=3)
     seams = default_seams()
     seams.cell_analyzer = CellAnalysis(model_path=tmp_path / "no_model.onnx")  # physics only
-    window, _ = open_window(qtbot, tmp_path, vm=vm, seams=seams, values=sweep_values(vm, points=21, pairs=20))
+    window, _ = open_window(qtbot, tmp_path, vm=vm, seams=seams, values=sweep_values(vm, points=21, pairs=20),
+                            mock_chain=True)
     window.start_sweep()
     run_to_end(qtbot, window)
     residual = window.controller.field_maps().residual_t
