@@ -23,7 +23,7 @@ from .seams.analysis_seams import AnalysisSeams
 
 log = logging.getLogger("nvscope.app")
 
-MIN_STEPS_TO_FIT = 5
+MIN_STEPS_TO_FIT = 8  # as analysis.pipeline: fewer steps than that cannot constrain a 15N doublet
 _WARM_UP = ("warm-up",)
 FIT_NICENESS = 10
 """How much lower than the GUI's the live fit's scheduling priority is (Linux nice levels; the numba threads it
