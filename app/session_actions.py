@@ -101,6 +101,10 @@ class SessionActions:
         """The engine's session factory for ``form`` (a valid ``SweepForm``), or None without session files."""
         if not self.sessions.available:
             return None
+        if self._cells_dirty and self.file_is_writable():  # the last file's table first
+            self._cells_dirty = False
+            self._write("the cell table", self.sessions.write_cells, self.current_path, list(self.window.cells.rows()),
+                        dict(self.window.cells.models))
         backend = self.window.backend
         path = self.new_path()
         path.parent.mkdir(parents=True, exist_ok=True)
