@@ -5,10 +5,12 @@ every array and the cell table.
 Needs the trained CNN (models/nvscope_cell_cnn.onnx); skipped without it.
 
 Tolerances: the cells analysis reports (docs/cells.md) its accuracy on simulated maps; this sweep is short
-(21 steps x 20 pairs on a 64 x 64 field: per-pixel field noise ~1 uT) but the cell is strong and isolated
-(5 pg at 13 um: peak ~14 uT, matched-filter SNR > 100), so the statistical errors are small (z +-0.2 um, mass
-+-0.2 pg) and what is left is the method's own bias on a 12 um cell of clusters rather than a point: position
-within 1 px, z within 15 %, iron mass within 20 %.
+(21 steps x 20 pairs on a 64 x 64 field: per-pixel field noise ~1 uT, above the CNN's training range, so the
+cell carries OUTSIDE_TRAINING_RANGE) but the cell is strong and isolated (5 pg at 13 um: peak ~14 uT,
+matched-filter SNR > 100). The analysis then reports z +-1.1 um and mass +-0.5 pg (the CNN prior's spread
+dominates) and lands within about one sigma (z 12.3 um, 4.4 pg with the CNN of 01:29; physics alone reads a
+12 um cell of clusters as a point dipole 7 % too close and 14 % too light): position within 1 px, z within
+15 %, iron mass within 20 %, the diameter within 50 % (its sigma is ~5 um), and the truth within 3 sigma.
 """
 
 import numpy as np
@@ -54,6 +56,10 @@ def test_click_a_dipole_and_compare_with_the_truth_then_review(qtbot, tmp_path):
     assert np.hypot(cell.row_px - truth_row, cell.col_px - truth_col) < 1.0
     assert cell.z_m == pytest.approx(TRUTH.z_m, rel=0.15)
     assert cell.iron_mass_g == pytest.approx(TRUTH.iron_mass_kg * 1e3, rel=0.20)
+    assert cell.diameter_m == pytest.approx(TRUTH.diameter_m, rel=0.5)  # the CNN's diameter: +-5 um here
+    # and the uncertainties are honest: the truth lies within 3 of the reported sigmas
+    assert abs(cell.z_m - TRUTH.z_m) < 3 * cell.z_err_m
+    assert abs(cell.iron_mass_g - TRUTH.iron_mass_kg * 1e3) < 3 * cell.iron_mass_err_g
     for value, error in ((cell.z_m, cell.z_err_m), (cell.iron_mass_g, cell.iron_mass_err_g),
                          (cell.diameter_m, cell.diameter_err_m),
                          (cell.normalised_field_t, cell.normalised_field_err_t)):
