@@ -62,12 +62,12 @@ def main(argv=None):
 
     pred = cnn.predict(snippets, pixel_size_m=PIXEL_M)
     sigma = cnn_sigmas(cnn.card, pred, NOISE_T)
-    t = median_seconds(lambda: refine_snippets(snippets, pred, PIXEL_M, NOISE_T, prior_sigma=sigma,
+    t = median_seconds(lambda: refine_snippets(snippets, pred, PIXEL_M, NOISE_T, start_sigma=sigma,
                                                start_diameter_m=pred["diameter_m"], background_order=2,
                                                max_neighbours=3), 3)
     print(f"refinement, held-out snippets (hybrid, <= 3 neighbours modelled): {1e3 * t / BATCH:.2f} ms/cell "
           "(target <= 20 ms)")
-    t = median_seconds(lambda: refine_snippets(snippets, pred, PIXEL_M, NOISE_T, prior_sigma=sigma,
+    t = median_seconds(lambda: refine_snippets(snippets, pred, PIXEL_M, NOISE_T, start_sigma=sigma,
                                                start_diameter_m=pred["diameter_m"], max_neighbours=0), 3)
     print(f"refinement as in analyze_field_map (neighbours subtracted): {1e3 * t / BATCH:.2f} ms/cell")
 

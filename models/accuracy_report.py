@@ -8,11 +8,14 @@ training chunk uses and a fixed per-pixel noise. Four answers per snippet, all f
 
 - CNN alone (``CellCNN.predict``);
 - hybrid: least-squares fit of the point dipole + background (+ up to 3 neighbours) started from the CNN,
-  combined with the CNN by their uncertainties (``refine_snippets(prior_sigma=...)``, ``analysis.cells.hybrid``);
+  combined with the CNN by their uncertainties (``refine_snippets(start_sigma=...)``, ``analysis.cells.hybrid``);
 - physics fit started from the CNN: the same fit, not combined (stage A of the hybrid);
 - physics from a naive start: the largest pixel within 8 px of the snippet's centre as the cell's centre,
   z = 15 um, iron mass from that peak amplitude at that z (``naive_start``); the cell may move 12 px
   (the positive lobe lies several pixels from the centre).
+
+``--detection`` instead analyses whole simulated fields of view (``FIELDS``) with ``analyze_field_map``: how many
+cells are found, and the errors of the hybrid, the CNN alone and the fit alone for those found.
 
 Printed: a markdown table (median |relative error| of the iron mass, median |z error|, median position
 error, fraction converged, time per snippet), the same for peak SNR >= 6, the diameter error binned by z/d
@@ -70,7 +73,7 @@ def run(n, seed, noise_t, model_path=None, background_order=BACKGROUND_ORDER):
     options = {"max_neighbours": MAX_NEIGHBOURS, "background_order": background_order}
     refine_snippets(snippets[:4], {k: v[:4] for k, v in pred.items()}, p, noise_t, **options)  # compile
     t0 = time.perf_counter()
-    hybrid = refine_snippets(snippets, pred, p, noise_t, prior_sigma=sigma, start_diameter_m=pred["diameter_m"],
+    hybrid = refine_snippets(snippets, pred, p, noise_t, start_sigma=sigma, start_diameter_m=pred["diameter_m"],
                              **options)
     hybrid_ms = (time.perf_counter() - t0) / n * 1e3
     t0 = time.perf_counter()
@@ -100,6 +103,19 @@ def run(n, seed, noise_t, model_path=None, background_order=BACKGROUND_ORDER):
         "count_peak_snr_at_least_6": int(detectable.sum()),
         "diameter_by_z_over_d": [], "mass_by_peak_snr": [],
     }
+    pulls = {
+        "iron mass (ln)": (np.log(hybrid.iron_mass_kg / truth["iron_mass_kg"]), hybrid.iron_mass_kg_err
+                           / hybrid.iron_mass_kg),
+        "z": (hybrid.z_m - truth["z_m"], hybrid.z_m_err),
+        "x": (hybrid.x_px - truth["x_px"], hybrid.x_px_err),
+        "y": (hybrid.y_px - truth["y_px"], hybrid.y_px_err),
+    }
+    isolated = truth["n_neighbours"] == 0
+    out["hybrid_pulls"] = [
+        {"parameter": name, "median_abs_pull": float(np.median(np.abs(d / e))),
+         "within_1_sigma": float(np.mean(np.abs(d / e) < 1)), "within_2_sigma": float(np.mean(np.abs(d / e) < 2)),
+         "median_abs_pull_isolated": float(np.median(np.abs(d / e)[isolated]))}
+        for name, (d, e) in pulls.items()]
     z_over_d = truth["z_m"] / truth["diameter_m"]
     d_err = (pred["diameter_m"] - truth["diameter_m"]) * 1e6
     for lo, hi in zip(Z_OVER_D_BINS[:-1], Z_OVER_D_BINS[1:], strict=True):
@@ -139,6 +155,13 @@ def format_markdown(report):
     for r in report["diameter_by_z_over_d"]:
         lines.append(f"| {r['low']:.1f}-{r['high']:.1f} | {r['count']} | {r['median_abs_um']:.2f} | "
                      f"{r['median_signed_um']:+.2f} |")
+    lines += ["", "Are the hybrid's one-sigma errors honest? Pulls (estimate - truth) / error (Gaussian: median |pull|"
+              " 0.67, 68 % within 1, 95 % within 2):", "",
+              "| parameter | median abs. pull | within 1 sigma | within 2 sigma | median abs. pull, no neighbours |",
+              "| --- | --- | --- | --- | --- |"]
+    for r in report["hybrid_pulls"]:
+        lines.append(f"| {r['parameter']} | {r['median_abs_pull']:.2f} | {100 * r['within_1_sigma']:.0f} % | "
+                     f"{100 * r['within_2_sigma']:.0f} % | {r['median_abs_pull_isolated']:.2f} |")
     names = [r["method"] for r in report["all"]]
     lines += ["", "Iron mass, median abs. relative error by peak SNR:", "",
               "| peak SNR | snippets | " + " | ".join(names) + " |", "| --- | --- |" + " --- |" * len(names)]
@@ -149,6 +172,71 @@ def format_markdown(report):
     return "\n".join(lines)
 
 
+FIELDS = (("40 cells >= 30 um apart, uniformly labelled", 40, 30e-6, "uniform"),
+          ("40 cells >= 30 um apart, random clusters", 40, 30e-6, "random"),
+          ("100 cells >= 22 um apart, random clusters", 100, 22e-6, "random"))
+
+
+def detection_report(model_path=None, seeds=(0, 1, 2, 3), noise_t=DEFAULT_NOISE_NT * 1e-9, size=256):
+    """Markdown tables for whole fields of view (``random_cells``, z 8-25 um, 1 pg median, ``size`` x ``size``
+    pixels of 1.3 um) analysed by ``analyze_field_map``: cells found (a result within 3 px of a true centre)
+    and false detections; and, for the cells found, the median errors of the hybrid, of the CNN alone (on
+    the deblended snippets) and of the fit alone. ``model_path`` False: without the CNN."""
+    import dataclasses
+
+    from analysis import physics
+    from analysis.cells import analyze_field_map
+    from instruments.virtual_microscope.sample import random_cells
+
+    p = DEFAULT_RECIPE.pixel_size_m
+    model = False if model_path is False else CellCNN(model_path)
+    found_lines = ["| field | cells | found | false detections | seconds per field |",
+                   "| --- | --- | --- | --- | --- |"]
+    error_lines = ["| field | answer | iron mass, median abs. rel. error | z, median abs. error (um) | "
+                   "position, median error (px) |", "| --- | --- | --- | --- | --- |"]
+    for name, n_cells, separation, layout in FIELDS:
+        total = found = false = 0
+        seconds, rows = [], {"hybrid": [], "CNN alone": [], "fit alone": []}
+        for seed in seeds:
+            cells = random_cells(n_cells, seed, n_rows=size, n_cols=size, pixel_size_m=p, min_separation_m=separation)
+            cells = [dataclasses.replace(c, layout=layout, n_clusters=200) if layout == "uniform" else c
+                     for c in cells]
+            x, y = physics.pixel_coordinates_m(size, size, p)
+            m = physics.cells_b_nv_map_t(cells, x, y, physics.nv_axis())
+            m += noise_t * np.random.default_rng(seed).standard_normal(m.shape)
+            t0 = time.perf_counter()
+            results = analyze_field_map(m, p, noise_t=noise_t, model=model)
+            seconds.append(time.perf_counter() - t0)
+            truth = np.array([[c.y_m / p, c.x_m / p] for c in cells])
+            pos = np.array([[r.row_px, r.col_px] for r in results]).reshape(-1, 2)
+            dist = np.hypot(*(pos[:, None, :] - truth[None]).transpose(2, 0, 1)) if len(pos) else np.zeros((0, 1))
+            total += len(cells)
+            false += int(np.sum(dist.min(axis=1) >= 3.0)) if len(pos) else 0
+            for i, r in enumerate(results):
+                j = int(np.argmin(dist[i]))
+                if dist[i, j] >= 3.0:
+                    continue
+                found += 1
+                c = cells[j]
+                fit = r.physics_only
+                answers = {"hybrid": (r.iron_mass_g * 1e-3, r.z_m, r.row_px, r.col_px),
+                           "fit alone": (fit["iron_mass_kg"], fit["z_m"], r.snippet_row + fit["y_px"],
+                                         r.snippet_col + fit["x_px"])}
+                if r.cnn:
+                    answers["CNN alone"] = (r.cnn["iron_mass_kg"], r.cnn["z_m"], r.snippet_row + r.cnn["y_px"],
+                                            r.snippet_col + r.cnn["x_px"])
+                for key, (mass, z, row, col) in answers.items():
+                    rows[key].append((abs(mass / c.iron_mass_kg - 1), abs(z - c.z_m) * 1e6,
+                                      np.hypot(row - c.y_m / p, col - c.x_m / p)))
+        found_lines.append(f"| {name} | {total} | {found} ({100 * found / total:.0f} %) | {false} | "
+                           f"{np.median(seconds):.2f} |")
+        for key, values in rows.items():
+            if values:
+                med = np.median(np.array(values), axis=0)
+                error_lines.append(f"| {name} | {key} | {100 * med[0]:.1f} % | {med[1]:.2f} | {med[2]:.2f} |")
+    return "\n".join(found_lines + [""] + error_lines)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=DEFAULT_COUNT)
@@ -157,7 +245,11 @@ def main(argv=None):
     parser.add_argument("--model", default=None, help="ONNX file (default: the committed model)")
     parser.add_argument("--background-order", type=int, default=BACKGROUND_ORDER)
     parser.add_argument("--json", default=None, help="also write the numbers to this JSON file")
+    parser.add_argument("--detection", action="store_true", help="only the detection table (simulated fields)")
     args = parser.parse_args(argv)
+    if args.detection:
+        print(detection_report(args.model, noise_t=args.noise_nt * 1e-9))
+        return
     report = run(args.n, args.seed, args.noise_nt * 1e-9, args.model, args.background_order)
     print(format_markdown(report))
     if args.json:

@@ -5,6 +5,7 @@ import pytest
 
 from analysis import physics
 from analysis.cells import CellModelError, analyze_field_map, default_model_path, flags
+from analysis.session.cells import cell_columns, cell_units
 
 PIXEL_M = 1.3e-6
 NOISE_T = 50e-9
@@ -43,6 +44,16 @@ def test_one_result_per_given_position_in_order(physics_results):
         assert result.measured_t.shape == result.reconstructed_t.shape == result.residual_t.shape == (32, 32)
         np.testing.assert_allclose(result.measured_t - result.reconstructed_t, result.residual_t, atol=1e-15)
         assert result.flag & flags.NO_CNN and np.isnan(result.diameter_m)
+
+
+def test_records_go_into_the_session_cell_table(physics_results):
+    records = [r.record() for r in physics_results]
+    columns = cell_columns(records)
+    units = cell_units(columns, None)
+    assert units["iron_mass_g"] == "g" and units["z_m_err"] == "m" and units["cnn_iron_mass_kg"] == "kg"
+    assert units["snippet_row_px"] == "pixel" and units["flag"] == "1" and units["snr"] == "1"
+    assert list(columns["model_sha256"]) == ["", ""] and np.isnan(columns["cnn_z_m"]).all()
+    assert records[0]["flag_names"] == "|".join(physics_results[0].flag_names)
 
 
 def test_normalised_field_matches_physics_within_its_error(physics_results):

@@ -1,4 +1,4 @@
-"""Physics refinement of cell snippets: the point-dipole model in the LM core, errors, noise, hybrid prior."""
+"""Physics refinement of cell snippets: the point-dipole model in the LM core, errors, noise, hybrid."""
 
 import numpy as np
 import pytest
@@ -101,14 +101,14 @@ def test_padding_carries_no_weight(pull_set):
     assert np.all(np.abs(fit.iron_mass_kg - truth["iron_mass_kg"][:8]) < 4 * fit.iron_mass_kg_err)
 
 
-def test_prior_dominates_only_where_data_are_weak(pull_set):
+def test_start_dominates_only_where_data_are_weak(pull_set):
     snippets, truth, _ = pull_set
     n = 10
     far_off = {"x_px": truth["x_px"][:n], "y_px": truth["y_px"][:n], "z_m": truth["z_m"][:n],
                "iron_mass_kg": truth["iron_mass_kg"][:n] * 2.0, "background_t": np.zeros(n)}
     sigma = {"x_px": np.full(n, 0.5), "y_px": np.full(n, 0.5), "z_m": np.full(n, 1e-6),
              "ln_iron_mass": np.full(n, 0.3)}
-    strong = refine_snippets(snippets[:n], far_off, PIXEL_M, NOISE_T, prior_sigma=sigma, max_neighbours=0)
+    strong = refine_snippets(snippets[:n], far_off, PIXEL_M, NOISE_T, start_sigma=sigma, max_neighbours=0)
     # data at percent precision outweigh a start that is ln 2 / 0.3 = 2.3 sigma off
     assert np.median(np.abs(strong.iron_mass_kg / truth["iron_mass_kg"][:n] - 1)) < 0.1
     # a cell of 0.002 pg is invisible in 50 nT noise (peak ~3 nT): the data pin its mass only to ~0.005 pg,
@@ -119,7 +119,7 @@ def test_prior_dominates_only_where_data_are_weak(pull_set):
     faint = np.array([render_cells_snippet_t([c]) * faint_mass / c.iron_mass_kg for c in cells])
     faint += NOISE_T * rng.standard_normal(faint.shape)
     start = dict(far_off, iron_mass_kg=np.full(n, 2 * faint_mass))
-    weak = refine_snippets(faint, start, PIXEL_M, NOISE_T, prior_sigma=sigma, max_neighbours=0)
+    weak = refine_snippets(faint, start, PIXEL_M, NOISE_T, start_sigma=sigma, max_neighbours=0)
     # (a fit to pure noise can still find a confident-looking deep dipole now and then: hence the median)
     assert np.median(np.abs(np.log(weak.iron_mass_kg / start["iron_mass_kg"]))) < 0.3
     assert np.all(weak.iron_mass_kg_err / weak.iron_mass_kg < 0.3 + 1e-9)

@@ -26,7 +26,13 @@ from .refine import naive_start, refine_snippets
 from .snippets import SNIPPET_SIZE, cut_snippets
 
 GRAM_KG = 1e-3
+RECORD_FIELDS = ("row_px", "col_px", "z_m", "diameter_m", "iron_mass_g", "background_t", "normalised_field_t",
+                 "row_px_err", "col_px_err", "z_m_err", "diameter_m_err", "iron_mass_g_err", "background_t_err",
+                 "normalised_field_t_err", "reduced_chi2", "snr", "noise_t")
+CNN_RECORD_FIELDS = ("x_px", "y_px", "z_m", "diameter_m", "iron_mass_kg", "background_t")
 HYBRID_SHIFT_PX = 4.0
+GIVEN_POSITION_NEIGHBOURS = 3
+"""With given positions, up to this many unknown neighbours per snippet are modelled by the refinement."""
 
 
 @dataclass
@@ -39,6 +45,7 @@ class CellResult:
     the neighbours' fields that were subtracted), ``residual_t`` = measured - reconstructed (0 on padding).
     ``cnn``: the CNN's raw outputs for the snippet (empty without a CNN); ``model_identity``: the model's name,
     version, file and SHA-256 for the session file; ``physics_only``: the fit alone, before combining.
+    ``record()`` gives the row for the session file's cell table.
     """
 
     row_px: float
@@ -72,6 +79,19 @@ class CellResult:
     @property
     def iron_mass_kg(self):
         return self.iron_mass_g * GRAM_KG
+
+    def record(self):
+        """One row of the session file's cell table (``analysis.session.write_cells``): the scalar results,
+        names carrying their units, ``flag_names`` joined by '|', the CNN's raw outputs as ``cnn_*`` (NaN
+        without a CNN) and ``model_sha256`` ('' without a CNN)."""
+        row = {name: getattr(self, name) for name in RECORD_FIELDS}
+        row["flag"] = int(self.flag)
+        row["flag_names"] = "|".join(self.flag_names)
+        row["snippet_row_px"], row["snippet_col_px"] = int(self.snippet_row), int(self.snippet_col)
+        for key in CNN_RECORD_FIELDS:
+            row["cnn_" + key] = float(self.cnn.get(key, float("nan")))
+        row["model_sha256"] = self.model_identity.get("sha256", "")
+        return {k: (float(v) if isinstance(v, np.floating) else v) for k, v in row.items()}
 
 
 def _resolve_model(model):
@@ -148,6 +168,8 @@ def analyze_field_map(b_nv_map_t, pixel_size_m, positions_px=None, noise_t=None,
         fits = _given_cells(m, pixel_size_m, positions, noise, angles)
     n = len(fits.row)
     valid = fits.valid
+    # detected cells are all subtracted already; around given positions other cells may be unknown
+    unknown_neighbours = 0 if positions_px is None else GIVEN_POSITION_NEIGHBOURS
     fill = np.array([np.median(s[v]) for s, v in zip(fits.snippets, valid, strict=True)])
     clean = np.where(valid, fits.snippets, fill[:, None, None])
     physics_start = {"x_px": fits.col_px - fits.col, "y_px": fits.row_px - fits.row, "z_m": fits.z_m,
@@ -155,12 +177,13 @@ def analyze_field_map(b_nv_map_t, pixel_size_m, positions_px=None, noise_t=None,
     if cnn is not None:
         pred = cnn.predict(clean, pixel_size_m=pixel_size_m)
         sig = cnn_sigmas(cnn.card, pred, noise, nv_polar_deg)
-        refined = refine_snippets(clean, pred, pixel_size_m, noise, valid=valid, prior_sigma=sig,
-                                  start_diameter_m=pred["diameter_m"], max_neighbours=0,
+        refined = refine_snippets(clean, pred, pixel_size_m, noise, valid=valid, start_sigma=sig,
+                                  start_diameter_m=pred["diameter_m"], max_neighbours=unknown_neighbours,
                                   max_shift_px=HYBRID_SHIFT_PX, **angles)
     else:
         pred, sig = {}, {}
-        refined = refine_snippets(clean, physics_start, pixel_size_m, noise, valid=valid, max_neighbours=0,
+        refined = refine_snippets(clean, physics_start, pixel_size_m, noise, valid=valid,
+                                  max_neighbours=unknown_neighbours,
                                   max_shift_px=HYBRID_SHIFT_PX, **angles)
     flags = _flags(fits, refined, pred, sig, cnn, noise, detection_snr)
     per_kg = physics.normalised_field_per_kg(reference_z_m, nv_polar_deg)
@@ -182,7 +205,7 @@ def analyze_field_map(b_nv_map_t, pixel_size_m, positions_px=None, noise_t=None,
             background_t_err=float(refined.background_t_err[i]),
             normalised_field_t_err=float(per_kg * refined.iron_mass_kg_err[i]),
             reduced_chi2=float(refined.reduced_chi2[i]), flag=int(flags[i]), flag_names=F.flag_names(flags[i]),
-            snr=float(fits.significance[i]), noise_t=noise, snippet_row=int(fits.row[i]),
+            snr=float(fits.significance[i]), noise_t=float(noise), snippet_row=int(fits.row[i]),
             snippet_col=int(fits.col[i]), measured_t=np.where(valid[i], measured[i], np.nan),
             reconstructed_t=np.where(valid[i], refined.model_t[i] + others, np.nan),
             residual_t=np.where(valid[i], refined.residual_t[i], np.nan),

@@ -29,12 +29,18 @@ DEFAULT_SWEEPS = 3
 DEFAULT_PASSES = 2
 SHADOW_RADIUS_PX = 14.0
 SHADOW_FRACTION = 0.3
+DEPTH_TO_DISTANCE = 1.25
+"""A cell deeper than this times its lateral distance to a stronger one is not told apart from it."""
 MAX_TOTAL_SHIFT_PX = 6.0
 """How far a fitted cell may end from where it was detected (or given)."""
 DEBLEND_Z_BOUNDS_M = (1e-6, 45e-6)
 """Heights allowed while deblending: a free point dipole in a crowded field otherwise drifts deep (z -> 60 um,
 mass x 50) to soak up its neighbours' wings; 45 um is beyond the CNN's training range (40 um)."""
 _REFERENCE = SNIPPET_SIZE // 2
+_SNIPPET_HALF_DIAGONAL_PX = SNIPPET_SIZE / np.sqrt(2.0)
+OTHERS_NOISE_FRACTION = 0.2
+"""Cells whose field at a snippet is below this fraction of the noise are not subtracted from it (the
+snippet fit's plane takes up what the distant ones add)."""
 
 
 @dataclass
@@ -131,16 +137,23 @@ def _colour_groups(rows, cols):
     return [np.array(g) for g in groups]
 
 
-def others_on_snippets_t(pixel_size_m, rows, cols, state, members, angles):
-    """(len(members), 32, 32): B_NV of all cells but the snippet's own on each member's snippet grid."""
+def others_on_snippets_t(pixel_size_m, rows, cols, state, members, angles, noise_t=None):
+    """(len(members), 32, 32): B_NV of all cells but the snippet's own on each member's snippet grid.
+
+    With ``noise_t``, cells too far to matter are left out: a cell of moment m counts for a snippet if its
+    distance to the snippet's nearest corner is below (mu0/4pi m / (OTHERS_NOISE_FRACTION noise))^(1/3), where
+    its field has fallen below that fraction of the noise."""
     u = physics.nv_axis(*angles)
     axis = (np.arange(SNIPPET_SIZE) - _REFERENCE) * pixel_size_m
     col_px, row_px = cols + state["x_px"], rows + state["y_px"]
     moment = physics.iron_mass_to_moment_am2(state["iron_mass_kg"])
+    reach_px = np.full(len(rows), np.inf) if noise_t is None else \
+        np.cbrt(physics.MU0_OVER_4PI * moment / (OTHERS_NOISE_FRACTION * np.asarray(noise_t))) / pixel_size_m
     positions, moments, offsets = [], [], [0]
-    everyone = np.arange(len(rows))
     for i in members:
-        j = everyone[everyone != i]
+        near = np.hypot(col_px - cols[i], row_px - rows[i]) - _SNIPPET_HALF_DIAGONAL_PX < reach_px
+        near[i] = False
+        j = np.flatnonzero(near)
         positions.append(np.stack([(col_px[j] - cols[i]) * pixel_size_m, (row_px[j] - rows[i]) * pixel_size_m,
                                    state["z_m"][j]], axis=1))
         moments.append(moment[j, None] * u[None, :])
@@ -153,7 +166,7 @@ def _sweep(whole, valid, pixel_size_m, rows, cols, state, anchor, noise, angles,
     """One Gauss-Seidel sweep by groups: each group's cells refitted in their snippets minus the current
     model of every other cell; later groups see the earlier groups' updates."""
     for g in groups:
-        snippets = whole[g] - others_on_snippets_t(pixel_size_m, rows, cols, state, g, angles)
+        snippets = whole[g] - others_on_snippets_t(pixel_size_m, rows, cols, state, g, angles, noise[g[0]])
         fits = _refine(snippets, valid[g], {k: v[g] for k, v in state.items()}, {k: v[g] for k, v in anchor.items()},
                        noise[g], pixel_size_m, angles)
         for key in state:
@@ -195,7 +208,7 @@ def _verified(row_px, col_px, z_px, significance, threshold, wandered):
         weaker[i] = False
         keep &= ~(weaker & (d2 < MIN_SEPARATION_PX**2))
         keep &= ~(weaker & (d2 < SHADOW_RADIUS_PX**2) & (significance < SHADOW_FRACTION * significance[i]))
-        keep &= ~(weaker & (z_px**2 > d2))
+        keep &= ~(weaker & (z_px**2 > DEPTH_TO_DISTANCE**2 * d2))
     return keep
 
 

@@ -64,13 +64,30 @@ def dipole_templates(pixel_size_m, z_values_m=DEFAULT_TEMPLATE_Z_M, nv_polar_deg
     return unit, raw
 
 
-def _correlate(image, template, shape):
-    """Cross-correlation c(r, q) = sum_k image(r + k) template(k), template centred; same size as the image."""
-    h0, h1 = template.shape[0] // 2, template.shape[1] // 2
+def _fast_size(n):
+    """The smallest 2^a 3^b 5^c >= n (pocketfft is fastest on such lengths)."""
+    best = 2 * n
+    for p2 in (2**k for k in range(0, 16)):
+        for p3 in (3**k for k in range(0, 10)):
+            v = p2 * p3
+            while v < n:
+                v *= 5
+            best = min(best, v)
+    return best
+
+
+def _correlate_all(image, templates):
+    """Cross-correlations c_j(r) = sum_k image(r + k) t_j(k), templates centred; each the image's size.
+    One FFT of the image serves every template."""
+    big = max(t.shape[0] for t in templates)
+    shape = (_fast_size(image.shape[0] + big), _fast_size(image.shape[1] + big))
     fi = np.fft.rfft2(image, s=shape)
-    ft = np.fft.rfft2(template[::-1, ::-1], s=shape)
-    full = np.fft.irfft2(fi * ft, s=shape)
-    return full[h0 : h0 + image.shape[0], h1 : h1 + image.shape[1]]
+    out = np.empty((len(templates), *image.shape))
+    for j, t in enumerate(templates):
+        h0, h1 = t.shape[0] // 2, t.shape[1] // 2
+        full = np.fft.irfft2(fi * np.fft.rfft2(t[::-1, ::-1], s=shape), s=shape)
+        out[j] = full[h0 : h0 + image.shape[0], h1 : h1 + image.shape[1]]
+    return out
 
 
 def robust_noise_t(values):
@@ -104,9 +121,7 @@ def _subpixel(snr, r, c):
 def _candidates(work, unit, noise, threshold):
     """(k, 3) row, col, template index of local maxima of each template's SNR map, strongest first, and the
     SNR stack."""
-    big = max(t.shape[0] for t in unit)
-    shape = (work.shape[0] + 2 * big, work.shape[1] + 2 * big)
-    snr = np.array([_correlate(work, t, shape) for t in unit]) / noise
+    snr = _correlate_all(work, unit) / noise
     # local maxima of each template's map: a faint cell next to a strong one keeps its own peak in the narrow
     # templates' maps even where a wide template's response to the strong one swamps it
     cand = np.concatenate([_with_index(_local_maxima(snr[j], threshold), j) for j in range(len(unit))])

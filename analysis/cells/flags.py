@@ -10,7 +10,7 @@
 | 32 | OVERLAP | another cell's centre lies within the snippet (its fitted field was subtracted) |
 | 64 | AT_BOUND | a refined parameter ended on its bound (shift limit, z or mass range) |
 | 128 | WEAK | the cell's own fitted field stands less than the detection SNR out of the noise |
-| 256 | NO_CNN | analysed without the CNN (physics only: no diameter, no hybrid prior) |
+| 256 | NO_CNN | analysed without the CNN (physics only: no diameter, no hybrid) |
 """
 
 NOT_CONVERGED = 1

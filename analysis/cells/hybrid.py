@@ -11,18 +11,24 @@ Both answer with a Gaussian in q = (x, y, z, ln m) (x, y, z in metres, m the iro
   0.07 d^2/z; times 1.4826 these are the floor's sigmas (``FLOOR_*``). d is the CNN's diameter, z the CNN's.
 - CNN: its held-out scatter at this peak SNR (``cnn_errors.cnn_sigmas``), independent between parameters.
 
-Combined by inverse-variance weighting, P = C_phys^-1 + C_cnn^-1, q = P^-1 (C_phys^-1 q_phys + C_cnn^-1 q_cnn),
-covariance P^-1. A snippet the point dipole describes to the noise (faint or distant cells, clean
-surroundings) follows the fit; a close, strong cell with random clusters, or a snippet with unmodelled
-structure, leans on the CNN. Where the two disagree by more than ``DISAGREE_SIGMAS`` combined sigmas in z or
-ln m, one of them is wrong; the point dipole's failures (a neighbour it took for part of the cell, a bad
-local minimum) are the likelier, so the CNN's answer is kept and the cell flagged CNN_REFINEMENT_DISAGREE.
+Combined by generalised least squares: the two answers are two measurements of q whose errors are
+correlated (both read the same random clusters; correlation ``ERROR_CORRELATION``), so the combined error
+does not shrink as if they were independent; with no correlation this is inverse-variance weighting,
+q = P^-1 (C_phys^-1 q_phys + C_cnn^-1 q_cnn), P = C_phys^-1 + C_cnn^-1. A snippet the point dipole
+describes to the noise (faint or distant cells, clean surroundings) follows the fit; a close, strong cell
+with random clusters, or a snippet with unmodelled structure, leans on the CNN. Where the two disagree by
+more than ``DISAGREE_SIGMAS`` sigmas of their difference in z or ln m, one of them is wrong; the point
+dipole's failures (a neighbour it took for part of the cell, a bad local minimum) are the likelier, so the
+CNN's answer is kept and the cell flagged CNN_REFINEMENT_DISAGREE.
 """
 
 import numpy as np
 
 DISAGREE_SIGMAS = 3.0
 """Physics and CNN further apart than this many combined sigmas in z or ln(mass): one of them is wrong."""
+ERROR_CORRELATION = 0.4
+"""Correlation of the fit's and the CNN's errors in the same parameter (both read the same random clusters):
+measured 0.2-0.5 (ln m, z, x; Pearson of the normalised errors) on 800 held-out snippets (seed 4243)."""
 
 FLOOR_LN_MASS = 1.4826 * 0.10
 """sigma of ln(mass) of the point dipole for a random-cluster cell: FLOOR_LN_MASS * (d / z)^2."""
@@ -40,29 +46,40 @@ def model_floor_sigmas(diameter_m, z_m):
     return xy, xy.copy(), FLOOR_Z * d * d / z, FLOOR_LN_MASS * (d / z) ** 2
 
 
-def combine(q_phys, cov_phys, q_cnn, sigma_cnn):
-    """Inverse-variance combination of (N, 4) estimates q with (N, 4, 4) and (N, 4) uncertainties.
+def combine(q_phys, cov_phys, q_cnn, sigma_cnn, correlation=ERROR_CORRELATION):
+    """Generalised least-squares combination of two (N, 4) estimates of the same q, the fit's with covariance
+    (N, 4, 4), the CNN's with independent sigmas (N, 4), whose errors are correlated: cross-covariance
+    rho C_phys^1/2 C_cnn^1/2, rho = ``correlation`` capped at the smallest sigma_small / sigma_large over the
+    parameters (so that the weights stay positive).
 
-    Returns (q (N, 4), cov (N, 4, 4), disagree (N,) bool). Where they disagree (or the physics covariance is
+    Returns (q (N, 4), cov (N, 4, 4), disagree (N,) bool). Where they disagree (or the fit's covariance is
     singular) the CNN's answer and covariance are returned."""
     q_phys = np.asarray(q_phys, dtype=np.float64)
-    p_cnn = np.zeros_like(cov_phys)
-    idx = np.arange(4)
-    p_cnn[:, idx, idx] = 1.0 / np.asarray(sigma_cnn, dtype=np.float64) ** 2
-    q = np.array(q_cnn, dtype=np.float64)
-    cov = np.zeros_like(cov_phys)
-    cov[:, idx, idx] = 1.0 / p_cnn[:, idx, idx]
     sigma_cnn = np.asarray(sigma_cnn, dtype=np.float64)
-    diff = np.abs(q_phys - q)[:, 2:] / np.sqrt(np.diagonal(cov_phys, axis1=1, axis2=2)[:, 2:] + sigma_cnn[:, 2:] ** 2)
-    disagree = ~np.all(diff <= DISAGREE_SIGMAS, axis=1)  # NaN (singular fit) counts as disagreeing
-    for i in np.flatnonzero(~disagree):
-        try:
-            p_phys = np.linalg.inv(cov_phys[i])
-        except np.linalg.LinAlgError:
+    n = len(q_phys)
+    idx = np.arange(4)
+    q = np.array(q_cnn, dtype=np.float64)
+    cov = np.zeros((n, 4, 4))
+    cov[:, idx, idx] = sigma_cnn**2
+    sigma_phys = np.sqrt(np.diagonal(cov_phys, axis1=1, axis2=2))
+    rho = np.minimum(correlation, np.min(np.minimum(sigma_phys, sigma_cnn) / np.maximum(sigma_phys, sigma_cnn),
+                                         axis=1))
+    design = np.vstack([np.eye(4), np.eye(4)])
+    disagree = np.zeros(n, dtype=bool)
+    for i in range(n):
+        # cross-covariance rho C_phys^1/2 C_cnn^1/2: a valid joint covariance for any |rho| < 1
+        values, vectors = np.linalg.eigh(cov_phys[i]) if np.all(np.isfinite(cov_phys[i])) else (None, None)
+        if values is None or np.any(values <= 0.0):
+            disagree[i] = True
             continue
-        if not np.all(np.isfinite(p_phys)):
+        root = (vectors * np.sqrt(values)) @ vectors.T
+        cross = rho[i] * root * sigma_cnn[i][None, :]
+        diff_var = np.diagonal(cov_phys[i]) + sigma_cnn[i] ** 2 - 2.0 * np.diagonal(cross)
+        if np.any(np.abs(q_phys[i] - q[i])[2:] > DISAGREE_SIGMAS * np.sqrt(diff_var[2:])):
+            disagree[i] = True
             continue
-        precision = p_phys + p_cnn[i]
-        cov[i] = np.linalg.inv(precision)
-        q[i] = cov[i] @ (p_phys @ q_phys[i] + p_cnn[i] @ q[i])
+        v = np.block([[cov_phys[i], cross], [cross.T, np.diag(sigma_cnn[i] ** 2)]])
+        w = np.linalg.inv(v)
+        cov[i] = np.linalg.inv(design.T @ w @ design)
+        q[i] = cov[i] @ (design.T @ w @ np.concatenate([q_phys[i], q[i]]))
     return q, cov, disagree

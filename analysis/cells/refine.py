@@ -7,12 +7,13 @@ fields reach into the snippet are modelled too: the strongest signature that the
 from the cell (over ``neighbour_snr`` noise sigmas) gets a dipole of its own (its parameters fitted first,
 then everything), kept if chi2 drops by more than ``NEIGHBOUR_MIN_CHI2_DROP``; up to ``max_neighbours``.
 
-Stage B, hybrid (when ``prior_sigma`` is given): the fit's (x, y, z, ln m) and the start's (the CNN's answer
-with its held-out scatter) combined by their uncertainties (``hybrid``): the fit's covariance scaled by its
-misfit (below) plus the point dipole's model floor for a cell of the CNN's diameter at that height. A snippet
-the point dipole describes to the noise follows the data; one it does not (random clusters close to the
-sensor, unmodelled neighbours) leans on the CNN, in proportion. Stage A's result is kept in
-``SnippetFits.physics_only`` (it decides whether physics and CNN disagree).
+Stage B, hybrid (when ``start_sigma`` is given): the fit's (x, y, z, ln m) and the start's (the CNN's answer
+with its held-out scatter) combined by their uncertainties, as correlated measurements (``hybrid``): the fit's
+covariance scaled by its misfit (below) plus the point dipole's model floor for a cell of the CNN's diameter
+at that height. A snippet the point dipole describes to the noise follows the data; one it does not (random
+clusters close to the sensor, unmodelled neighbours) leans on the CNN, in proportion; where the two disagree
+beyond their errors the start is kept (``SnippetFits.disagree``). Stage A's result is kept in
+``SnippetFits.physics_only``.
 
 Errors: sqrt(diag) of the covariance (J^T W^2 J)^-1. In stage A they are scaled by sqrt(max(1, reduced chi2)
 * F): the Birge ratio (residual larger than the noise: model mismatch) times F, the sum of the residual's
@@ -49,7 +50,7 @@ from .snippet_fit import (
 )
 
 __all__ = ["NEIGHBOUR_MIN_CHI2_DROP", "SnippetFits", "naive_start", "refine_snippets", "robust_noise_t"]
-PRIOR_KEYS = ("x_px", "y_px", "z_m", "ln_iron_mass")
+START_SIGMA_KEYS = ("x_px", "y_px", "z_m", "ln_iron_mass")
 NAIVE_SEARCH_HALF_PX = 8
 
 
@@ -134,7 +135,7 @@ def _origin(p0, shift_origin_px, pixel_size_m):
     return np.stack([x, y], axis=1) * pixel_size_m
 
 
-def refine_snippets(snippets_t, start, pixel_size_m, noise_t=None, *, valid=None, prior_sigma=None,
+def refine_snippets(snippets_t, start, pixel_size_m, noise_t=None, *, valid=None, start_sigma=None,
                     background_order=1, max_neighbours=3, neighbour_snr=6.0, max_shift_px=4.0, shift_origin_px=None,
                     z_bounds_m=Z_BOUNDS_M, start_diameter_m=None, nv_polar_deg=physics.NV_POLAR_ANGLE_DEG,
                     nv_azimuth_deg=physics.DEFAULT_NV_AZIMUTH_DEG, max_iter=300):
@@ -143,7 +144,7 @@ def refine_snippets(snippets_t, start, pixel_size_m, noise_t=None, *, valid=None
 
     noise_t: per-pixel noise sigma (T), scalar or (N,); None estimates it per snippet from the first fit's
     residual (1.4826 MAD). valid: None or (N, 32, 32) bool, False for padding outside the map (no weight).
-    prior_sigma: None (physics alone) or dict of (N,) one-sigma errors of the start, keys x_px, y_px (px),
+    start_sigma: None (physics alone) or dict of (N,) one-sigma errors of the start, keys x_px, y_px (px),
     z_m (m), ln_iron_mass (relative): the hybrid stage B. start_diameter_m: the start's cell diameter (the
     CNN's), which sets the point dipole's model floor in stage B (``hybrid``; None: no floor).
     background_order: 0 constant, 1 plane (default), 2 quadratic. max_shift_px: how far the cell may move
@@ -189,9 +190,9 @@ def refine_snippets(snippets_t, start, pixel_size_m, noise_t=None, *, valid=None
     residual = np.where(valid, ctx.data - model, 0.0)
     inflation = correlation_factor(residual)
     stage_a = _summarise(params, covs, residual, valid, noise, pixel_size_m, inflation=inflation)
-    if prior_sigma is not None:
+    if start_sigma is not None:
         factor = np.maximum(1.0, stage_a["reduced_chi2"]) * inflation
-        cov_q, disagree = _hybrid_stage(params, covs, p0, prior_sigma, factor, start_diameter_m, pixel_size_m)
+        cov_q, disagree = _hybrid_stage(params, covs, p0, start_sigma, factor, start_diameter_m, pixel_size_m)
         model = np.array([evaluate(points, p, ctx.consts) for p in params])
         residual = np.where(valid, ctx.data - model, 0.0)
         final = dict(_summarise(params, covs, residual, valid, noise, pixel_size_m, inflation=None),
@@ -217,19 +218,19 @@ def refine_snippets(snippets_t, start, pixel_size_m, noise_t=None, *, valid=None
     )
 
 
-def _hybrid_stage(params, covs, p0, prior_sigma, variance_factor, start_diameter_m, pixel_size_m):
+def _hybrid_stage(params, covs, p0, start_sigma, variance_factor, start_diameter_m, pixel_size_m):
     """Stage B: combine the fit (q = x, y, z, ln m; its covariance times ``variance_factor``, plus the model
-    floor when ``start_diameter_m`` is given) with the start and its ``prior_sigma`` (``hybrid.combine``).
+    floor when ``start_diameter_m`` is given) with the start and its ``start_sigma`` (``hybrid.combine``).
     Updates the cell's parameters in ``params`` in place; returns the (N, 4, 4) covariances of q and where
     fit and start disagreed (the start kept)."""
     n = len(params)
     sig = {}
-    for key in PRIOR_KEYS:
-        if key not in prior_sigma:
-            raise ValueError(f"prior_sigma has no {key!r}; give one-sigma errors for {PRIOR_KEYS}.")
-        sig[key] = np.broadcast_to(np.asarray(prior_sigma[key], dtype=np.float64), (n,))
+    for key in START_SIGMA_KEYS:
+        if key not in start_sigma:
+            raise ValueError(f"start_sigma has no {key!r}; give one-sigma errors for {START_SIGMA_KEYS}.")
+        sig[key] = np.broadcast_to(np.asarray(start_sigma[key], dtype=np.float64), (n,))
         if not np.all(sig[key] > 0):
-            raise ValueError(f"prior_sigma[{key!r}] must be positive; got {prior_sigma[key]!r}.")
+            raise ValueError(f"start_sigma[{key!r}] must be positive; got {start_sigma[key]!r}.")
     q_phys = np.array([[p[0], p[1], p[2], np.log(max(p[3], MASS_BOUNDS_KG[0]))] for p in params])
     cov_phys = np.empty((n, 4, 4))
     for i, (p, cov) in enumerate(zip(params, covs, strict=True)):

@@ -64,11 +64,17 @@ def correlation_factor(residual, max_lag_px=CORRELATION_LAGS_PX):
     a weighted mean of correlated errors is sigma^2 / n times the sum of their correlation coefficients)."""
     r = np.asarray(residual, dtype=np.float64).reshape(-1, SNIPPET_SIZE, SNIPPET_SIZE)
     r = r - r.mean(axis=(1, 2), keepdims=True)
-    spectrum = np.abs(np.fft.rfft2(r, s=(2 * SNIPPET_SIZE, 2 * SNIPPET_SIZE))) ** 2
-    auto = np.fft.irfft2(spectrum, s=(2 * SNIPPET_SIZE, 2 * SNIPPET_SIZE))
-    lags = np.r_[0 : max_lag_px + 1, -max_lag_px:0]
-    total = auto[:, lags][:, :, lags].sum(axis=(1, 2))
-    return np.maximum(1.0, total / np.maximum(auto[:, 0, 0], 1e-300))
+    zero_lag = np.einsum("nij,nij->n", r, r)
+    total = zero_lag.copy()
+    n = SNIPPET_SIZE
+    for dy in range(0, max_lag_px + 1):  # half of the lags; auto(-lag) = auto(lag)
+        for dx in range(-max_lag_px, max_lag_px + 1):
+            if dy == 0 and dx <= 0:
+                continue
+            a = r[:, : n - dy, max(0, -dx) : n - max(0, dx)]
+            b = r[:, dy:, max(0, dx) : n - max(0, -dx)]
+            total += 2.0 * np.einsum("nij,nij->n", a, b)
+    return np.maximum(1.0, total / np.maximum(zero_lag, 1e-300))
 
 
 def cell_bounds(start_xy_m, pixel_size_m, max_shift_px, z_bounds_m=Z_BOUNDS_M):
