@@ -6,6 +6,7 @@ There is no camera frame in a session file: the camera view shows the mean RF-of
 (off_sum / n_pairs, ADU) and the contrast view its spin contrast; ``select_step(k)`` browses the cube.
 """
 
+import dataclasses
 import math
 from types import SimpleNamespace
 
@@ -42,6 +43,16 @@ def field_maps_of(session):
                      float(fit.settings.get("d_hz_assumed", fit.settings.get("assumed_d_hz", math.nan))), info)
 
 
+def rows_of_table(table):
+    """``CellRow``s of a stored cell table, each keeping its stored columns (without the label) as ``record``."""
+    if table is None or not len(table):
+        return []
+    records = table.records()
+    rows = cell_rows(records)
+    return [dataclasses.replace(row, record={k: v for k, v in rec.items() if k != "label"})
+            for row, rec in zip(rows, records, strict=True)]
+
+
 class ReviewSource:
     """One session file, read once (``analysis.session.read_session``)."""
 
@@ -60,7 +71,7 @@ class ReviewSource:
         windows = np.asarray(session.window_index)[used]
         self._fit_freq_hz = self.freq_hz[used]
         self._window_sizes = tuple(int(np.count_nonzero(windows == w)) for w in np.unique(windows))
-        self.cells = cell_rows(session.cells.columns) if session.cells is not None and len(session.cells) else []
+        self.cells = rows_of_table(session.cells)
         self.step = deepest_step(self.cube)
         self.step = self.step if self.step is not None else 0
         self._version = 1

@@ -90,4 +90,15 @@ def test_click_a_dipole_and_compare_with_the_truth_then_review(qtbot, tmp_path):
         np.testing.assert_equal(getattr(again, name), getattr(cell, name), err_msg=name)  # NaN == NaN here
     session = read_session(path)
     assert session.models[cell.model_sha256]["onnx_sha256"] == cell.model_sha256
+    # the table holds every column the analysis gave (CellResult.record()) and the label
+    columns = set(session.cells.columns)
+    assert {"snr", "noise_t", "row_px_err", "cnn_z_m", "flag_names", "label", "model_sha256"} <= columns
+    # a label given in review mode goes into the file, the other columns stay as they were
+    window.cell_panel.model.setData(window.cell_panel.model.index(0, 9), "the strong one")
+    qtbot.waitUntil(lambda: window.session_actions.writes_done >= 4 and not window.session_actions.busy
+                    and not window.session_actions._cells_dirty, timeout=20000)
+    relabelled = read_session(path).cells
+    assert relabelled.records()[0]["label"] == "the strong one" and set(relabelled.columns) == columns
+    for name in columns - {"label"}:
+        np.testing.assert_equal(relabelled.columns[name], session.cells.columns[name], err_msg=name)
     assert session.truth["cells"][0]["iron_mass_kg"] == TRUTH.iron_mass_kg

@@ -89,7 +89,7 @@ class CellAnalysis:
         results = analyze_field_map(m, pixel_size_m, positions_px, noise, model=cnn if cnn is not None else False)
         sha, card = (cnn.sha256, cnn.card) if cnn is not None else ("", None)
         return [{**{f.name: getattr(r, f.name) for f in dataclasses.fields(r)}, "model_sha256": sha,
-                 "model_card": card} for r in results]
+                 "model_card": card, "record": r.record() if hasattr(r, "record") else None} for r in results]
 
     @staticmethod
     def nearest_signature(m, pixel_size_m, row, col, noise_t):

@@ -43,12 +43,15 @@ class CellRow:
     label: str = ""
     """The user's label."""
     model_sha256: str = ""
+    record: dict = None
+    """The row as the session file's cell table stores it (``CellResult.record()``, or the columns read from
+    a file), kept so that saving the table writes every column the analysis gave, not only those shown."""
     snippet_t: object = None
     model_t: object = None
     residual_t: object = None
 
 
-_ARRAYS = ("snippet_t", "model_t", "residual_t")
+_ARRAYS = ("snippet_t", "model_t", "residual_t", "record")
 _TEXT = ("flag", "label", "model_sha256")
 _ALIASES = {"snippet_t": ("measured_t", "snippet_measured_t", "measured_snippet_t"),
             "model_t": ("reconstructed_t", "snippet_model_t", "reconstructed_snippet_t"),
@@ -81,6 +84,9 @@ def _flag(record, index):
     code = _lookup(record, "flag_code", index)
     if isinstance(names, (tuple, list)):
         names = ", ".join(str(n) for n in names)
+    elif isinstance(names, str):
+        names = names.replace("|", ", ")  # the session table joins the names with '|'
+
     if flag is None:
         return (str(names) if names else ""), int(code or 0)
     if isinstance(flag, (str, np.str_)):

@@ -59,7 +59,11 @@ def fit_settings(fit):
 
 
 def cell_record(row):
-    """A ``CellRow`` as one row of the session's cell table (units in the names, ``_err`` after them)."""
+    """A ``CellRow`` as one row of the session's cell table (units in the names, ``_err`` after them): the
+    analysis's own record when it gave one (``CellResult.record()``) with the user's label, else the shown
+    values."""
+    if row.record:
+        return {**row.record, "label": str(row.label)}
     record = {}
     for name, err_name in CELL_COLUMNS:
         record[name] = float(getattr(row, name))
@@ -139,7 +143,7 @@ class H5Sessions:
             "residual": "b_nv_t minus the robust polynomial background"})
 
     def write_cells(self, path, rows, models):
-        records = [cell_record(r) for r in rows]
+        records = same_fields([cell_record(r) for r in rows])
         if not records:  # an empty table still says which columns a table has
             records = {name: np.zeros(0) for name in cell_record_columns()}
             records.update(flag=np.zeros(0, dtype=np.int64), flag_names=np.array([], dtype=object),
@@ -170,6 +174,14 @@ class H5Sessions:
 
     def open(self, path):
         return sessions.read_session(path)
+
+
+def same_fields(records):
+    """Records with the same fields in the same order (the table needs it): a field a record lacks becomes ''
+    where the others hold text, else NaN."""
+    names = list(dict.fromkeys(name for record in records for name in record))
+    text = {name for record in records for name, value in record.items() if isinstance(value, str)}
+    return [{name: record.get(name, "" if name in text else float("nan")) for name in names} for record in records]
 
 
 def cell_record_columns():
