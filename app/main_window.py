@@ -34,6 +34,9 @@ GIL_SWITCH_INTERVAL_S = 0.0002
 _FAILED_WHAT_TO_DO = ("The RF output was switched off and the laser shutter closed. Check the instrument named in "
                       "the message (cable, power, address), reconnect it in the Instruments panel if its light is "
                       "not green, and start the sweep again. Details are in the log file {log}.")
+_FILE_FAILED_WHAT_TO_DO = ("The RF output was switched off and the laser shutter closed. The session file keeps every "
+                           "step written before the failure. Check the disk (space, permissions) and start the "
+                           "sweep again. Details are in the log file {log}.")
 
 
 class MainWindow(QMainWindow):
@@ -240,7 +243,8 @@ class MainWindow(QMainWindow):
         if snap.status == "failed":
             self.statusBar().showMessage("sweep failed")
             self.errors.report("Sweep failed", f"The sweep stopped: {snap.failure}",
-                               _FAILED_WHAT_TO_DO.format(log=self.log_dir / LOG_NAME))
+                               (_FILE_FAILED_WHAT_TO_DO if snap.failure.startswith(("FileProcessError", "Session"))
+                                else _FAILED_WHAT_TO_DO).format(log=self.log_dir / LOG_NAME))
 
     # -- pixels --------------------------------------------------------------------------------------------
     def pin_pixel(self, row, col):

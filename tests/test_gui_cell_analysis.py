@@ -80,6 +80,7 @@ def test_a_killed_file_process_fails_the_sweep_safely_and_keeps_the_steps(qtbot,
     window.seams.sessions.files._process.kill()
     qtbot.waitUntil(lambda: window.errors.last_dialog is not None, timeout=20000)
     assert "session-file process ended" in window.errors.last_dialog.text()
+    assert "keeps every step" in window.errors.last_dialog.informativeText()
     assert not vm.state.rf_on and not vm.state.shutter_open
     session = read_session(path)  # a killed writer leaves status "running" and every step written before
     assert session.n_steps_completed >= 3
