@@ -242,9 +242,10 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(message)
         if snap.status == "failed":
             self.statusBar().showMessage("sweep failed")
+            file_failed = (snap.failure or "").startswith(("FileProcessError", "Session"))
             self.errors.report("Sweep failed", f"The sweep stopped: {snap.failure}",
-                               (_FILE_FAILED_WHAT_TO_DO if snap.failure.startswith(("FileProcessError", "Session"))
-                                else _FAILED_WHAT_TO_DO).format(log=self.log_dir / LOG_NAME))
+                               (_FILE_FAILED_WHAT_TO_DO if file_failed else _FAILED_WHAT_TO_DO).format(
+                                   log=self.log_dir / LOG_NAME))
 
     # -- pixels --------------------------------------------------------------------------------------------
     def pin_pixel(self, row, col):
