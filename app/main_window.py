@@ -257,11 +257,10 @@ class MainWindow(QMainWindow):
 
     def _hover(self, row, col):
         self._hovered = (row, col) if row >= 0 else None
-        image = self.field_view.current_image()
-        if self._hovered and image is not None and row < image.shape[0] and col < image.shape[1]:
+        value = self.field_view.value_at(row, col) if self._hovered else None
+        if value is not None:
             unit = "" if self.field_view.mode == "fit quality" else " µT"
-            self.statusBar().showMessage(f"pixel (row {row}, col {col}): {self.field_view.mode} = "
-                                         f"{image[row, col]:.3f}{unit}")
+            self.statusBar().showMessage(f"pixel (row {row}, col {col}): {self.field_view.mode} = {value:.3f}{unit}")
 
     # -- files and review mode ----------------------------------------------------------------------------
     def save_session(self, path=None):
