@@ -226,6 +226,9 @@ class SessionActions:
         if self.window.controller.running:
             return self.window.errors.report("Cannot open a session now", "A sweep is running.",
                                              "Stop it (or wait until it ends), then open the file.")
+        if self.busy or (self._cells_dirty and self.window.review is None):
+            return self.window.errors.report("Cannot open a session yet", "The last sweep's results and cell table "
+                                             "are being saved into its file.", "Try again in a moment.")
         if path is None:
             path, _ = QFileDialog.getOpenFileName(self.window, "Open a session for review", str(self.data_dir),
                                                   FILE_FILTER)
