@@ -22,6 +22,8 @@ def build_views(window):
     window.contrast_view = ImageView("Spin contrast", "PL on / PL off", theme.CONTRAST_CMAP, pixel_size_m=p,
                                      axes=False)
     window.field_view = FieldMapView(pixel_size_m=p)
+    for view in (window.camera_view, window.contrast_view, window.field_view.view):
+        view.prepare_shape(window.backend.frame_shape)
     window.spectrum_view = SpectrumView()
     window.step_browser = StepBrowser(window.select_step)
     window.step_browser.hide()
