@@ -14,12 +14,15 @@ training chunk uses and a fixed per-pixel noise. Four answers per snippet, all f
   z = 15 um, iron mass from that peak amplitude at that z (``naive_start``); the cell may move 12 px
   (the positive lobe lies several pixels from the centre).
 
+``--floor`` prints how far the best point dipole is from noiseless random-cluster cells, by z/d.
 ``--detection`` instead analyses whole simulated fields of view (``FIELDS``) with ``analyze_field_map``: how many
 cells are found, and the errors of the hybrid, the CNN alone and the fit alone for those found.
 
 Printed: a markdown table (median |relative error| of the iron mass, median |z error|, median position
-error, fraction converged, time per snippet), the same for peak SNR >= 6, the diameter error binned by z/d
-(the CNN's: the point-dipole fit has no diameter) and the mass error by peak SNR.
+error - against the cell centre, and against the moment centroid (mean cluster position, where the field
+says the moment is) when the truth has it - fraction converged, time per snippet), the same for peak
+SNR >= 6, the diameter error binned by z/d (the CNN's: the point-dipole fit has no diameter), the hybrid's
+pulls and the mass error by peak SNR.
 """
 
 import argparse
@@ -44,18 +47,27 @@ MAX_NEIGHBOURS = 3
 
 
 def _errors(answer, truth):
-    return {
+    err = {
         "mass": np.abs(answer["iron_mass_kg"] / truth["iron_mass_kg"] - 1.0),
         "z_um": np.abs(answer["z_m"] - truth["z_m"]) * 1e6,
         "pos_px": np.hypot(answer["x_px"] - truth["x_px"], answer["y_px"] - truth["y_px"]),
     }
+    if "centroid_z_m" in truth:  # where the moment sits (mean cluster position): what the field can tell
+        err["z_centroid_um"] = np.abs(answer["z_m"] - truth["centroid_z_m"]) * 1e6
+        err["pos_centroid_px"] = np.hypot(answer["x_px"] - truth["centroid_x_px"],
+                                          answer["y_px"] - truth["centroid_y_px"])
+    return err
 
 
 def _row(name, err, converged, ms, sel):
-    return {"method": name, "mass_median_abs_rel": float(np.median(err["mass"][sel])),
-            "z_median_abs_um": float(np.median(err["z_um"][sel])),
-            "position_median_px": float(np.median(err["pos_px"][sel])),
-            "converged": float(np.mean(converged[sel])), "ms_per_snippet": ms}
+    row = {"method": name, "mass_median_abs_rel": float(np.median(err["mass"][sel])),
+           "z_median_abs_um": float(np.median(err["z_um"][sel])),
+           "position_median_px": float(np.median(err["pos_px"][sel])),
+           "converged": float(np.mean(converged[sel])), "ms_per_snippet": ms}
+    if "z_centroid_um" in err:
+        row["z_centroid_median_abs_um"] = float(np.median(err["z_centroid_um"][sel]))
+        row["position_centroid_median_px"] = float(np.median(err["pos_centroid_px"][sel]))
+    return row
 
 
 def run(n, seed, noise_t, model_path=None, background_order=BACKGROUND_ORDER):
@@ -103,6 +115,13 @@ def run(n, seed, noise_t, model_path=None, background_order=BACKGROUND_ORDER):
         "count_peak_snr_at_least_6": int(detectable.sum()),
         "diameter_by_z_over_d": [], "mass_by_peak_snr": [],
     }
+    rng = np.random.default_rng(0)
+    boot = rng.integers(0, n, (1000, n))
+    cnn_err, hyb_err = errors["CNN alone"]["mass"], errors["hybrid (fit combined with the CNN)"]["mass"]
+    diff = np.median(hyb_err[boot], axis=1) - np.median(cnn_err[boot], axis=1)
+    out["hybrid_minus_cnn_mass"] = {"median_difference": float(np.median(hyb_err) - np.median(cnn_err)),
+                                    "bootstrap_95": [float(v) for v in np.percentile(diff, [2.5, 97.5])],
+                                    "hybrid_better_fraction": float(np.mean(hyb_err < cnn_err))}
     pulls = {
         "iron mass (ln)": (np.log(hybrid.iron_mass_kg / truth["iron_mass_kg"]), hybrid.iron_mass_kg_err
                            / hybrid.iron_mass_kg),
@@ -136,9 +155,16 @@ def run(n, seed, noise_t, model_path=None, background_order=BACKGROUND_ORDER):
 def _table(rows):
     lines = ["| method | iron mass, median abs. rel. error | z, median abs. error (um) | position, median error "
              "(px) | converged | time per snippet (ms) |", "| --- | --- | --- | --- | --- | --- |"]
+    centroid = "z_centroid_median_abs_um" in rows[0]
+    if centroid:
+        lines[0] = lines[0].replace(" | converged", " | z vs moment centroid (um) | position vs centroid (px) | "
+                                                    "converged")
+        lines[1] += " --- | --- |"
     for r in rows:
+        extra = f"{r['z_centroid_median_abs_um']:.2f} | {r['position_centroid_median_px']:.2f} | " if centroid else ""
         lines.append(f"| {r['method']} | {100 * r['mass_median_abs_rel']:.1f} % | {r['z_median_abs_um']:.2f} | "
-                     f"{r['position_median_px']:.2f} | {100 * r['converged']:.1f} % | {r['ms_per_snippet']:.2f} |")
+                     f"{r['position_median_px']:.2f} | {extra}{100 * r['converged']:.1f} % | "
+                     f"{r['ms_per_snippet']:.2f} |")
     return lines
 
 
@@ -148,6 +174,10 @@ def format_markdown(report):
              f"{report['noise_sigma_t'] * 1e9:.0f} nT per pixel; model {report['model']['name']} "
              f"{report['model']['version']} (sha256 {report['model']['sha256'][:12]}...).", ""]
     lines += _table(report["all"])
+    d = report["hybrid_minus_cnn_mass"]
+    lines += ["", f"Hybrid minus CNN, median abs. relative mass error: {100 * d['median_difference']:+.1f} points "
+              f"(bootstrap 95 % interval {100 * d['bootstrap_95'][0]:+.1f} to {100 * d['bootstrap_95'][1]:+.1f}); "
+              f"the hybrid is closer to the truth on {100 * d['hybrid_better_fraction']:.0f} % of the snippets."]
     lines += ["", f"Cells with peak SNR >= 6 ({report['count_peak_snr_at_least_6']} snippets):", ""]
     lines += _table(report["peak_snr_at_least_6"])
     lines += ["", "Diameter (CNN; the point-dipole fit does not measure it) against the truth, by z/d:", "",
@@ -237,6 +267,34 @@ def detection_report(model_path=None, seeds=(0, 1, 2, 3), noise_t=DEFAULT_NOISE_
     return "\n".join(found_lines + [""] + error_lines)
 
 
+def floor_report(n=600, seed=778):
+    """Markdown table: how far the best point dipole is from noiseless random-cluster cells (no neighbours,
+    no background, 1 pg each, fit started from the truth), by z/d: the floor of the refinement."""
+    from analysis.cells.dipole_model import dipole_snippet_model, model_points
+    from analysis.fitting import fit_many
+    from analysis.physics import nv_axis
+    from models.training_data import render_geometry, snippet_axes_m
+
+    p = DEFAULT_RECIPE.pixel_size_m
+    g = render_geometry(n, seed)
+    points = model_points(*snippet_axes_m(p), 0)
+    start = np.c_[g["x_px"] * p, g["y_px"] * p, g["z_m"], np.full(n, 1e-15), np.zeros(n)]
+    fit = fit_many(dipole_snippet_model, points, g["unit_field_t"].reshape(n, -1).astype(np.float64), start,
+                   sigma=np.full(points.shape[1], 1e-9), consts=np.r_[nv_axis(), 0.0], absolute_sigma=True)
+    err = {"mass": np.abs(fit.params[:, 3] / 1e-15 - 1), "z_um": np.abs(fit.params[:, 2] - g["z_m"]) * 1e6,
+           "pos_px": np.hypot(fit.params[:, 0] / p - g["x_px"], fit.params[:, 1] / p - g["y_px"])}
+    z_over_d = g["z_m"] / g["diameter_m"]
+    lines = ["| z/d | iron mass, median abs. rel. error | z, median abs. error (um) | position, median error (px) |",
+             "| --- | --- | --- | --- |"]
+    bins = list(zip(Z_OVER_D_BINS[:-1], Z_OVER_D_BINS[1:], strict=True)) + [(0.0, np.inf)]
+    for lo, hi in bins:
+        sel = (z_over_d >= lo) & (z_over_d < hi)
+        label = "all" if lo == 0.0 else f"{lo:.1f}-{hi:.1f}"
+        lines.append(f"| {label} | {100 * np.median(err['mass'][sel]):.1f} % | {np.median(err['z_um'][sel]):.2f} | "
+                     f"{np.median(err['pos_px'][sel]):.2f} |")
+    return "\n".join(lines)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=DEFAULT_COUNT)
@@ -246,7 +304,11 @@ def main(argv=None):
     parser.add_argument("--background-order", type=int, default=BACKGROUND_ORDER)
     parser.add_argument("--json", default=None, help="also write the numbers to this JSON file")
     parser.add_argument("--detection", action="store_true", help="only the detection table (simulated fields)")
+    parser.add_argument("--floor", action="store_true", help="only the point-dipole floor table (noiseless)")
     args = parser.parse_args(argv)
+    if args.floor:
+        print(floor_report())
+        return
     if args.detection:
         print(detection_report(args.model, noise_t=args.noise_nt * 1e-9))
         return

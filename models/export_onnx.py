@@ -24,6 +24,7 @@ import torch
 
 from models.evaluate import HELD_OUT_COUNT, HELD_OUT_NOISE_T, HELD_OUT_SEED, TARGETS, accuracy_report, format_report
 from models.network import OUTPUT_NAMES, OUTPUT_STANDARDISATION, CellNet, ExportedCellNet
+from models.train import load_checkpoint
 from models.training_data import DEFAULT_RECIPE, REFERENCE_INDEX, SNIPPET_SIZE, generate_snippets
 
 MODEL_NAME = "nvscope_cell_cnn"
@@ -49,7 +50,7 @@ def sha256_of(path):
 
 
 def load_network(checkpoint):
-    ckpt = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    ckpt = load_checkpoint(checkpoint)
     args = ckpt["args"]
     net = CellNet(tuple(int(w) for w in args["widths"]), int(args["hidden"]))
     net.load_state_dict(ckpt["model"])

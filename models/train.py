@@ -13,7 +13,7 @@ import argparse
 import json
 import math
 import time
-from pathlib import Path
+from pathlib import Path, PosixPath
 
 import numpy as np
 import torch
@@ -86,10 +86,24 @@ def learning_rate(base_lr, step, elapsed_s, budget_s, warmup_steps=300):
     return base_lr * warm * (0.02 + 0.98 * 0.5 * (1.0 + math.cos(math.pi * frac)))
 
 
+def plain_args(args):
+    """argparse values as str/int/float/list only, so ``torch.load(weights_only=True)`` reads them back."""
+    return {k: str(v) if isinstance(v, Path) else list(v) if isinstance(v, tuple) else v for k, v in vars(args).items()}
+
+
+def load_checkpoint(path, device="cpu"):
+    """A checkpoint dict, loaded with ``weights_only=True`` (no arbitrary unpickling).
+
+    Paths are allowed as the only extra type: checkpoints of the first training run stored ``--out`` as one.
+    """
+    with torch.serialization.safe_globals([PosixPath]):
+        return torch.load(path, map_location=device, weights_only=True)
+
+
 def save_checkpoint(path, net, opt, step, elapsed_s, best_score, args):
     tmp = path.with_suffix(".tmp")
     torch.save({"model": net.state_dict(), "optimizer": opt.state_dict(), "step": step, "elapsed_s": elapsed_s,
-                "best_score": best_score, "args": vars(args)}, tmp)
+                "best_score": best_score, "args": plain_args(args)}, tmp)
     tmp.replace(path)
 
 
@@ -127,12 +141,12 @@ def main(argv=None):
     step, elapsed_s, best_score = 0, 0.0, float("inf")
     last = args.out / "last.pt"
     if last.exists():
-        ckpt = torch.load(last, map_location=device, weights_only=True)
+        ckpt = load_checkpoint(last, device)
         net.load_state_dict(ckpt["model"])
         opt.load_state_dict(ckpt["optimizer"])
         step, elapsed_s, best_score = ckpt["step"], ckpt["elapsed_s"], ckpt["best_score"]
         print(f"resumed from {last} at step {step} ({elapsed_s / 60:.1f} min done)", flush=True)
-    (args.out / "args.json").write_text(json.dumps({k: str(v) for k, v in vars(args).items()}, indent=1))
+    (args.out / "args.json").write_text(json.dumps(plain_args(args), indent=1))
 
     t0 = time.time()
     first_chunk = step // args.refresh_every

@@ -120,7 +120,8 @@ def render_geometry(n, seed, recipe=DEFAULT_RECIPE):
 
     Returns a dict: ``unit_field_t`` (n, 32, 32) float32, B_NV of the cell with 1 pg of iron;
     ``neighbour_field_t`` (n, 32, 32) float32, B_NV of its neighbours (their own masses); and the truth
-    arrays ``x_px``, ``y_px``, ``z_m``, ``diameter_m``, ``n_clusters``, ``n_neighbours``.
+    arrays ``x_px``, ``y_px``, ``z_m``, ``diameter_m``, ``n_clusters``, ``n_neighbours`` and the moment
+    centroid ``centroid_x_px``, ``centroid_y_px``, ``centroid_z_m`` (mean cluster position).
     """
     rng = np.random.default_rng([seed, 0])
     p = recipe.pixel_size_m
@@ -130,6 +131,9 @@ def render_geometry(n, seed, recipe=DEFAULT_RECIPE):
     z, d, n_clusters = _draw_cells(rng, n, recipe, recipe.cluster_count_range[1])
     centres = np.stack([x_px * p, y_px * p, z], axis=1)
     pos, mom = _cluster_sources(rng, centres, d, n_clusters, u)
+    # where the moment sits: the mean cluster position (equal moments), off the centre by about
+    # (d/2) / sqrt(3 n) per axis; no estimate from the field can beat that spread for the centre itself
+    centroid = np.add.reduceat(pos, np.concatenate([[0], np.cumsum(n_clusters)[:-1]]), axis=0) / n_clusters[:, None]
 
     n_neigh = rng.integers(0, recipe.max_neighbours + 1, n)
     k = int(n_neigh.sum())
@@ -156,6 +160,9 @@ def render_geometry(n, seed, recipe=DEFAULT_RECIPE):
         "diameter_m": d,
         "n_clusters": n_clusters,
         "n_neighbours": n_neigh,
+        "centroid_x_px": centroid[:, 0] / p,
+        "centroid_y_px": centroid[:, 1] / p,
+        "centroid_z_m": centroid[:, 2],
     }
 
 
@@ -218,6 +225,7 @@ def compose_snippets(geometry, rng, recipe=DEFAULT_RECIPE, noise_sigma_t=None, i
         peak_snr=peak / sigma,
         n_clusters=np.asarray(geometry["n_clusters"])[idx],
         n_neighbours=np.asarray(geometry["n_neighbours"])[idx],
+        **{k: np.asarray(geometry[k])[idx] for k in ("centroid_x_px", "centroid_y_px", "centroid_z_m")},
     )
     return snippets.astype(np.float32), truth
 

@@ -55,7 +55,8 @@ def test_hybrid_is_at_least_as_good_as_the_cnn_on_held_out_snippets():
     cnn_mass, cnn_z, cnn_pos = _median_errors(pred, truth)
     hyb_mass, hyb_z, hyb_pos = _median_errors({k: getattr(hybrid, k) for k in ("iron_mass_kg", "z_m", "x_px",
                                                                                 "y_px")}, truth)
-    # docs/cells.md, 2,000 snippets: CNN_NUMBERS; hybrid HYBRID_NUMBERS
-    assert cnn_mass < 0.30 and cnn_z < 2.0 and cnn_pos < 1.3
-    assert hyb_mass < cnn_mass * 1.05 and hyb_z < cnn_z * 1.05 and hyb_pos < cnn_pos * 1.1
+    # docs/cells.md, 2,000 snippets: CNN 15.1 %, 1.19 um, 0.83 px; hybrid 14.6 %, 1.13 um, 0.81 px. A median
+    # over 300 snippets scatters by about 1.2 / sqrt(300) = 7 % of itself: margins of about 4 sigma
+    assert cnn_mass < 0.22 and cnn_z < 1.6 and cnn_pos < 1.1
+    assert hyb_mass < cnn_mass + 0.02 and hyb_z < cnn_z + 0.15 and hyb_pos < cnn_pos + 0.08
     assert hybrid.converged.mean() > 0.9

@@ -51,9 +51,10 @@ def test_outputs_have_the_batch_shape_and_si_units(cnn):
 
 
 def test_clean_cell_is_recovered(cnn):
-    # Tolerances: on the held-out set (50 nT noise) the median errors are a few % in mass, about 0.5 um in z and
-    # 0.1-0.2 px in position (model card); a noiseless, well-inside-the-ranges cell must come out within a few
-    # times those: mass 30 %, z 3 um, position 1 px.
+    # Tolerances from the held-out metrics in the card: for bright cells (peak SNR > 100, the nearest case to a
+    # noiseless snippet) the median errors are 7 % in mass, 0.6 um in z and 0.5 px in position (0.5 px of which
+    # is the moment centroid's own offset from the centre); a typical cell well inside the ranges must come out
+    # within about 4x those: mass 30 %, z 3 um, position 1 px.
     p = DEFAULT_RECIPE.pixel_size_m
     cell = physics.LabelledCell(x_m=0.7 * p, y_m=-1.4 * p, z_m=15e-6, diameter_m=12e-6, iron_mass_kg=1.75e-15,
                                 n_clusters=80, cluster_seed=4)

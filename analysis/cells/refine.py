@@ -32,7 +32,7 @@ import numpy as np
 from analysis import physics
 
 from .dipole_model import N_DIPOLE_PARAMS, PARAMS_PER_NEIGHBOUR, model_points
-from .hybrid import combine, model_floor_sigmas
+from .hybrid import PHYSICS_ERROR_SCALE, combine, model_floor_sigmas
 from .snippet_fit import (
     DEFAULT_START_Z_M,
     MASS_BOUNDS_KG,
@@ -235,7 +235,7 @@ def _hybrid_stage(params, covs, p0, start_sigma, variance_factor, start_diameter
     cov_phys = np.empty((n, 4, 4))
     for i, (p, cov) in enumerate(zip(params, covs, strict=True)):
         jac = np.diag([1.0, 1.0, 1.0, 1.0 / max(p[3], MASS_BOUNDS_KG[0])])
-        cov_phys[i] = jac @ cov[:4, :4] @ jac * variance_factor[i]
+        cov_phys[i] = jac @ cov[:4, :4] @ jac * variance_factor[i] * PHYSICS_ERROR_SCALE**2
     if start_diameter_m is not None:
         floor = model_floor_sigmas(np.broadcast_to(start_diameter_m, (n,)), p0[:, 2])
         for k in range(4):
