@@ -88,18 +88,21 @@ class CellActions:
         new = cell_rows(results)
         self.models.update(_model_cards(results))
         model = self.panel.model
-        for cell in new:  # a cell analysed again replaces its older row (keeping the label)
+        last = None
+        for cell in new:  # a cell analysed again replaces its older row in place (keeping the label)
             for k, old in enumerate(model.rows()):
                 if math.hypot(old.row_px - cell.row_px, old.col_px - cell.col_px) < SAME_CELL_PX:
-                    if old.label and not cell.label:
-                        cell = dataclasses.replace(cell, label=old.label)
-                    model.remove_row(k)
+                    model.replace_row(k, dataclasses.replace(cell, label=cell.label or old.label))
+                    last = k
                     break
-            model.add_rows([cell])
+            else:
+                model.add_rows([cell])
+                last = model.rowCount() - 1
         self.panel.status.setText(f"{model.rowCount()} cell(s) in the table" + (
             "" if new else " — no dipole found there"))
         if new:
-            self.panel.table.selectRow(model.rowCount() - 1)
+            self.panel.table.selectRow(last)
+            self.show_cell(last)
             self._changed()
 
     def _failed(self, exc):

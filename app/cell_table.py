@@ -94,6 +94,11 @@ class CellTableModel(QAbstractTableModel):
             del self._rows[index]
             self.endRemoveRows()
 
+    def replace_row(self, index, row):
+        """Put ``row`` in place of row ``index`` (a cell analysed again)."""
+        self._rows[index] = row
+        self.dataChanged.emit(self.index(index, 0), self.index(index, len(COLUMNS) - 1))
+
     def set_label(self, index, label):
         self._rows[index] = dataclasses.replace(self._rows[index], label=str(label))
         cell = self.index(index, LABEL_COLUMN)

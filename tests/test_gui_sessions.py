@@ -65,6 +65,10 @@ def test_sweep_is_saved_and_review_mode_shows_it_exactly(qtbot, tmp_path):
     window.cell_panel.detect_button.click()
     qtbot.waitUntil(lambda: window.cell_panel.model.rowCount() == 3, timeout=5000)
     model = window.cell_panel.model
+    order = [(c.row_px, c.col_px) for c in model.rows()]
+    window.cells.analyse_at(12, 12)  # analysed again: replaced in place, not added
+    qtbot.waitUntil(lambda: window.cells.pending == 0, timeout=5000)
+    assert [(c.row_px, c.col_px) for c in model.rows()] == order and window.cell_panel.selected_row() == 1
     model.setData(model.index(0, 9), "bright one")
     window.cell_panel.table.selectRow(1)
     window.cell_panel.remove_button.click()
