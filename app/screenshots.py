@@ -33,7 +33,9 @@ def settle(app, window, rounds=5):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", default="docs/images")
-    parser.add_argument("--pairs", type=int, default=20, help="on/off pairs per step of the demo sweep")
+    parser.add_argument("--pairs", type=int, default=150,
+                        help="on/off pairs per step of the demo sweep (150: field noise within the CNN's training "
+                             "range)")
     args = parser.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PyQt6.QtWidgets import QApplication
@@ -76,7 +78,6 @@ def main(argv=None):
         settle(app, window)
         window.grab().save(str(out / "main_window.png"))
         window.field_view.grab().save(str(out / "field_map.png"))
-        window.cell_dock.grab().save(str(out / "cells.png"))
         path = window.session_actions.live_path
         window.sweep_panel.edits["power_dbm"].setText("25")
         window.sweep_panel.edits["w1_points"].setText("2")
@@ -91,6 +92,14 @@ def main(argv=None):
         window.cell_panel.table.selectRow(0)
         settle(app, window)
         window.grab().save(str(out / "review_mode.png"))
+        # the cells dock on its own, wide enough for the whole table (flags, labels): the clicked cell analysed
+        # again in review mode (the file keeps the numbers, not the snippets)
+        window.cells.analyse_at(int(row), int(col))
+        wait_until(app, lambda: window.cells.pending == 0, 120)
+        window.cell_dock.setFloating(True)
+        window.cell_dock.resize(900, 640)
+        settle(app, window)
+        window.cell_dock.grab().save(str(out / "cells.png"))
         window.close()
     print(f"saved {sorted(p.name for p in out.glob('*.png'))} in {out}")
 

@@ -62,9 +62,11 @@ class SnippetTriptych(QWidget):
     def resizeEvent(self, event):
         """The three panels get equal widths (a grid layout would size them by their titles' lengths)."""
         super().resizeEvent(event)
-        width = max(40.0, (self.graphics.width() - self.colorbar.width() - 40) / len(PANELS))
-        for plot in self.plots.values():
-            plot.setFixedWidth(width)
+        width = max(40.0, (event.size().width() - self.colorbar.width() - 40) / len(PANELS))
+        for plot in self.plots.values():  # equal and free to shrink (a fixed width would pin the dock's size)
+            plot.setMinimumWidth(20)
+            plot.setPreferredWidth(width)
+            plot.setMaximumWidth(width)
 
     def set_snippets(self, measured_t, reconstructed_t=None, residual_t=None, title=None, missing="—"):
         """Maps in tesla (shown in µT); a missing panel shows ``missing``."""
