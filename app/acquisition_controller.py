@@ -4,6 +4,8 @@ pull. Qt-free: the engine's listener only stores the newest data under a lock; t
 """
 
 import logging
+import os
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -15,19 +17,37 @@ from analysis import physics
 from analysis.live_fit import LiveFitter
 from instruments.sweep import StepDone, SweepEngine, SweepFailed, SweepFinished, SweepStarted
 
+from .fit_curve import fit_curve
 from .frame_tap import FrameTap
 from .seams.analysis_seams import AnalysisSeams
 
 log = logging.getLogger("nvscope.app")
 
-MIN_STEPS_TO_FIT = 5
+MIN_STEPS_TO_FIT = 8  # as analysis.pipeline: fewer steps than that cannot constrain a 15N doublet
 _WARM_UP = ("warm-up",)
+FIT_NICENESS = 10
+"""How much lower than the GUI's the live fit's scheduling priority is (Linux nice levels; the numba threads it
+starts inherit it): on a busy machine the kernel then gives the GUI thread the CPU first, and the fit waits."""
+
+
+def lower_thread_priority(niceness):
+    """Lower the calling thread's scheduling priority by ``niceness`` (Linux: threads have their own nice value;
+    elsewhere nothing happens). Returns True when it was lowered."""
+    if not hasattr(os, "setpriority") or not sys.platform.startswith("linux"):
+        return False
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + niceness)
+    except OSError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)
 class FieldMaps:
-    """One live fit: B_NV (T), its background and the background-subtracted residual (T), the fit quality
-    (the fitter's chi2 map), the fit result itself and which steps went in."""
+    """One live fit: B_NV (T), its background and the background-subtracted residual (T; NaN where the fit did
+    not converge, as in ``analysis.pipeline.fit_session_file``), the fit quality (reduced chi2 map), the fit
+    result itself, how many steps went in, the D assumed for one transition (Hz) and the background's info."""
 
     b_nv_t: np.ndarray
     background_t: np.ndarray
@@ -36,6 +56,8 @@ class FieldMaps:
     fit: object
     n_steps_used: int
     fit_s: float
+    d_hz: float = physics.ZERO_FIELD_SPLITTING_HZ
+    background_info: dict = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +93,7 @@ class AcquisitionController:
         self.plan = None
         self._tap = None
         self._cube = None
+        self._step_means = None
         self._window_sizes = ()
         self._status = "idle"
         self._progress = (0, 0, -1, -1, float("nan"))
@@ -83,6 +106,9 @@ class AcquisitionController:
         self._paused_s = 0.0
         self._paused_at = None
         self._last_fit_request = 0.0
+        self.pixel_size_m = None
+        self.d_hz = physics.ZERO_FIELD_SPLITTING_HZ
+        self._niced = False
         self._fitter = LiveFitter(self._fit, on_result=self._on_fit, on_error=self._on_fit_error)
 
     # -- control (GUI thread) ------------------------------------------------------------------------------
@@ -90,18 +116,23 @@ class AcquisitionController:
     def running(self):
         return self._status in ("running", "paused")
 
-    def start(self, plan, camera, rf, shutter, window_sizes=None, session_factory=None):
+    def start(self, plan, camera, rf, shutter, window_sizes=None, session_factory=None, pixel_size_m=None,
+              d_hz=None):
         """Start ``plan`` in the engine's thread. ``window_sizes``: steps per frequency window, e.g. (51, 51)
         for f- and f+ (decides one- or two-transition fits); ``session_factory(frame_shape, dark_frame_adu)``
-        -> a session writer, or None to acquire without a file (the engine's own argument)."""
+        -> a session writer, or None to acquire without a file (the engine's own argument); ``pixel_size_m``
+        (m) for the background removal; ``d_hz``: the zero-field splitting a one-transition fit assumes."""
         if self.running:
             raise RuntimeError("a sweep is already running; stop it before starting another.")
         self._detach()
         self.plan = plan
+        self.pixel_size_m = pixel_size_m
+        self.d_hz = float(d_hz) if d_hz is not None else physics.ZERO_FIELD_SPLITTING_HZ
         self._window_sizes = tuple(window_sizes or (plan.n_steps,))
         self._tap = FrameTap(camera)
         with self._lock:
             self._cube = None
+            self._step_means = np.full(plan.n_steps, np.nan)
             self._status = "running"
             self._progress = (0, plan.n_steps * plan.n_sweeps, -1, -1, float("nan"))
             self._contrast = (self._contrast[0], None)
@@ -150,10 +181,13 @@ class AcquisitionController:
     # -- the engine's thread ----------------------------------------------------------------------------------
     def _on_event(self, event):
         if isinstance(event, StepDone):
+            finite = event.spin_contrast[np.isfinite(event.spin_contrast)]
+            mean = float(finite.mean()) if finite.size else np.nan  # for deepest_step, here and not in the GUI
             with self._lock:
                 if self._cube is None:
                     self._cube = np.full((self.plan.n_steps, *event.spin_contrast.shape), np.nan, np.float32)
                 self._cube[event.step_index] = event.spin_contrast
+                self._step_means[event.step_index] = mean
                 self._progress = (event.steps_done, event.steps_total, event.step_index, event.sweep_index,
                                   event.freq_hz)
                 self._contrast = (self._contrast[0] + 1, event.spin_contrast)
@@ -173,6 +207,7 @@ class AcquisitionController:
             with self._lock:
                 self._failure = event.reason
             self._end("failed")
+            self._fitter.request(self._fit_inputs)  # the completed steps are worth a fit (and are in the file)
             log.error("sweep failed: %s", event.reason, exc_info=event.error)
 
     def _end(self, status):
@@ -196,8 +231,13 @@ class AcquisitionController:
                 n_used, transitions = min(n_acquired, first), 1
             if n_used < MIN_STEPS_TO_FIT:
                 return None
-            part = self._cube[:n_used].copy()
-        return np.ascontiguousarray(np.moveaxis(part, 0, -1)), self.plan.frequencies_hz[:n_used], transitions
+            cube = self._cube
+        # step by step, the lock held only for one step's copy (the GUI thread takes it at every refresh)
+        cube_t = np.empty((cube.shape[1], cube.shape[2], n_used), dtype=np.float32)
+        for k in range(n_used):
+            with self._lock:
+                cube_t[:, :, k] = cube[k]
+        return cube_t, self.plan.frequencies_hz[:n_used], transitions
 
     def warm_up(self):
         """Run the fit once on a tiny synthetic cube in the fitter's thread, so that loading (or compiling) its
@@ -207,6 +247,8 @@ class AcquisitionController:
     def _fit(self, inputs):
         # numba's thread count is per launching thread: the live fit leaves one core to acquisition and the GUI
         numba.set_num_threads(max(1, numba.config.NUMBA_NUM_THREADS - 1))
+        if not self._niced:  # first call (the warm-up), before numba starts its threads from this one
+            self._niced = lower_thread_priority(FIT_NICENESS) or True
         if inputs is None:
             return None
         if inputs is _WARM_UP:
@@ -221,14 +263,17 @@ class AcquisitionController:
             return None
         cube, freq_hz, transitions = inputs
         t0 = time.perf_counter()
-        fit = self.seams.fit_odmr(cube, freq_hz, model=self.seams.model, transitions=transitions)
+        fit = self.seams.fit_odmr(cube, freq_hz, model=self.seams.model, transitions=transitions, d_hz=self.d_hz)
         b_nv_t = np.asarray(fit.b_nv_t, dtype=np.float64)
-        background_t, residual_t, _info = self.seams.remove_background(b_nv_t)
+        converged = np.asarray(getattr(fit, "converged", np.isfinite(b_nv_t)), dtype=bool)
+        background_t, residual_t, info = self.seams.remove_background(np.where(converged, b_nv_t, np.nan),
+                                                                      pixel_size_m=self.pixel_size_m)
         quality = getattr(fit, "reduced_chi2", None)
         quality = np.asarray(quality if quality is not None else getattr(fit, "chi2", np.full(b_nv_t.shape, np.nan)),
                              dtype=np.float64)
+        info = {**dict(info or {}), "order": (info or {}).get("order", 2)}
         return FieldMaps(b_nv_t, np.asarray(background_t), np.asarray(residual_t), quality, fit, len(freq_hz),
-                         time.perf_counter() - t0)
+                         time.perf_counter() - t0, self.d_hz, info)
 
     def _on_fit(self, maps):
         if maps is None:
@@ -262,6 +307,11 @@ class AcquisitionController:
                                    contrast_version, contrast, camera_version, frame, field_version, field, failure,
                                    fit_error)
 
+    def contrast_cube(self):
+        """A copy of the (n_steps, rows, cols) spin-contrast cube so far (NaN where not measured), or None."""
+        with self._lock:
+            return None if self._cube is None else self._cube.copy()
+
     def field_maps(self):
         with self._lock:
             return self._field[1]
@@ -278,46 +328,19 @@ class AcquisitionController:
         """(step index, freq_hz, spin-contrast image) of the step with the deepest mean dip, or None: after a
         sweep this is the contrast image worth looking at (the last step is usually off resonance)."""
         with self._lock:
-            if self._cube is None:
+            if self._cube is None or not np.isfinite(self._step_means).any():
                 return None
-            flat = self._cube.reshape(self._cube.shape[0], -1)
-            finite = np.isfinite(flat)
-            counts = finite.sum(axis=1)
-            if not counts.any():
-                return None
-            means = np.where(finite, flat, 0.0).sum(axis=1) / np.maximum(counts, 1)
-            k = int(np.argmin(np.where(counts > 0, means, np.inf)))  # steps not measured yet never win
+            k = int(np.nanargmin(self._step_means))
             image = self._cube[k].copy()
         return k, float(self.plan.freq_hz[k]), image
 
-    def fit_curve(self, row, col, points_per_window=300):
+    def fit_curve(self, row, col):
         """(freq_hz, model PL) of the latest fit at pixel (row, col), windows separated by NaN; or None."""
         maps = self.field_maps()
-        if maps is None or not (0 <= row < maps.b_nv_t.shape[0] and 0 <= col < maps.b_nv_t.shape[1]):
+        if maps is None:
             return None
-        freq = self.plan.frequencies_hz[:maps.n_steps_used]
-        starts = np.cumsum((0,) + self._window_sizes)[:-1]
-        pieces = []
-        for start, size in zip(starts, self._window_sizes, strict=True):
-            window = freq[start:start + size]
-            if window.size:
-                pieces.append(np.linspace(window.min(), window.max(), points_per_window))
-        dense = np.concatenate([np.append(p, np.nan) for p in pieces])[:-1]
-        fit = maps.fit
-        if hasattr(fit, "model_spectrum"):
-            return dense, np.asarray(fit.model_spectrum(row, col, dense))
-        centers = np.atleast_1d(np.asarray(fit.center_hz)[row, col]).astype(np.float64)
-        fwhm = float(np.atleast_1d(np.asarray(fit.fwhm_hz)[row, col])[0])
-        contrast = float(np.atleast_1d(np.asarray(fit.contrast)[row, col])[0])
-        if not (np.all(np.isfinite(centers)) and np.isfinite(fwhm) and fwhm > 0 and np.isfinite(contrast)):
-            return None
-        baseline = getattr(fit, "baseline", None)  # the fitted off-resonance level (1 for a spin contrast)
-        pl0 = float(np.atleast_1d(np.asarray(baseline)[row, col])[0]) if baseline is not None else 1.0
-        finite = np.isfinite(dense)
-        model = np.full(dense.shape, np.nan)
-        model[finite] = physics.odmr_spectrum(dense[finite], centers, fwhm, contrast, pl0=pl0 if np.isfinite(pl0)
-                                              else 1.0, isotope=self.seams.model)
-        return dense, model
+        return fit_curve(maps.fit, row, col, self.plan.frequencies_hz[:maps.n_steps_used], self._window_sizes,
+                         self.seams.model)
 
 
 def _fmt_timing(timing):

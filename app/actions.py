@@ -19,8 +19,15 @@ def _action(window, text, slot, shortcut=None, tip=""):
 def build_actions(window):
     """Actions wired to the window's slots, and the menu bar; returns them as a namespace."""
     a = SimpleNamespace()
-    a.open = _action(window, "&Open session…", window.open_session, "Ctrl+O", "open a session file for review")
-    a.save = _action(window, "&Save session as…", window.save_session, "Ctrl+S", "save the measurement to a file")
+    a.open = _action(window, "&Open session…", lambda: window.open_session(), "Ctrl+O",
+                     "open a session file for review")
+    a.save = _action(window, "&Save session as…", lambda: window.save_session(), "Ctrl+S",
+                     "copy the session file (every acquisition is already written to its file as it runs)")
+    a.live = _action(window, "&Back to live acquisition", window.leave_review, None,
+                     "leave review mode and show the instruments again")
+    a.fit_now = _action(window, "&Fit the session again", lambda: window.session_actions.fit_now(), None,
+                        "review mode: ODMR fit of every pixel, background and field maps into the file "
+                        "(as nvscope fit), then show them")
     a.quit = _action(window, "&Quit", window.close, "Ctrl+Q", "leave nvscope (the sweep is stopped safely)")
     a.start = _action(window, "&Start", window.start_sweep, "Ctrl+R", "start the sweep")
     a.pause = _action(window, "&Pause", window.toggle_pause, "Ctrl+P", "pause or resume between frames")
@@ -35,6 +42,12 @@ def build_actions(window):
     file_menu.addAction(a.open)
     a.recent_menu = file_menu.addMenu("Open &recent")
     file_menu.addAction(a.save)
+    file_menu.addAction(a.live)
+    file_menu.addAction(a.fit_now)
+    export = file_menu.addMenu("&Export")
+    a.export_csv = export.addAction("Cell table as &CSV…", lambda: window.cells.export_csv())
+    for which in ("field map", "spin contrast", "spectrum", "cell snippets", "window"):
+        export.addAction(f"{which.capitalize()} as PNG…", lambda w=which: window.export_view(w))
     file_menu.addSeparator()
     file_menu.addAction(a.quit)
     acquisition = menu.addMenu("&Acquisition")

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from PyQt6.QtCore import QByteArray, Qt, QTimer
-from PyQt6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QScrollArea, QSplitter, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QMainWindow, QMessageBox
 
 from . import theme
 from .acquisition_controller import AcquisitionController
@@ -18,18 +18,15 @@ from .app_logging import LOG_NAME, attach_log_file, detach_log_file
 from .background_tasks import TaskRunner
 from .cell_actions import CellActions
 from .error_dialog import ErrorReporter
-from .panels.cell_panel import CellPanel
-from .panels.instrument_panel import InstrumentPanel
+from .exports import export_png
 from .panels.run_panel import RunPanel
-from .panels.sweep_panel import SweepPanel
+from .review_mode import enter_review, leave_review
 from .seams.analysis_seams import default_seams
 from .seams.instruments import INSTRUMENT_NAMES, make_backend
-from .seams.sessions import FeatureNotAvailable
+from .session_actions import SessionActions
 from .settings_store import SettingsStore, default_data_dir
 from .version import APP_VERSION
-from .views.field_map_view import FieldMapView
-from .views.image_view import ImageView
-from .views.spectrum_view import SpectrumView
+from .window_layout import build_docks, build_views
 
 log = logging.getLogger("nvscope.app")
 REFRESH_MS = 100
@@ -37,6 +34,9 @@ GIL_SWITCH_INTERVAL_S = 0.0002
 _FAILED_WHAT_TO_DO = ("The RF output was switched off and the laser shutter closed. Check the instrument named in "
                       "the message (cable, power, address), reconnect it in the Instruments panel if its light is "
                       "not green, and start the sweep again. Details are in the log file {log}.")
+_FILE_FAILED_WHAT_TO_DO = ("The RF output was switched off and the laser shutter closed. The session file keeps every "
+                           "step written before the failure. Check the disk (space, permissions) and start the "
+                           "sweep again. Details are in the log file {log}.")
 
 
 class MainWindow(QMainWindow):
@@ -56,15 +56,18 @@ class MainWindow(QMainWindow):
         self.tasks = TaskRunner()
         self.controller = AcquisitionController(self.seams)
         self.controller.warm_up()
+        self.review = None
+        """A ``ReviewSource`` while a saved session is shown (review mode), else None."""
         self.setWindowTitle(f"nvscope — {self.backend.description}")
-        self._build_views()
-        self._build_docks()
+        build_views(self)
+        build_docks(self)
         self.actions_ = build_actions(self)
         self.run_panel = RunPanel(self.actions_.start, self.actions_.pause, self.actions_.stop)
         self.sweep_box.layout().insertWidget(0, self.run_panel)
-        for dock in (self.instrument_dock, self.sweep_dock, self.cell_dock):
+        for dock in (self.instrument_dock, self.sweep_dock, self.session_dock, self.cell_dock):
             self.actions_.view_menu.addAction(dock.toggleViewAction())
         self.cells = CellActions(self)
+        self.session_actions = SessionActions(self)
         self._pinned = (self.backend.frame_shape[0] // 2, self.backend.frame_shape[1] // 2)
         self._hovered = None
         self._seen = {"camera": 0, "contrast": 0, "field": 0, "spectrum": None}
@@ -74,7 +77,7 @@ class MainWindow(QMainWindow):
         self._connect_signals()
         self._default_state = self.saveState()
         self._restore_settings()
-        self._update_actions()
+        self.update_actions()
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.refresh)
         self.timer.start(refresh_ms)
@@ -82,65 +85,24 @@ class MainWindow(QMainWindow):
         if auto_connect and all(self.backend.is_mock(n) for n in INSTRUMENT_NAMES):
             self.instruments.connect_all()
 
-    # -- building ------------------------------------------------------------------------------------------
-    def _build_views(self):
-        p = self.backend.pixel_size_m
-        self.camera_view = ImageView("Camera frame", "counts (ADU)", theme.CONTRAST_CMAP, pixel_size_m=p, axes=False)
-        self.contrast_view = ImageView("Spin contrast", "PL on / PL off", theme.CONTRAST_CMAP, pixel_size_m=p,
-                                       axes=False)
-        self.field_view = FieldMapView(pixel_size_m=p)
-        self.spectrum_view = SpectrumView()
-        left = QSplitter(Qt.Orientation.Vertical)
-        left.addWidget(self.camera_view)
-        left.addWidget(self.contrast_view)
-        right = QSplitter(Qt.Orientation.Vertical)
-        right.addWidget(self.field_view)
-        right.addWidget(self.spectrum_view)
-        right.setSizes([600, 330])
-        self.view_splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.view_splitter.addWidget(left)
-        self.view_splitter.addWidget(right)
-        self.view_splitter.setSizes([380, 560])
-        self.setCentralWidget(self.view_splitter)
-        self.statusBar().showMessage("ready")
-
-    def _dock(self, title, name, widget, area):
-        dock = QDockWidget(title, self)
-        dock.setObjectName(name)
-        dock.setWidget(widget)
-        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
-                         | QDockWidget.DockWidgetFeature.DockWidgetClosable
-                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
-        self.addDockWidget(area, dock)
-        return dock
-
-    def _build_docks(self):
-        self.instruments = InstrumentPanel(self.backend, self.tasks)
-        self.sweep_panel = SweepPanel(self.backend.limits)
-        self.sweep_box = QWidget()
-        box_layout = QVBoxLayout(self.sweep_box)
-        box_layout.setContentsMargins(0, 0, 0, 0)
-        scroll = QScrollArea()
-        scroll.setWidget(self.sweep_panel)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        box_layout.addWidget(scroll, 1)
-        self.cell_panel = CellPanel(self.seams.cell_analyzer is not None)
-        left = Qt.DockWidgetArea.LeftDockWidgetArea
-        self.instrument_dock = self._dock("Instruments", "instruments", self.instruments, left)
-        self.sweep_dock = self._dock("Sweep", "sweep", self.sweep_box, left)
-        self.cell_dock = self._dock("Cells", "cells", self.cell_panel, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.resizeDocks([self.instrument_dock, self.cell_dock], [330, 430], Qt.Orientation.Horizontal)
-
     def _connect_signals(self):
-        self.sweep_panel.formChanged.connect(self._update_actions)
-        self.instruments.stateChanged.connect(self._update_actions)
+        self.sweep_panel.formChanged.connect(self.update_actions)
+        self.instruments.stateChanged.connect(self.update_actions)
         self.instruments.faulted.connect(self._instrument_fault)
         for view in (self.field_view, self.contrast_view, self.camera_view):
             view.pixelClicked.connect(self.pin_pixel)
             view.pixelHovered.connect(self._hover)
         self.field_view.pixelClicked.connect(self.cells.analyse_at)
         self.cell_panel.cellSelected.connect(self.cells.show_cell)
+
+    # -- where the views' data come from ------------------------------------------------------------------
+    @property
+    def source(self):
+        """The reviewed session in review mode, else the live acquisition (same pull interface)."""
+        return self.review if self.review is not None else self.controller
+
+    def pixel_size_m(self):
+        return self.review.pixel_size_m if self.review is not None else self.backend.pixel_size_m
 
     # -- acquisition ---------------------------------------------------------------------------------------
     def start_sweep(self):
@@ -149,25 +111,29 @@ class MainWindow(QMainWindow):
             return
         try:
             camera, rf, shutter = (self.backend.instrument(n) for n in INSTRUMENT_NAMES)
-            factory = self.seams.sessions.session_factory(form.plan, {"backend": self.backend.description})
+            factory = self.session_actions.factory_for(form)
             self.controller.start(form.plan, camera, rf, shutter, window_sizes=form.window_sizes,
-                                  session_factory=factory)
+                                  session_factory=factory, pixel_size_m=self.backend.pixel_size_m,
+                                  d_hz=self.session_actions.d_hz_of(self.backend))
         except Exception as exc:  # noqa: BLE001 - any refusal is shown to the user with what to do
             self.errors.report("Cannot start the sweep", str(exc),
-                               "Check the sweep settings and that every instrument light is green.", exc)
+                               "Check the sweep settings, the session file (Session panel) and that every "
+                               "instrument light is green.", exc)
             return
+        self.cells.set_rows([])
+        self.field_view.clear_maps()
         self.settings.set_json("sweep/values", self.sweep_panel.values())
         self._seen.update(camera=0, contrast=0, spectrum=None)
         self._last_status = "running"
         self.statusBar().showMessage("sweep running")
-        self._update_actions()
+        self.update_actions()
 
     def toggle_pause(self):
         if self.controller.snapshot().status == "paused":
             self.controller.resume()
         else:
             self.controller.pause()
-        self._update_actions()
+        self.update_actions()
 
     def stop_sweep(self):
         self.controller.stop()
@@ -175,6 +141,8 @@ class MainWindow(QMainWindow):
 
     def _start_blockers(self):
         reasons = []
+        if self.review is not None:
+            reasons.append("review mode: File > Back to live acquisition")
         if self.controller.running:
             reasons.append("a sweep is running")
         if not self.instruments.all_connected():
@@ -184,7 +152,7 @@ class MainWindow(QMainWindow):
             reasons.append("fix the sweep settings: " + (form.summary() if form is not None else ""))
         return reasons
 
-    def _update_actions(self, *_):
+    def update_actions(self, *_):
         running = self.controller.running
         blockers = self._start_blockers()
         self.actions_.start.setEnabled(not blockers)
@@ -192,8 +160,12 @@ class MainWindow(QMainWindow):
         self.actions_.pause.setEnabled(running)
         self.actions_.pause.setText("&Resume" if self.controller.snapshot().status == "paused" else "&Pause")
         self.actions_.stop.setEnabled(running)
-        self.sweep_panel.set_running(running)
+        self.sweep_panel.set_running(running or self.review is not None)
         self.instruments.set_running(running)
+        self.actions_.live.setEnabled(self.review is not None)
+        self.actions_.fit_now.setEnabled(self.review is not None)
+        self.actions_.open.setEnabled(not running)
+        self.actions_.save.setEnabled(not running)
 
     def _instrument_fault(self, name, exc):
         self.errors.report(f"{name} fault", f"The {name} could not be reached: {exc}",
@@ -204,7 +176,8 @@ class MainWindow(QMainWindow):
         """Pull the newest results. The image views take turns (camera and contrast on one tick, field map and
         spectrum on the next), so one pass of the event loop never repaints all of them at once."""
         self.tasks.poll()
-        snap = self.controller.snapshot()
+        self.session_actions.poll()
+        snap = self.source.snapshot()
         self._tick += 1
         if self._tick % 2 == 0 and snap.status not in ("finished", "aborted", "failed"):
             self._refresh_acquisition_views(snap)
@@ -219,7 +192,7 @@ class MainWindow(QMainWindow):
 
     def refresh_all(self):
         """Bring every view up to date now (scripts and tests)."""
-        snap = self.controller.snapshot()
+        snap = self.source.snapshot()
         self._refresh_acquisition_views(snap)
         self._refresh_result_views(snap)
         self.refresh()
@@ -231,8 +204,9 @@ class MainWindow(QMainWindow):
         if snap.contrast_image is not None and snap.contrast_version != self._seen["contrast"]:
             self._seen["contrast"] = snap.contrast_version
             self.contrast_view.set_image(snap.contrast_image)
-            self.contrast_view.title.setText(f"Spin contrast at {snap.freq_hz / 1e6:.3f} MHz "
-                                             f"(step {snap.step_index + 1}, sweep {snap.sweep_index + 1})")
+            where = f"step {snap.step_index + 1}" + (f", sweep {snap.sweep_index + 1}" if snap.status != "review"
+                                                     else f" of {snap.steps_total}")
+            self.contrast_view.title.setText(f"Spin contrast at {snap.freq_hz / 1e6:.3f} MHz ({where})")
             self.spectrum_view.set_current_frequency(snap.freq_hz)
 
     def _refresh_result_views(self, snap):
@@ -248,16 +222,16 @@ class MainWindow(QMainWindow):
         if not force and key == self._seen["spectrum"]:
             return
         self._seen["spectrum"] = key
-        data = self.controller.spectrum(*pixel)
+        data = self.source.spectrum(*pixel)
         if data is not None:
             source = " (under the cursor)" if self._hovered else ""
-            self.spectrum_view.set_spectrum(pixel, *data, fit_curve=self.controller.fit_curve(*pixel), source=source)
+            self.spectrum_view.set_spectrum(pixel, *data, fit_curve=self.source.fit_curve(*pixel), source=source)
 
     def _status_changed(self, snap):
         self._last_status = snap.status
         self._refresh_acquisition_views(snap)  # the last frame of a sweep is shown, whichever tick it fell on
-        self._update_actions()
-        deepest = self.controller.deepest_step() if snap.status in ("finished", "aborted") else None
+        self.update_actions()
+        deepest = self.source.deepest_step() if snap.status in ("finished", "aborted") else None
         if deepest is not None:
             step, freq_hz, image = deepest
             self.contrast_view.set_image(image)
@@ -268,8 +242,10 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(message)
         if snap.status == "failed":
             self.statusBar().showMessage("sweep failed")
+            file_failed = (snap.failure or "").startswith(("FileProcessError", "Session"))
             self.errors.report("Sweep failed", f"The sweep stopped: {snap.failure}",
-                               _FAILED_WHAT_TO_DO.format(log=self.log_dir / LOG_NAME))
+                               (_FILE_FAILED_WHAT_TO_DO if file_failed else _FAILED_WHAT_TO_DO).format(
+                                   log=self.log_dir / LOG_NAME))
 
     # -- pixels --------------------------------------------------------------------------------------------
     def pin_pixel(self, row, col):
@@ -277,35 +253,56 @@ class MainWindow(QMainWindow):
         self._pinned, self._hovered = (row, col), None
         for view in (self.field_view, self.contrast_view, self.camera_view):
             view.set_marker(row, col)
-        self._refresh_spectrum(self.controller.snapshot(), force=True)
+        self._refresh_spectrum(self.source.snapshot(), force=True)
 
     def _hover(self, row, col):
         self._hovered = (row, col) if row >= 0 else None
-        image = self.field_view.current_image()
-        if self._hovered and image is not None and row < image.shape[0] and col < image.shape[1]:
+        value = self.field_view.value_at(row, col) if self._hovered else None
+        if value is not None:
             unit = "" if self.field_view.mode == "fit quality" else " µT"
-            self.statusBar().showMessage(f"pixel (row {row}, col {col}): {self.field_view.mode} = "
-                                         f"{image[row, col]:.3f}{unit}")
+            self.statusBar().showMessage(f"pixel (row {row}, col {col}): {self.field_view.mode} = {value:.3f}{unit}")
 
-    # -- files ---------------------------------------------------------------------------------------------
-    def save_session(self):
-        self._file_action(lambda: self.seams.sessions.save_as(None, self.controller.snapshot()))
+    # -- files and review mode ----------------------------------------------------------------------------
+    def save_session(self, path=None):
+        return self.session_actions.save_as(path)
 
     def open_session(self, path=None):
-        self._file_action(lambda: self.seams.sessions.open(path))
+        return self.session_actions.open(path)
 
-    def _file_action(self, call):
-        try:
-            call()
-        except FeatureNotAvailable as exc:
-            self.statusBar().showMessage("session files: not available yet")
-            box = QMessageBox(QMessageBox.Icon.Information, "nvscope — not available yet", str(exc),
-                              QMessageBox.StandardButton.Ok, self)
-            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-            self.info_box = box
-            box.open()
+    def enter_review(self, session):
+        enter_review(self, session)
 
-    def _fill_recent_menu(self):
+    def leave_review(self):
+        leave_review(self)
+
+    def select_step(self, step):
+        """Review mode: show frequency step ``step`` (the slider under the spin contrast)."""
+        if self.review is not None:
+            self.review.select_step(step)
+            self.step_browser.show_step(self.review)
+            self._refresh_acquisition_views(self.review.snapshot())
+
+    def reset_views(self):
+        """Forget what the views showed (a new source of data)."""
+        self._seen.update(camera=-1, contrast=-1, field=-1, spectrum=None)
+        for view in (self.camera_view, self.contrast_view, self.field_view.view):
+            view.set_pixel_size_m(self.pixel_size_m())
+
+    def export_view(self, which, path=None):
+        """Save a view ("field map", "spin contrast", "spectrum", "cell snippets", "window") as PNG."""
+        widgets = {"field map": self.field_view, "spin contrast": self.contrast_view, "camera": self.camera_view,
+                   "spectrum": self.spectrum_view, "cell snippets": self.cell_panel.triptych, "window": self}
+        return export_png(self, widgets[which], which, path)
+
+    def show_info(self, title, text):
+        self.statusBar().showMessage(title)
+        box = QMessageBox(QMessageBox.Icon.Information, f"nvscope — {title}", text, QMessageBox.StandardButton.Ok,
+                          self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.info_box = box
+        box.open()
+
+    def fill_recent_menu(self):
         menu = self.actions_.recent_menu
         menu.clear()
         for path in self.settings.recent_files():
@@ -333,7 +330,7 @@ class MainWindow(QMainWindow):
             self.view_splitter.restoreState(splitter)
         self.sweep_panel.set_values(self.settings.get_json("sweep/values", {}))
         self.field_view.set_mode(self.settings.get_json("view/field_mode", ""))
-        self._fill_recent_menu()
+        self.fill_recent_menu()
 
     def save_settings(self):
         self.settings.set_bytes("window/geometry", self.saveGeometry())
@@ -352,6 +349,7 @@ class MainWindow(QMainWindow):
         self.save_settings()
         self.controller.close()
         self.tasks.close(wait=True)
+        self.session_actions.close()
         self.backend.close()
         log.info("nvscope closed; instruments left safe")
         detach_log_file(self._log_handler)

@@ -27,7 +27,9 @@ from PyQt6.QtWidgets import QApplication
 from app.gui_main import freeze_startup_objects
 from app.main_window import MainWindow
 from app.seams import make_backend
+from app.seams.factory_backend import FactoryBackend
 from app.seams.virtual_instruments import VirtualBackend, VirtualCamera, default_microscope
+from benchmarks.gil_sampler import GilSampler, main_thread_during
 from benchmarks.machine import describe_machine
 
 
@@ -40,9 +42,18 @@ def main(argv=None):
                         help="the app's own in-process mocks instead of the instrument layer's mock chain "
                              "(pylablib mock camera, SCPI mock generator over pyvisa, mock shutter)")
     parser.add_argument("--frame-period-ms", type=float, default=0.0,
-                        help="the mock camera's frame period (a real camera's frame rate); 0: as fast as the CPU "
-                             "renders frames, which keeps one core busy with the simulation alone")
+                        help="the mock camera's frame period (a real camera's frame rate; the mock chain's camera "
+                             "readout time); 0: as fast as the CPU renders frames, which keeps one core busy with "
+                             "the simulation alone")
+    parser.add_argument("--diagnose", action="store_true",
+                        help="sample every thread's stack each millisecond and report who held the GIL in the "
+                             "longest gaps (benchmarks/gil_sampler.py; adds a little load of its own)")
+    parser.add_argument("--bare-s", type=float, default=0.0,
+                        help="instead: an empty Qt event loop with the same 5 ms timer for this many seconds (what "
+                             "the machine itself does to a thread: the floor under any figure of the app)")
     args = parser.parse_args(argv)
+    if args.bare_s:
+        return bare_loop(args.bare_s)
     load_before = ", ".join(f"{x:.1f}" for x in os.getloadavg())  # other work on the machine skews the figure
     app = QApplication.instance() or QApplication([])
     theme.apply_theme(app)
@@ -53,9 +64,14 @@ def main(argv=None):
         if args.in_process_mocks:
             backend = VirtualBackend(microscope, factories={
                 "camera": lambda vm, _lim: VirtualCamera(vm, frame_period_s=period_s)})
+        elif period_s:  # the app's mock chain, its camera reading out like a real one
+            from instruments.config import config_from_dict
+
+            backend = FactoryBackend(config_from_dict({"camera": {"readout_s": period_s}}), microscope)
         else:  # what the app starts on when no hardware is configured
             backend = make_backend(None, microscope)
         window = MainWindow(backend, settings_path=Path(tmp) / "settings.ini", log_dir=tmp)
+        window.session_actions.set_data_dir(Path(tmp) / "sessions")  # the session file is written as in use
         window.resize(1680, 1000)
         window.show()
         freeze_startup_objects()  # as the app does after start-up
@@ -100,6 +116,7 @@ def main(argv=None):
         loop = QEventLoop()
         watcher = QTimer()
         watcher.timeout.connect(finish_when_done)
+        sampler = GilSampler().start() if args.diagnose else None
         window.start_sweep()
         t_start = time.perf_counter()
         last[0] = t_start
@@ -107,6 +124,8 @@ def main(argv=None):
         clicker.start(200)
         watcher.start(50)
         loop.exec()
+        if sampler is not None:
+            sampler.stop()
         ticker.stop()
         clicker.stop()
         wall_s = time.perf_counter() - t_start
@@ -130,6 +149,34 @@ def main(argv=None):
     worst = np.argsort(stalls_ms)[-5:][::-1]
     print("longest stalls (ms at s into the sweep): " + ", ".join(f"{stalls_ms[k]:.1f} at {at[k]:.2f}" for k in worst))
     print(f"window.refresh (10 Hz): median {np.median(refresh_s) * 1e3:.1f} ms, longest {max(refresh_s) * 1e3:.1f} ms")
+    if sampler is not None:
+        print(sampler.report(t_start))
+        windows = [(at[k] - gaps[k], at[k]) for k in worst]
+        print("the GUI thread during the longest event-loop stalls:")
+        print(main_thread_during(sampler, windows, t_start))
+
+
+def bare_loop(seconds):
+    """Stalls of an empty event loop: the scheduler's share of any stall the app shows."""
+    app = QApplication.instance() or QApplication([])
+    gaps, last = [], [time.perf_counter()]
+
+    def tick():
+        now = time.perf_counter()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    ticker = QTimer()
+    ticker.timeout.connect(tick)
+    ticker.start(TICK_MS)
+    QTimer.singleShot(int(seconds * 1e3), app.quit)
+    app.exec()
+    stalls_ms = (np.array(gaps[1:]) - TICK_MS / 1e3) * 1e3
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"machine: {describe_machine()}; load average {load}")
+    print(f"empty event loop, {seconds:g} s ({len(gaps)} ticks of a {TICK_MS} ms timer): longest stall "
+          f"{stalls_ms.max():.1f} ms, 99th percentile {np.percentile(stalls_ms, 99):.1f} ms, median "
+          f"{np.median(stalls_ms):.1f} ms")
 
 
 if __name__ == "__main__":

@@ -38,13 +38,18 @@ class SlowCamera:
         return self.camera.grab(n, **kwargs)
 
 
-def open_window(qtbot, tmp_path, vm=None, factories=None, seams=None, values=None):
+def open_window(qtbot, tmp_path, vm=None, factories=None, seams=None, values=None, mock_chain=False):
+    """The window on ``vm`` with the app's in-process mocks (``factories`` replace some), or with
+    ``mock_chain`` the instrument layer's mocks (SCPI generator over pyvisa, pylablib camera), as the app starts."""
     from app.main_window import MainWindow
+    from app.seams.instruments import make_backend
 
     vm = vm if vm is not None else small_microscope()
-    window = MainWindow(VirtualBackend(vm, factories=factories), seams=seams,
+    backend = make_backend(None, vm) if mock_chain else VirtualBackend(vm, factories=factories)
+    window = MainWindow(backend, seams=seams,
                         settings_path=tmp_path / "settings.ini", log_dir=str(tmp_path / "logs"))
     qtbot.addWidget(window)
+    window.session_actions.set_data_dir(tmp_path / "sessions")  # never the user's own data folder
     window.show()
     qtbot.waitUntil(window.instruments.all_connected, timeout=5000)
     window.sweep_panel.set_values({**window.sweep_panel.values(), **(values or sweep_values(vm))})

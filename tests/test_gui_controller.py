@@ -21,7 +21,7 @@ def test_spectrum_matches_the_engine_and_the_fit_sees_every_step():
     vm = small_microscope()
     seen = []
 
-    def fit(cube, freq_hz, model, transitions):
+    def fit(cube, freq_hz, model, transitions, d_hz):
         seen.append((cube.shape, len(freq_hz), transitions))
         return AnalysisSeams().fit_odmr(cube, freq_hz, model=model, transitions=transitions)
 
@@ -79,7 +79,7 @@ def test_close_aborts_a_running_sweep_and_leaves_things_safe():
 def test_a_failing_fit_is_reported_without_stopping_the_sweep():
     vm = small_microscope()
 
-    def broken_fit(cube, freq_hz, model, transitions):
+    def broken_fit(cube, freq_hz, model, transitions, d_hz):
         raise ValueError("no convergence anywhere")
 
     controller = AcquisitionController(AnalysisSeams(fit_odmr=broken_fit), fit_interval_s=0.0)

@@ -36,5 +36,8 @@ def test_window_starts_on_the_mock_microscope_and_runs_a_sweep(qtbot, tmp_path):
     b_mean_t = np.nanmean(maps.b_nv_t)
     # the mean of 2304 pixels: statistical error well under 1 uT; 2 uT allows for the placeholder's bias
     assert b_mean_t == pytest.approx(np.mean(vm.b_nv_map_t), abs=2e-6)
-    assert np.all(np.isfinite(window.field_view.current_image()))
+    # pixels whose fit did not converge are NaN in the background-subtracted map (as in nvscope fit); with 3
+    # pairs per step a few percent of them do not
+    converged = np.isfinite(window.field_view.current_image())
+    assert converged.mean() > 0.9 and np.array_equal(converged, maps.fit.converged)
     assert not vm.state.rf_on and not vm.state.shutter_open

@@ -25,6 +25,7 @@ class InstrumentPanel(QWidget):
         super().__init__(parent)
         self.backend, self.tasks = backend, tasks
         self.states = dict.fromkeys(INSTRUMENT_NAMES, "disconnected")
+        self._review = False
         self.lights, self.identities, self.buttons, self.modes = {}, {}, {}, {}
         grid = QGridLayout(self)
         grid.setContentsMargins(4, 4, 4, 4)
@@ -45,6 +46,20 @@ class InstrumentPanel(QWidget):
             self.lights[name], self.modes[name], self.identities[name], self.buttons[name] = (
                 light, mode, identity, button)
             self._show(name)
+        self.review_note = QLabel("Review mode: a saved session is shown; no instrument is used. "
+                                  "File > Back to live acquisition returns to the instruments.")
+        self.review_note.setWordWrap(True)
+        self.review_note.setStyleSheet("color: #8a5a00; background: #fff4d6; padding: 4px;")
+        self.review_note.hide()
+        grid.addWidget(self.review_note, 2 * len(INSTRUMENT_NAMES), 0, 1, 5)
+
+    def set_review(self, reviewing):
+        """Review mode: the instrument rows are disabled and a note says why."""
+        self._review = reviewing
+        self.review_note.setVisible(reviewing)
+        for name in INSTRUMENT_NAMES:
+            for widget in (self.lights[name], self.modes[name], self.identities[name], self.buttons[name]):
+                widget.setEnabled(not reviewing)
 
     def all_connected(self):
         return all(state == "connected" for state in self.states.values())
@@ -78,7 +93,7 @@ class InstrumentPanel(QWidget):
     def set_running(self, running):
         """While a sweep runs nobody disconnects an instrument under it."""
         for button in self.buttons.values():
-            button.setEnabled(not running)
+            button.setEnabled(not running and not self._review)
 
     def _connected(self, name, identity):
         log.info("%s connected: %s", name, identity)

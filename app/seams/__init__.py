@@ -12,3 +12,6 @@ from .instruments import (
     make_backend,
 )
 from .sessions import FeatureNotAvailable, SessionBackend, UnavailableSessions
+
+# the adapters over analysis.cells and analysis.session: ``cell_analysis.CellAnalysis``,
+# ``session_files.H5Sessions`` (imported where used: they load those packages)

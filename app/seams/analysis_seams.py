@@ -1,10 +1,10 @@
-"""Which analysis parts the app uses: the ONE place to change when the real parts land.
+"""Which analysis parts the app uses: the ONE place that chooses them (``default_seams``).
 
-In use: ``analysis.odmr.fit_odmr`` and ``analysis.background.remove_background``. Still to plug in (one line
-each in ``default_seams``):
-    cell_analyzer=analysis.cells.analyze_field_map
-    sessions=<an adapter over analysis.session (SessionWriter / read_session) implementing SessionBackend>
-The placeholders in ``placeholder_fit`` stay for builds without the fitter and for comparison.
+In use: ``analysis.odmr.fit_odmr``, ``analysis.background.remove_background``, the per-cell analysis
+``analysis.cells.analyze_field_map`` through ``CellAnalysis`` (cell_analysis.py), and session files through
+``H5Sessions`` (an adapter over ``analysis.session``) written by a separate process (``app.file_process``).
+The placeholders in ``placeholder_fit`` stay for builds without the fitter and for comparison;
+``AnalysisSeams()`` alone (placeholders, no session files, no cell analysis) is what the controller tests use.
 """
 
 from dataclasses import dataclass, field
@@ -35,4 +35,9 @@ def default_seams():
     from analysis.background import remove_background
     from analysis.odmr import fit_odmr
 
-    return AnalysisSeams(fit_odmr=fit_odmr, remove_background=remove_background)
+    from ..file_process import FileProcess
+    from .cell_analysis import default_cell_analyzer
+    from .session_files import H5Sessions
+
+    return AnalysisSeams(fit_odmr=fit_odmr, remove_background=remove_background,
+                         cell_analyzer=default_cell_analyzer(), sessions=H5Sessions(files=FileProcess()))

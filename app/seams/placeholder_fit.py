@@ -70,7 +70,7 @@ def _matched_filter(depth, f, isotope, fwhm_hz):
     return center, amplitude, np.mean(residual**2, axis=1)
 
 
-def placeholder_fit_odmr(cube, freq_hz, model="15N", transitions=1):
+def placeholder_fit_odmr(cube, freq_hz, model="15N", transitions=1, d_hz=physics.ZERO_FIELD_SPLITTING_HZ):
     """PLACEHOLDER for ``analysis.odmr.fit_odmr``; see the module docstring. ``cube`` (rows, cols, n_freq) is the
     spin contrast PL_on/PL_off (NaN where a step has no data yet)."""
     cube = np.asarray(cube, dtype=np.float32)
@@ -95,7 +95,7 @@ def placeholder_fit_odmr(cube, freq_hz, model="15N", transitions=1):
         b_nv_t = physics.b_nv_from_transitions_t(np.minimum(center[:, 0], center[:, 1]),
                                                  np.maximum(center[:, 0], center[:, 1]))
     else:
-        b_nv_t = physics.b_nv_from_center_t(center[:, 0])
+        b_nv_t = physics.b_nv_from_center_t(center[:, 0], d_hz)
     shape = (rows, cols) if transitions == 1 else (rows, cols, 2)
     return PlaceholderOdmrResult(
         center_hz=center.reshape(shape), fwhm_hz=np.full(shape, PLACEHOLDER_FWHM_HZ),
@@ -105,7 +105,7 @@ def placeholder_fit_odmr(cube, freq_hz, model="15N", transitions=1):
         model=model)
 
 
-def placeholder_remove_background(b_nv_map_t):
+def placeholder_remove_background(b_nv_map_t, pixel_size_m=None):
     """PLACEHOLDER for ``analysis.background.remove_background``: an ordinary least-squares quadratic surface
     c0 + c1 X + c2 Y + c3 X^2 + c4 XY + c5 Y^2 (X, Y in [-1, 1]) over the finite pixels, not a robust one.
     Returns (background_t, residual_t, info)."""

@@ -1,10 +1,11 @@
-"""The session-file seam: ``analysis.session`` (SessionWriter / read_session, issue 4) plugs in here.
+"""The session-file seam: what the window needs from session files (``analysis.session``, issue 4).
 
 A ``SessionBackend`` gives the sweep engine a session factory for a new acquisition (the engine calls
 ``session_factory(frame_shape, dark_frame_adu)`` once, then ``writer.write_step(...)`` per step and
-``writer.finish(status=, reason=)``), saves what is on screen to a chosen path and opens a file for review.
-Until an adapter over ``analysis.session`` is plugged in, ``UnavailableSessions`` answers
-every call with ``FeatureNotAvailable`` carrying a message for the user.
+``writer.finish(status=, reason=)``), adds the analysis results the window shows to a finished file, copies a
+file (Save as), edits its sample metadata and reads a file for review. ``H5Sessions`` (session_files.py) is
+the adapter over ``analysis.session``; ``UnavailableSessions`` answers every call with ``FeatureNotAvailable``
+(builds without the session module).
 """
 
 from typing import Protocol
@@ -18,27 +19,38 @@ class SessionBackend(Protocol):
     available: bool
     unavailable_reason: str
 
-    def session_factory(self, plan, metadata):
-        """``f(frame_shape, dark_frame_adu) -> analysis.session.SessionWriter`` for the sweep engine, or None to
-        acquire without a file."""
+    def session_factory(self, path, plan, *, freq_windows_hz, instrument_settings, sample_metadata, truth=None):
+        """``f(frame_shape, dark_frame_adu) -> analysis.session.SessionWriter`` creating ``path`` (never over an
+        existing file), or None to acquire without a file."""
 
-    def save_as(self, path, snapshot):
-        """Write what the app holds now (an ``AcquisitionSnapshot``) to ``path``."""
+    def write_field_maps(self, path, maps, pixel_size_m):
+        """Store a live fit's ``FieldMaps`` (fit maps, background, field map) in the finished file ``path``."""
+
+    def write_cells(self, path, rows, models):
+        """Store the cell table (``CellRow``s) and the model cards ({sha256: card}) in ``path``."""
+
+    def fit_session(self, path):
+        """Fit the file's spectra again and store fit, background and field maps (``nvscope fit``)."""
+
+    def update_sample_metadata(self, path, **fields):
+        """Merge the fields into the file's sample metadata; returns the new dict."""
+
+    def save_as(self, source, destination):
+        """Copy the session file ``source`` to ``destination`` (never over an existing file)."""
 
     def open(self, path):
-        """Read a session file for review; returns the session object of analysis.session."""
+        """Read a session file for review; returns ``analysis.session.Session``."""
 
 
 class UnavailableSessions:
     available = False
-    unavailable_reason = ("Session files are not available in this build yet: they arrive with the session "
-                          "module (analysis.session). Acquisitions run and display normally but are not saved.")
+    unavailable_reason = ("Session files are not available in this build: they need the session module "
+                          "(analysis.session). Acquisitions run and display normally but are not saved.")
 
-    def session_factory(self, plan, metadata):
+    def session_factory(self, path, plan, **_):
         return None
 
-    def save_as(self, path, snapshot):
+    def _refuse(self, *args, **kwargs):
         raise FeatureNotAvailable(self.unavailable_reason)
 
-    def open(self, path):
-        raise FeatureNotAvailable(self.unavailable_reason)
+    write_field_maps = write_cells = fit_session = update_sample_metadata = save_as = open = _refuse

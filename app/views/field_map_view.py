@@ -69,10 +69,26 @@ class FieldMapView(QWidget):
         source = {RAW: self.maps.b_nv_t, SUBTRACTED: self.maps.residual_t, QUALITY: self.maps.quality}[self.mode]
         return np.asarray(source, dtype=np.float64) * _DISPLAY[self.mode][3]
 
+    def value_at(self, row, col):
+        """The displayed value at pixel (row, col) in display units, or None (no map, outside it)."""
+        if self.maps is None:
+            return None
+        source = {RAW: self.maps.b_nv_t, SUBTRACTED: self.maps.residual_t, QUALITY: self.maps.quality}[self.mode]
+        if not (0 <= row < source.shape[0] and 0 <= col < source.shape[1]):
+            return None
+        return float(source[row, col]) * _DISPLAY[self.mode][3]
+
     def set_maps(self, maps, note=""):
         self.maps = maps
-        self.info.setText(f"fit of {maps.n_steps_used} steps in {maps.fit_s * 1e3:.0f} ms{note}")
+        took = f" in {maps.fit_s * 1e3:.0f} ms" if np.isfinite(maps.fit_s) else ""
+        self.info.setText(f"fit of {maps.n_steps_used} steps{took}{note}")
         self._show()
+
+    def clear_maps(self):
+        self.maps = None
+        self.info.setText("no fit yet")
+        self.view.clear_image()
+        self.view.title.setText("Field map")
 
     def _show(self):
         image = self.current_image()

@@ -13,6 +13,8 @@ from PyQt6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from ..theme import FOREGROUND
 
+LEVEL_TOLERANCE = 0.05
+
 
 def nice_length(span):
     """The largest 1, 2 or 5 x 10^k not above ``span`` (for a scale bar about a fifth of the field)."""
@@ -108,13 +110,31 @@ class ImageView(QWidget):
 
     # -- data ----------------------------------------------------------------------------------------------
     def set_image(self, data, levels=None):
+        """Show ``data``; colour levels from ``levels`` or robust percentiles. Automatic levels that moved by less
+        than ``LEVEL_TOLERANCE`` of their span are kept: re-laying out the colour bar's axis for a small jitter
+        is a good part of a repaint's cost, and a steady scale is easier to read anyway."""
         data = np.asarray(data)
+        first = self.image.image is None
+        self.image.setImage(data, autoLevels=False)
         if levels is None:
             levels = robust_levels(data, self.symmetric)
-        self.image.setImage(data, autoLevels=False)
-        self.colorbar.setLevels(levels)
+            old = self.colorbar.levels()
+            span = old[1] - old[0]
+            if span > 0 and max(abs(levels[0] - old[0]), abs(levels[1] - old[1])) < LEVEL_TOLERANCE * span:
+                levels = None
+        if levels is not None:
+            self.colorbar.setLevels(levels)
         if data.shape != self._shape:
             self._shape = data.shape
+            self._place()
+        elif first:  # laid out beforehand (prepare_shape): the item's rect needs its image's size
+            self._set_rect()
+
+    def prepare_shape(self, shape):
+        """Lay the view out for images of ``shape`` (rows, cols) now, so that the first image of a sweep costs
+        no layout (scale bar, ranges): that first layout took 50-80 ms on a busy 2-core machine."""
+        if tuple(shape) != self._shape:
+            self._shape = tuple(shape)
             self._place()
 
     def clear_image(self):
@@ -126,27 +146,32 @@ class ImageView(QWidget):
         self.colorbar.axis.setLabel(label)
 
     def set_pixel_size_m(self, pixel_size_m):
+        changed = pixel_size_m != self.pixel_size_m
         self.pixel_size_m = pixel_size_m
-        if self._shape is not None:
+        if changed and self._shape is not None:
             self._place()
 
     def set_marker(self, row, col):
         p = self.pixel_size_m
         self.marker.setData([(col + 0.5) * p], [(row + 0.5) * p])
 
+    def _set_rect(self):
+        rows, cols = self._shape
+        if self.image.image is not None:
+            self.image.setRect(QRectF(0.0, 0.0, cols * self.pixel_size_m, rows * self.pixel_size_m))
+
     def _place(self):
         rows, cols = self._shape
         p = self.pixel_size_m
-        self.image.setRect(QRectF(0.0, 0.0, cols * p, rows * p))
-        if self.scale_bar is not None:
-            self.scale_bar.setParentItem(None)
+        self._set_rect()
+        if self.scale_bar is not None:  # (pyqtgraph's ScaleBar cannot be unparented: it re-anchors)
             self.plot.scene().removeItem(self.scale_bar)
         self.scale_bar = pg.ScaleBar(size=nice_length(cols * p / 4.0), width=6, brush="w", pen=FOREGROUND,
                                      suffix="m", offset=(-14, -14))
         self.scale_bar.text.setColor("w")
         self.scale_bar.text.fill = pg.mkBrush(0, 0, 0, 110)
         self.scale_bar.setParentItem(self.plot.getViewBox())
-        self.plot.autoRange(padding=0.0)
+        self.plot.setRange(xRange=(0.0, cols * p), yRange=(0.0, rows * p), padding=0.0)  # with or without data
 
     # -- mouse ---------------------------------------------------------------------------------------------
     def _clicked(self, row, col):

@@ -29,10 +29,11 @@ class SnippetTriptych(QWidget):
         self.title = QLabel("Cell snippet — click a dipole in the field map")
         self.title.setObjectName("ViewTitle")
         self.graphics = pg.GraphicsLayoutWidget()
-        self.images, self.notes = {}, {}
+        self.images, self.notes, self.plots = {}, {}, {}
         cmap = pg.colormap.get(theme.FIELD_CMAP)
         for k, name in enumerate(PANELS):
-            plot = self.graphics.addPlot(row=0, col=k, title=name)
+            plot = self.graphics.addPlot(row=0, col=k)
+            plot.setTitle(name, size="9pt")
             plot.setAspectLocked(True)
             plot.invertY(True)
             plot.hideAxis("left")
@@ -40,10 +41,12 @@ class SnippetTriptych(QWidget):
             plot.setMenuEnabled(False)
             plot.setMouseEnabled(False, False)
             plot.setRange(xRange=(0, SNIPPET_PX), yRange=(0, SNIPPET_PX), padding=0.02)
+            plot.getViewBox().disableAutoRange()  # the three panels stay the same size whatever they show
             image = pg.ImageItem(axisOrder="row-major")
             image.setColorMap(cmap)
             plot.addItem(image)
             self.images[name] = image
+            self.plots[name] = plot
             note = pg.TextItem("—", color="#777", anchor=(0.5, 0.5))  # nothing to show (yet)
             note.setPos(SNIPPET_PX / 2, SNIPPET_PX / 2)
             plot.addItem(note)
@@ -56,16 +59,28 @@ class SnippetTriptych(QWidget):
         layout.addWidget(self.title)
         layout.addWidget(self.graphics, 1)
 
-    def set_snippets(self, measured_t, reconstructed_t=None, residual_t=None, title=None):
-        """Maps in tesla (shown in µT); a missing panel is left blank."""
+    def resizeEvent(self, event):
+        """The three panels get equal widths (a grid layout would size them by their titles' lengths)."""
+        super().resizeEvent(event)
+        width = max(40.0, (event.size().width() - self.colorbar.width() - 40) / len(PANELS))
+        for plot in self.plots.values():  # equal and free to shrink (a fixed width would pin the dock's size)
+            plot.setMinimumWidth(20)
+            plot.setPreferredWidth(width)
+            plot.setMaximumWidth(width)
+
+    def set_snippets(self, measured_t, reconstructed_t=None, residual_t=None, title=None, missing="—"):
+        """Maps in tesla (shown in µT); a missing panel shows ``missing``."""
         shown = {"measured": measured_t, "reconstructed": reconstructed_t, "residual": residual_t}
         levels = robust_levels(np.asarray(measured_t) * 1e6, symmetric=True, percentile=100.0)
         for name, data in shown.items():
             self.notes[name].setVisible(data is None)
+            self.notes[name].setText(missing)
             if data is None:
                 self.images[name].clear()
             else:
                 self.images[name].setImage(np.asarray(data, dtype=np.float64) * 1e6, levels=levels)
+        for plot in self.plots.values():
+            plot.setRange(xRange=(0, SNIPPET_PX), yRange=(0, SNIPPET_PX), padding=0.02)
         self.colorbar.setLevels(levels)
         if title:
             self.title.setText(title)
