@@ -64,7 +64,7 @@ class MainWindow(QMainWindow):
         self.actions_ = build_actions(self)
         self.run_panel = RunPanel(self.actions_.start, self.actions_.pause, self.actions_.stop)
         self.sweep_box.layout().insertWidget(0, self.run_panel)
-        for dock in (self.instrument_dock, self.sweep_dock, self.session_dock, self.cell_dock):
+        for dock in (self.instrument_dock, self.sweep_dock, self.session_dock, self.cell_dock, self.study_dock):
             self.actions_.view_menu.addAction(dock.toggleViewAction())
         self.cells = CellActions(self)
         self.session_actions = SessionActions(self)
@@ -350,6 +350,7 @@ class MainWindow(QMainWindow):
         self.controller.close()
         self.tasks.close(wait=True)
         self.session_actions.close()
+        self.study_tab.close()
         self.backend.close()
         log.info("nvscope closed; instruments left safe")
         detach_log_file(self._log_handler)

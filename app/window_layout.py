@@ -9,6 +9,7 @@ from .panels.instrument_panel import InstrumentPanel
 from .panels.session_panel import SessionPanel
 from .panels.sweep_panel import SweepPanel
 from .review_mode import StepBrowser
+from .study_tab import StudyTab
 from .views.field_map_view import FieldMapView
 from .views.image_view import ImageView
 from .views.spectrum_view import SpectrumView
@@ -85,4 +86,9 @@ def build_docks(window):
     window.tabifyDockWidget(window.sweep_dock, window.session_dock)
     window.sweep_dock.raise_()
     window.cell_dock = _dock(window, "Cells", "cells", window.cell_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+    # the labelling study (many sessions, one per concentration) beside the cells of this one
+    window.study_tab = StudyTab()
+    window.study_dock = _dock(window, "Study", "study", window.study_tab, Qt.DockWidgetArea.RightDockWidgetArea)
+    window.tabifyDockWidget(window.cell_dock, window.study_dock)
+    window.cell_dock.raise_()
     window.resizeDocks([window.instrument_dock, window.cell_dock], [330, 430], Qt.Orientation.Horizontal)

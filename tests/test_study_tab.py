@@ -26,3 +26,17 @@ def test_study_tab_reports_a_failure(qtbot, tmp_path):
         tab.load([str(tmp_path / "missing.h5")])
     assert isinstance(blocker.args[0], Exception)
     assert "failed" in tab.status.text()
+
+
+def test_the_main_window_has_the_study_beside_the_cells(qtbot, tmp_path):
+    from tests.gui_helpers import open_window
+
+    window, _ = open_window(qtbot, tmp_path)
+    assert isinstance(window.study_tab, StudyTab)
+    assert window.study_dock.toggleViewAction() in window.actions_.view_menu.actions()
+    paths = tiny_study(tmp_path, cells=(1, 1, 1, 1, 1))
+    for i, path in enumerate(paths):
+        write_synthetic_cells(path, 30, 14e-6, seed=i)
+    with qtbot.waitSignal(window.study_tab.finished, timeout=60000) as blocker:
+        assert window.study_tab.load(paths)
+    assert blocker.args[0] is window.study_tab.result
