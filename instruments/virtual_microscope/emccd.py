@@ -39,21 +39,24 @@ class EmccdSettings:
 
 
 @njit(cache=True, nogil=True)
+def _amplified_electrons(n, rng, gain, excess, exact_below):
+    """Electrons out of the EM register for a mean of ``n`` photo-electrons in."""
+    if n >= exact_below:  # Gaussian limit of Poisson x EM register: mean G n, variance G^2 F^2 n
+        return gain * (n + excess * math.sqrt(n) * rng.standard_normal())
+    k = rng.poisson(n)  # few electrons: exact Poisson, then the EM register's gamma distribution
+    if k == 0:
+        return 0.0
+    if gain > 1.0:
+        return rng.gamma(k, gain)
+    return float(k)
+
+
+@njit(cache=True, nogil=True)
 def _emccd_frame(mean_e, rng, gain, excess, read_e, per_adu, bias, exact_below, out):
     flat_mean = mean_e.ravel()
     flat_out = out.ravel()
     for i in range(flat_mean.shape[0]):
-        n = flat_mean[i]
-        if n >= exact_below:  # Gaussian limit of Poisson x EM register: mean G n, variance G^2 F^2 n
-            amplified = gain * (n + excess * math.sqrt(n) * rng.standard_normal())
-        else:  # few electrons: exact Poisson, then the EM register's gamma distribution
-            k = rng.poisson(n)
-            if k == 0:
-                amplified = 0.0
-            elif gain > 1.0:
-                amplified = rng.gamma(k, gain)
-            else:
-                amplified = float(k)
+        amplified = _amplified_electrons(flat_mean[i], rng, gain, excess, exact_below)
         adu = bias + (amplified + read_e * rng.standard_normal()) / per_adu + 0.5
         if adu < 0.0:
             adu = 0.0
@@ -81,17 +84,9 @@ def _emccd_frame_sum(mean_e, n_frames, rng, gain, excess, read_e, per_adu, bias,
     rounding_sd = math.sqrt(n_frames / 12.0)
     read_sd = read_e * math.sqrt(n_frames)
     for i in range(flat_mean.shape[0]):
-        total = n_frames * flat_mean[i]
-        if flat_mean[i] >= exact_below:  # a sum of Gaussians is Gaussian: mean G N, variance G^2 F^2 N
-            amplified = gain * (total + excess * math.sqrt(total) * rng.standard_normal())
-        else:  # sum of Poissons is Poisson; gammas of one scale add their shapes: still exact
-            k = rng.poisson(total)
-            if k == 0:
-                amplified = 0.0
-            elif gain > 1.0:
-                amplified = rng.gamma(k, gain)
-            else:
-                amplified = float(k)
+        # a sum of Gaussians is Gaussian (mean G N, variance G^2 F^2 N); a sum of Poissons is Poisson and gammas
+        # of one scale add their shapes: the sum of n frames is one draw with n times the mean, still exact
+        amplified = _amplified_electrons(n_frames * flat_mean[i], rng, gain, excess, n_frames * exact_below)
         adu = n_frames * bias + (amplified + read_sd * rng.standard_normal()) / per_adu
         adu += rounding_sd * rng.standard_normal() + 0.5
         flat_out[i] = np.uint64(adu) if adu > 0.0 else np.uint64(0)
