@@ -16,8 +16,8 @@ from analysis.session import read_session, write_background, write_field_map, wr
 DEFAULT_PIXEL_SIZE_M = 1.3e-6
 MIN_STEPS_TO_FIT = 8
 
-# fit_to_arrays names whose units the name does not carry
-_FIT_UNITS = {"params": "see param_names", "param_err": "see param_names", "param_cov": "see param_names",
+# units of the fit arrays whose names do not carry them (for write_fit_results)
+FIT_UNITS = {"params": "see param_names", "param_err": "see param_names", "param_cov": "see param_names",
               "baseline": "1", "n_iter": "1"}
 
 
@@ -65,7 +65,7 @@ def fit_session_file(path, model="15N", d_hz=None, binning=1, order=2):
         d_hz = ((session.truth or {}).get("sample") or {}).get("d_hz", physics.ZERO_FIELD_SPLITTING_HZ)
     fit = fit_odmr(cube, freq_hz, model=model, transitions=transitions, d_hz=float(d_hz), binning=binning)
     settings = {**fit.attributes(), "n_steps_used": int(freq_hz.size), "d_hz_assumed": float(d_hz)}
-    write_fit_results(path, fit.to_arrays(), units=_FIT_UNITS, settings=settings)
+    write_fit_results(path, fit.to_arrays(), units=FIT_UNITS, settings=settings)
     pixel_size_m = session_pixel_size_m(session) * binning
     b_nv = np.where(fit.converged, fit.b_nv_t, np.nan)
     background, residual, info = remove_background(b_nv, order=order, pixel_size_m=pixel_size_m)

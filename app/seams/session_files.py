@@ -12,7 +12,7 @@ import shutil
 import numpy as np
 
 from analysis import session as sessions
-from analysis.pipeline import _FIT_UNITS as FIT_UNITS  # units of the fit names that do not carry them
+from analysis.pipeline import FIT_UNITS
 
 from ..acquire_command import truth_of
 from ..version import APP_VERSION
