@@ -322,6 +322,7 @@ class MainWindow(QMainWindow):
         state = self.settings.get_bytes("window/state")
         if state is not None:  # first: which docks show decides the smallest size the geometry may take
             self.restoreState(state)
+            self.layout().activate()  # now, not at the next event: hidden (tabbed) docks must not clamp the size
         geometry = self.settings.get_bytes("window/geometry")
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(1680, 1000)

@@ -40,6 +40,7 @@ class StudyTab(QtWidgets.QWidget):
         self._future = None
         self._progress = (0, 0)
         self.status = QtWidgets.QLabel("No study loaded: choose the session files of a labelling study.")
+        self.status.setWordWrap(True)  # a long status must not widen the dock (and the smallest window)
         self.open_button = QtWidgets.QPushButton("Open sessions…")
         self.open_button.clicked.connect(self._choose_files)
         self.tabs = QtWidgets.QTabWidget()

@@ -13,7 +13,8 @@ def test_settings_and_layout_persist_between_runs(qtbot, tmp_path):
     first.sweep_panel.mode_box.setCurrentText("two windows (f- and f+)")
     first.field_view.set_mode("raw B_NV")
     first.cell_dock.hide()
-    qtbot.wait(50)  # let the layout drop the hidden dock's minimum width
+    first.study_dock.hide()
+    qtbot.wait(50)  # let the layout drop the hidden docks' minimum width
     first.resize(740, 640)  # inside the offscreen screen (800 x 800): restoreGeometry keeps a window on screen
     qtbot.waitUntil(lambda: (first.width(), first.height()) == (740, 640), timeout=2000)
     first.close()
@@ -31,7 +32,7 @@ def test_settings_and_layout_persist_between_runs(qtbot, tmp_path):
     assert values["mode"] == "two windows (f- and f+)" and not second.sweep_panel.window_boxes["w2"].isHidden()
     assert second.field_view.mode == "raw B_NV"
     assert (second.width(), second.height()) == (740, 640)
-    assert second.cell_dock.isHidden()
+    assert second.cell_dock.isHidden() and second.study_dock.isHidden()
     second.reset_layout()
     assert not second.cell_dock.isHidden()
     log_text = (tmp_path / "logs" / LOG_NAME).read_text()
