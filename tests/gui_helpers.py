@@ -60,3 +60,15 @@ def run_to_end(qtbot, window, timeout_ms=30000):
     qtbot.waitUntil(lambda: not window.controller.running, timeout=timeout_ms)
     qtbot.waitUntil(lambda: not window.controller._fitter.busy, timeout=timeout_ms)
     window.refresh_all()
+
+
+def assert_review_matches(review, cube, shown):
+    """Review mode shows the session exactly as it was live: the spin-contrast cube (float32 in both), the
+    field maps and every fit map."""
+    np.testing.assert_allclose(review.cube, cube, rtol=2e-7, equal_nan=True)
+    maps = review.field_maps()
+    for name in ("b_nv_t", "background_t", "residual_t", "quality"):
+        np.testing.assert_array_equal(getattr(maps, name), getattr(shown, name), err_msg=name)
+    for name, array in shown.fit.to_arrays().items():
+        np.testing.assert_array_equal(getattr(maps.fit, name), array, err_msg=name)
+    return maps

@@ -23,7 +23,7 @@ from analysis.cells import default_model_path
 from analysis.session import read_session
 from app.seams.analysis_seams import default_seams
 from instruments.virtual_microscope import VirtualMicroscope, VirtualSample
-from tests.gui_helpers import open_window, run_to_end, sweep_values
+from tests.gui_helpers import assert_review_matches, open_window, run_to_end, sweep_values
 
 pytestmark = pytest.mark.skipif(not default_model_path().is_file(),
                                 reason=f"the trained cell CNN {default_model_path()} is not in this checkout")
@@ -78,12 +78,7 @@ def test_click_a_dipole_and_compare_with_the_truth_then_review(qtbot, tmp_path):
     window.open_session(path)
     qtbot.waitUntil(lambda: window.review is not None, timeout=20000)
     review = window.review
-    np.testing.assert_allclose(review.cube, cube, rtol=2e-7, equal_nan=True)
-    maps = review.field_maps()
-    for name in ("b_nv_t", "background_t", "residual_t", "quality"):
-        np.testing.assert_array_equal(getattr(maps, name), getattr(shown, name), err_msg=name)
-    for name, array in shown.fit.to_arrays().items():
-        np.testing.assert_array_equal(getattr(maps.fit, name), array, err_msg=name)
+    assert_review_matches(review, cube, shown)
     [again] = window.cell_panel.model.rows()
     for name in ("row_px", "col_px", "z_m", "z_err_m", "diameter_m", "diameter_err_m", "iron_mass_g",
                  "iron_mass_err_g", "background_t", "background_err_t", "normalised_field_t",

@@ -12,7 +12,7 @@ from PyQt6.QtCore import Qt
 from analysis.session import read_session
 from app.seams.analysis_seams import default_seams
 from app.views.snippet_triptych import snippet_around
-from tests.gui_helpers import open_window, run_to_end
+from tests.gui_helpers import assert_review_matches, open_window, run_to_end
 from tests.sweep_fakes import FakeRF
 
 CARD = {"name": "stub network", "input": "32 x 32 snippet, T"}
@@ -88,13 +88,8 @@ def test_sweep_is_saved_and_review_mode_shows_it_exactly(qtbot, tmp_path):
     assert not window.instruments.buttons["rf"].isEnabled()
     assert window.settings.recent_files()[0] == path
     review = window.review
-    # every array: the spin-contrast cube (float32 in both), and the maps exactly as they were shown
-    np.testing.assert_allclose(review.cube, cube, rtol=2e-7, equal_nan=True)
-    maps = review.field_maps()
-    for name in ("b_nv_t", "background_t", "residual_t", "quality"):
-        np.testing.assert_array_equal(getattr(maps, name), getattr(shown, name), err_msg=name)
-    for name, array in shown.fit.to_arrays().items():
-        np.testing.assert_array_equal(getattr(maps.fit, name), array, err_msg=name)
+    # every array: the spin-contrast cube, and the maps exactly as they were shown
+    maps = assert_review_matches(review, cube, shown)
     assert maps.n_steps_used == shown.n_steps_used == 21
     np.testing.assert_array_equal(window.field_view.current_image(), shown.residual_t * 1e6)
     # the spectrum of a pixel and its stored fit curve are the live ones
