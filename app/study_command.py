@@ -83,8 +83,8 @@ def run(args):
     if summary.get("b_max_t") is not None:
         print(f"B_max {summary['b_max_t'] * 1e6:.3f} +- {summary['b_max_err_t'] * 1e6:.3f} uT, half-maximum at "
               f"{summary['half_max_concentration_ug_per_ml']:.1f} +- "
-              f"{summary['half_max_concentration_err_ug_per_ml']:.1f} ug/ml ({summary['preferred_model']}, "
-              f"delta AIC {summary['delta_aic']:.2f})", file=sys.stderr)
+              f"{summary['half_max_concentration_err_ug_per_ml']:.1f} ug/ml ({summary['headline_model']}; lower "
+              f"AIC: {summary['preferred_model']}, delta AIC {summary['delta_aic']:.2f})", file=sys.stderr)
     for path in (args.report, args.json):
         if path:
             print(f"wrote {path}", file=sys.stderr)

@@ -123,7 +123,8 @@ def concentration_figure(result):
     if curve is not None:
         x = np.linspace(0, max(c.max() * 1.1, 1.0), 400)
         for name, fit in curve.fits.items():
-            star = f" (preferred, delta AIC {curve.delta_aic:.1f})" if name == curve.preferred else ""
+            star = f" (lower AIC by {curve.delta_aic:.1f})" if name == curve.preferred else ""
+            star += " (headline)" if name == curve.headline else ""
             plot.plot(x, fit.curve(x) * UT, pen=_MODEL_PENS[name],
                       name=f"{name}{star}: B_max {fit.b_max * UT:.2f} uT, c_1/2 {fit.c_half:.0f} ug/ml, "
                            f"AIC {fit.aic:.1f}")

@@ -72,15 +72,17 @@ def _fits_table(summary):
     rows = []
     for name in ("exponential", "langmuir"):
         f = fits[name]
-        mark = " (preferred)" if name == fits["preferred"] else ""
+        mark = " (lower AIC)" if name == fits["preferred"] else ""
+        mark += " (headline)" if name == fits["headline"] else ""
         formula = "B_max (1 − exp(−c/c0)), c_1/2 = c0 ln 2" if name == "exponential" else "B_max c / (K + c), c_1/2 = K"
         rows.append(f"<tr><td class=l>{name}{mark}</td><td class=l>{formula}</td><td>{_f(f['b_max'], 1e6, 3)} ± "
                     f"{_f(f['b_max_err'], 1e6, 3)}</td><td>{_f(f['c_half'], 1, 1)} ± {_f(f['c_half_err'], 1, 1)}</td>"
                     f"<td>{_f(f['chi2'], 1, 2)}</td><td>{_f(f['aic'], 1, 2)}</td></tr>")
     head = ("<tr><th class=l>model</th><th class=l>form</th><th>B_max (uT)</th><th>half-max c (ug/ml)</th>"
             "<th>chi²</th><th>AIC</th></tr>")
-    return (f"<table>{head}{''.join(rows)}</table><p>Preferred: <b>{fits['preferred']}</b> (lower AIC by "
-            f"{fits['delta_aic']:.2f}; below 2 the data cannot tell the models apart).</p>")
+    return (f"<table>{head}{''.join(rows)}</table><p>Lower AIC: <b>{fits['preferred']}</b> (by "
+            f"{fits['delta_aic']:.2f}; below 2 the data cannot tell the models apart, and the headline stays with "
+            "the paper's exponential model).</p>")
 
 
 def _ranking_html(summary):
@@ -101,6 +103,14 @@ def _ranking_html(summary):
         f"<span class={'good' if norm_ok else 'bad'}>{'yes' if norm_ok else 'no'}</span></td></tr></table>")
 
 
+def _headline_reason(summary):
+    """Why the headline numbers come from the model they come from."""
+    if summary["models_distinguishable"]:
+        return f"{summary['headline_model']} model, preferred by the data: delta AIC {summary['delta_aic']:.1f}"
+    return (f"{summary['headline_model']} model, the paper's: the data do not decide between the models, "
+            f"delta AIC {summary['delta_aic']:.1f} &lt; 2")
+
+
 def report_html(summary, figures, title="Labelling-efficiency study"):
     """The HTML text of the report from the JSON summary and the rendered figures."""
     parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
@@ -112,15 +122,14 @@ def report_html(summary, figures, title="Labelling-efficiency study"):
             f"<h2>Result</h2><p>Extrapolated maximum normalised field <b>{_f(summary['b_max_t'], 1e6, 2)} ± "
             f"{_f(summary['b_max_err_t'], 1e6, 2)} uT</b>; half of it at <b>"
             f"{_f(summary['half_max_concentration_ug_per_ml'], 1, 1)} ± "
-            f"{_f(summary['half_max_concentration_err_ug_per_ml'], 1, 1)} ug/ml</b> ({summary['preferred_model']} "
-            "model, the lower AIC).</p>")
+            f"{_f(summary['half_max_concentration_err_ug_per_ml'], 1, 1)} ug/ml</b> ({_headline_reason(summary)}).</p>")
         fits = summary["normalised_field_fits"]
-        if summary["delta_aic"] < 2:
-            other = "langmuir" if summary["preferred_model"] == "exponential" else "exponential"
+        if not summary["models_distinguishable"]:
+            other = "langmuir" if summary["headline_model"] == "exponential" else "exponential"
             o = fits[other]
             parts.append(
                 f"<p class=bad>The data cannot tell the two models apart (delta AIC {summary['delta_aic']:.2f} "
-                "&lt; 2). "
+                f"&lt; 2; lower AIC: {summary['preferred_model']}). "
                 f"The {other} model gives B_max {_f(o['b_max'], 1e6, 2)} ± {_f(o['b_max_err'], 1e6, 2)} uT and "
                 f"half of it at {_f(o['c_half'], 1, 1)} ± {_f(o['c_half_err'], 1, 1)} ug/ml; measurements at higher "
                 "concentrations would decide.</p>")

@@ -109,7 +109,8 @@ class StudyTab(QtWidgets.QWidget):
         text = f"{summary['n_sessions']} sessions, {summary['n_cells']} cells"
         if summary.get("b_max_t") is not None:
             text += (f"; B_max {summary['b_max_t'] * 1e6:.2f} uT, half-maximum "
-                     f"{summary['half_max_concentration_ug_per_ml']:.0f} ug/ml ({summary['preferred_model']})")
+                     f"{summary['half_max_concentration_ug_per_ml']:.0f} ug/ml ({summary['headline_model']}; "
+                     f"lower AIC: {summary['preferred_model']} by {summary['delta_aic']:.1f})")
         self.status.setText(text)
         self.finished.emit(result)
 

@@ -88,6 +88,19 @@ def test_aic_prefers_the_true_model_on_clear_data(true_model):
     comparison = compare_saturation_models(c, y, sem)
     assert comparison.preferred == true_model
     assert comparison.delta_aic > 10
+    assert comparison.decisive and comparison.headline == true_model  # a decisive preference sets the headline
+
+
+def test_headline_stays_with_the_papers_model_when_the_data_cannot_decide():
+    # the default study's situation: five means exactly on the exponential curve, errors of 6-7 % each, still
+    # only delta AIC ~1 between the models; slightly perturbed means can put Langmuir ahead by less than 2
+    sem = 0.065 * saturation_curve(EXPONENTIAL, CONC, 2.91e-6, 116.39)
+    y = saturation_curve(EXPONENTIAL, CONC, 2.91e-6, 116.39) * np.array([1.15, 1.05, 1.08, 1.0, 1.06])
+    comparison = compare_saturation_models(CONC, y, sem)
+    assert comparison.preferred == LANGMUIR and comparison.delta_aic < 2
+    assert not comparison.decisive
+    assert comparison.headline == EXPONENTIAL and comparison.best is comparison.fits[EXPONENTIAL]
+    assert comparison.to_dict()["headline"] == EXPONENTIAL
 
 
 def test_saturation_fit_refuses_too_few_points():

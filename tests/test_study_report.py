@@ -53,9 +53,16 @@ def test_study_command_writes_report_and_json(study_paths, tmp_path, capsys):
     assert main(["study", *study_paths, "--report", str(report), "--json", str(summary_path)]) == 0
     summary = json.loads(summary_path.read_text())
     for key in ("half_max_concentration_ug_per_ml", "half_max_concentration_err_ug_per_ml", "b_max_t",
-                "b_max_err_t", "preferred_model", "delta_aic", "per_concentration", "ranking"):
+                "b_max_err_t", "preferred_model", "delta_aic", "models_distinguishable", "headline_model",
+                "per_concentration", "ranking"):
         assert key in summary
     assert summary["preferred_model"] in ("exponential", "langmuir")
+    fits = summary["normalised_field_fits"]
+    headline = summary["headline_model"]
+    assert summary["models_distinguishable"] == (summary["delta_aic"] >= 2.0)
+    assert headline == (summary["preferred_model"] if summary["models_distinguishable"] else "exponential")
+    assert summary["b_max_t"] == fits[headline]["b_max"]
+    assert summary["half_max_concentration_ug_per_ml"] == fits[headline]["c_half"]
     assert [g["concentration_ug_per_ml"] for g in summary["per_concentration"]] == [20, 40, 100, 200, 500]
     means = [g["mean_normalised_field_t"] for g in summary["per_concentration"]]
     assert means == sorted(means) and 2.3e-6 < means[-1] < 3.1e-6
@@ -63,7 +70,7 @@ def test_study_command_writes_report_and_json(study_paths, tmp_path, capsys):
     figures = re.findall(r"<figure id='(\w+)'><img [^>]*src='data:image/png;base64,([A-Za-z0-9+/=]+)'", text)
     assert [k for k, _ in figures] == ["fig2d", "fig3a", "fig3b", "fig3c", "ranking"]
     assert all(len(data) > 5000 for _, data in figures)  # real images, not empty placeholders
-    assert "preferred" in text and "raw peak field" in text
+    assert "lower AIC" in text and "headline" in text and "raw peak field" in text
     assert "half-maximum" in capsys.readouterr().err
 
 

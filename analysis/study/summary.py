@@ -121,11 +121,14 @@ class StudyResult:
     def to_json_dict(self):
         """The study summary as plain JSON values (see the module docstring for units)."""
         out = {"n_sessions": len(self.samples), "n_cells": int(sum(s.n_cells for s in self.summaries)),
-               "preferred_model": None, "delta_aic": None, "half_max_concentration_ug_per_ml": None,
+               "preferred_model": None, "delta_aic": None, "models_distinguishable": None, "headline_model": None,
+               "half_max_concentration_ug_per_ml": None,
                "half_max_concentration_err_ug_per_ml": None, "b_max_t": None, "b_max_err_t": None}
         if self.field_curve is not None:
             best = self.field_curve.best
             out.update({"preferred_model": self.field_curve.preferred, "delta_aic": self.field_curve.delta_aic,
+                        "models_distinguishable": self.field_curve.decisive,
+                        "headline_model": self.field_curve.headline,
                         "half_max_concentration_ug_per_ml": best.c_half,
                         "half_max_concentration_err_ug_per_ml": best.c_half_err,
                         "b_max_t": best.b_max, "b_max_err_t": best.b_max_err,
