@@ -14,7 +14,9 @@ training chunk uses and a fixed per-pixel noise. Four answers per snippet, all f
   z = 15 um, iron mass from that peak amplitude at that z (``naive_start``); the cell may move 12 px
   (the positive lobe lies several pixels from the centre).
 
-``--floor`` prints how far the best point dipole is from noiseless random-cluster cells, by z/d.
+``--floor`` prints how far the best point dipole is from noiseless random-cluster cells, by z/d, and what an ideal
+unbiased point-dipole refinement would reach on the same held-out set (that floor plus the Cramer-Rao bound at
+the set's noise; ``models.floors``).
 ``--detection`` instead analyses whole simulated fields of view (``FIELDS``) with ``analyze_field_map``: how many
 cells are found, and the errors of the hybrid, the CNN alone and the fit alone for those found.
 
@@ -267,34 +269,6 @@ def detection_report(model_path=None, seeds=(0, 1, 2, 3), noise_t=DEFAULT_NOISE_
     return "\n".join(found_lines + [""] + error_lines)
 
 
-def floor_report(n=600, seed=778):
-    """Markdown table: how far the best point dipole is from noiseless random-cluster cells (no neighbours,
-    no background, 1 pg each, fit started from the truth), by z/d: the floor of the refinement."""
-    from analysis.cells.dipole_model import dipole_snippet_model, model_points
-    from analysis.fitting import fit_many
-    from analysis.physics import nv_axis
-    from models.training_data import render_geometry, snippet_axes_m
-
-    p = DEFAULT_RECIPE.pixel_size_m
-    g = render_geometry(n, seed)
-    points = model_points(*snippet_axes_m(p), 0)
-    start = np.c_[g["x_px"] * p, g["y_px"] * p, g["z_m"], np.full(n, 1e-15), np.zeros(n)]
-    fit = fit_many(dipole_snippet_model, points, g["unit_field_t"].reshape(n, -1).astype(np.float64), start,
-                   sigma=np.full(points.shape[1], 1e-9), consts=np.r_[nv_axis(), 0.0], absolute_sigma=True)
-    err = {"mass": np.abs(fit.params[:, 3] / 1e-15 - 1), "z_um": np.abs(fit.params[:, 2] - g["z_m"]) * 1e6,
-           "pos_px": np.hypot(fit.params[:, 0] / p - g["x_px"], fit.params[:, 1] / p - g["y_px"])}
-    z_over_d = g["z_m"] / g["diameter_m"]
-    lines = ["| z/d | iron mass, median abs. rel. error | z, median abs. error (um) | position, median error (px) |",
-             "| --- | --- | --- | --- |"]
-    bins = list(zip(Z_OVER_D_BINS[:-1], Z_OVER_D_BINS[1:], strict=True)) + [(0.0, np.inf)]
-    for lo, hi in bins:
-        sel = (z_over_d >= lo) & (z_over_d < hi)
-        label = "all" if lo == 0.0 else f"{lo:.1f}-{hi:.1f}"
-        lines.append(f"| {label} | {100 * np.median(err['mass'][sel]):.1f} % | {np.median(err['z_um'][sel]):.2f} | "
-                     f"{np.median(err['pos_px'][sel]):.2f} |")
-    return "\n".join(lines)
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=DEFAULT_COUNT)
@@ -304,10 +278,17 @@ def main(argv=None):
     parser.add_argument("--background-order", type=int, default=BACKGROUND_ORDER)
     parser.add_argument("--json", default=None, help="also write the numbers to this JSON file")
     parser.add_argument("--detection", action="store_true", help="only the detection table (simulated fields)")
-    parser.add_argument("--floor", action="store_true", help="only the point-dipole floor table (noiseless)")
+    parser.add_argument("--floor", action="store_true",
+                        help="only the floors: the point dipole's (noiseless cells), and model + Cramer-Rao on the set")
     args = parser.parse_args(argv)
     if args.floor:
-        print(floor_report())
+        from models.floors import achievable_table, point_dipole_floor_table
+
+        print("Best point dipole for noiseless random-cluster cells, by z/d:\n")
+        print(point_dipole_floor_table())
+        print(f"\nWhat an ideal unbiased point-dipole refinement would reach on the held-out set ({args.n} snippets, "
+              f"seed {args.seed}, {args.noise_nt:g} nT, background order {args.background_order}): median errors\n")
+        print(achievable_table(args.n, args.seed, args.noise_nt * 1e-9, args.background_order, SNR_BINS))
         return
     if args.detection:
         print(detection_report(args.model, noise_t=args.noise_nt * 1e-9))

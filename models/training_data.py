@@ -222,6 +222,7 @@ def compose_snippets(geometry, rng, recipe=DEFAULT_RECIPE, noise_sigma_t=None, i
         iron_mass_kg=mass_pg * PICOGRAM_KG,
         background_t=offset.astype(np.float64),
         noise_sigma_t=sigma,
+        correlated_noise=correlated,
         peak_snr=peak / sigma,
         n_clusters=np.asarray(geometry["n_clusters"])[idx],
         n_neighbours=np.asarray(geometry["n_neighbours"])[idx],
