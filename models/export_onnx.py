@@ -25,7 +25,7 @@ import torch
 from models.evaluate import HELD_OUT_COUNT, HELD_OUT_NOISE_T, HELD_OUT_SEED, TARGETS, accuracy_report, format_report
 from models.network import OUTPUT_NAMES, OUTPUT_STANDARDISATION, CellNet, ExportedCellNet
 from models.train import load_checkpoint
-from models.training_data import DEFAULT_RECIPE, REFERENCE_INDEX, SNIPPET_SIZE, generate_snippets
+from models.training_data import DEFAULT_RECIPE, REFERENCE_INDEX, SNIPPET_SIZE, TRAINING_RECIPE, generate_snippets
 
 MODEL_NAME = "nvscope_cell_cnn"
 MODEL_VERSION = "1.0.0"
@@ -94,7 +94,7 @@ def parity_check(net, session):
 
 
 def build_card(onnx_path, ckpt, parity, report, eval_s):
-    recipe = DEFAULT_RECIPE
+    recipe = TRAINING_RECIPE
     train_args = ckpt["args"]
     return {
         "name": MODEL_NAME,
@@ -145,8 +145,9 @@ def build_card(onnx_path, ckpt, parity, report, eval_s):
         },
         "parity": {"max_abs_diff_standardised": parity, "tolerance": PARITY_TOLERANCE, "seed": PARITY_SEED},
         "held_out": {"seed": HELD_OUT_SEED, "count": HELD_OUT_COUNT, "noise_sigma_t": HELD_OUT_NOISE_T,
-                     "parameters": "drawn from the training recipe (inside the training ranges, peak SNR >= "
-                     f"{recipe.min_peak_snr})", "targets": TARGETS, "evaluated_with": "onnxruntime",
+                     "parameters": "drawn from the training recipe with peak SNR >= "
+                     f"{DEFAULT_RECIPE.min_peak_snr} (the cells one analyses; inside the training ranges)",
+                     "targets": TARGETS, "evaluated_with": "onnxruntime",
                      "evaluation_seconds": round(eval_s, 1), **report},
     }
 

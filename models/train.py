@@ -2,7 +2,9 @@
 
 Data: a pool of rendered cell geometries (``training_data.render_geometry``, chunks of ``--chunk``), refreshed
 one chunk every ``--refresh-every`` steps, so the network keeps seeing new geometry; every batch draws fresh
-iron masses, backgrounds and noise (``compose_snippets``) from a generator seeded by (seed, step).
+iron masses, backgrounds and noise (``compose_snippets``) from a generator seeded by (seed, step), with the
+``TRAINING_RECIPE`` (cells down to peak SNR 1.5); validation uses the ``DEFAULT_RECIPE`` (peak SNR >= 3), as
+the held-out set does.
 Schedule: AdamW, linear warm-up then a cosine decay over the time budget (``--minutes``), so a run ends with
 a small learning rate whenever its budget ends. Checkpoints (``last.pt`` every few minutes and at the end,
 ``best.pt`` on the best validation score) hold the weights, optimiser, step and elapsed time; a run with the
@@ -20,7 +22,7 @@ import torch
 
 from models.evaluate import HELD_OUT_NOISE_T, HELD_OUT_SEED, accuracy_report
 from models.network import OUTPUT_NAMES, CellNet, ExportedCellNet, standardise_targets
-from models.training_data import DEFAULT_RECIPE, compose_snippets, generate_snippets, render_geometry
+from models.training_data import DEFAULT_RECIPE, TRAINING_RECIPE, compose_snippets, generate_snippets, render_geometry
 
 VALIDATION_SEED = 998
 VALIDATION_COUNT = 1024
@@ -50,7 +52,7 @@ class GeometryPool:
             self.refresh(k)
 
     def refresh(self, chunk_id):
-        g = render_geometry(self.chunk, chunk_seed(self.seed, chunk_id), DEFAULT_RECIPE)
+        g = render_geometry(self.chunk, chunk_seed(self.seed, chunk_id), TRAINING_RECIPE)
         slot = chunk_id % self.n_chunks
         if self.data is None:
             self.data = {k: np.empty((self.chunk * self.n_chunks, *v.shape[1:]), v.dtype) for k, v in g.items()}
@@ -59,7 +61,7 @@ class GeometryPool:
 
     def batch(self, rng, size):
         idx = rng.integers(0, self.chunk * self.n_chunks, size)
-        return compose_snippets(self.data, rng, DEFAULT_RECIPE, index=idx)
+        return compose_snippets(self.data, rng, TRAINING_RECIPE, index=idx)
 
 
 def predict_physical(net, snippets, device, batch=1024):

@@ -1,5 +1,7 @@
 """The CNN's training-data generator: determinism, ranges, and agreement with the physics forward model."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -110,3 +112,14 @@ def test_fixed_noise_level_gives_that_pixel_sigma():
     residual = snippets - snippets.mean(axis=(1, 2), keepdims=True)
     # 200 x 1024 pixels: the pooled standard deviation is within 1 % of 50 nT
     assert residual.std() == pytest.approx(50e-9, rel=0.01)
+
+
+def test_training_recipe_reaches_below_the_analysed_range():
+    # the CNN is trained on cells down to peak SNR 1.5, so that the analysed ones (>= 3) are inside its data
+    from models.training_data import TRAINING_RECIPE
+
+    assert TRAINING_RECIPE.min_peak_snr < DEFAULT_RECIPE.min_peak_snr
+    assert dataclasses.replace(TRAINING_RECIPE, min_peak_snr=DEFAULT_RECIPE.min_peak_snr) == DEFAULT_RECIPE
+    _, t = compose_snippets(render_geometry(400, 9), np.random.default_rng(1), TRAINING_RECIPE)
+    assert np.mean(t["peak_snr"] >= TRAINING_RECIPE.min_peak_snr * (1 - 1e-6)) > 0.99
+    assert np.mean(t["peak_snr"] < DEFAULT_RECIPE.min_peak_snr) > 0.02
