@@ -18,12 +18,13 @@ def add_parser(sub):
 def run(args):
     from analysis.pipeline import fit_session_file
     from analysis.session import read_session
-    from analysis.study.pipeline import detect_cells, needed_stages_of_file
+    from analysis.session_cells import analyse_session_cells
+    from analysis.study.pipeline import needed_stages_of_file
 
     for path in args.sessions:
         if "fit" in needed_stages_of_file(path):
             fit_session_file(path)
-        n_cells = detect_cells(path, use_cnn=not args.no_cnn)
+        n_cells = analyse_session_cells(path, use_cnn=not args.no_cnn)
         print(f"{path}: {n_cells} cells", file=sys.stderr)
         cells = read_session(path).cells
         if cells is None:

@@ -1,7 +1,6 @@
 """The study's per-session pipeline: fit and cell analysis run only where a session lacks them."""
 
 import dataclasses
-import importlib
 import sys
 import types
 
@@ -9,7 +8,7 @@ import numpy as np
 import pytest
 
 from analysis.session import read_session
-from analysis.study import StudyInputError, analyse_session, load_study, needed_stages, needed_stages_of_file
+from analysis.study import analyse_session, load_study, needed_stages, needed_stages_of_file
 from tests.study_fakes import tiny_study
 
 
@@ -55,21 +54,15 @@ def test_missing_stages_run_once_and_write_field_map_and_cells(tmp_path, monkeyp
     assert cells.n_cells == 2
 
 
-def test_a_session_without_cells_says_what_is_missing(tmp_path, monkeypatch):
-    monkeypatch.setitem(sys.modules, "analysis.cells", types.SimpleNamespace())  # no analyze_field_map
+def test_cells_of_an_unfitted_session_are_refused_with_what_to_do(tmp_path):
+    from analysis.session_cells import analyse_session_cells
+
     (path, *_) = tiny_study(tmp_path, cells=(1, 1, 1, 1, 1), points=10)
-    with pytest.raises(StudyInputError, match="analyze_field_map"):
-        analyse_session(path)
+    with pytest.raises(ValueError, match="no background-subtracted field map; fit it first"):
+        analyse_session_cells(path)
+    assert read_session(path).cells is None  # nothing written
 
 
-def _cells_available():
-    try:
-        return hasattr(importlib.import_module("analysis.cells"), "analyze_field_map")
-    except ImportError:
-        return False
-
-
-@pytest.mark.skipif(not _cells_available(), reason="analysis.cells.analyze_field_map (branch cells) not merged yet")
 def test_end_to_end_on_a_small_simulated_session(tmp_path):
     """A 128 x 128 session with 4 cells, fitted and analysed by the real cell pipeline: the cells are found and
     their normalised fields are near the truth (the map noise makes single-cell errors of tens of percent)."""
@@ -86,7 +79,7 @@ def test_end_to_end_on_a_small_simulated_session(tmp_path):
 
 
 def test_unfitted_pixels_are_filled_from_their_neighbours():
-    from analysis.study.pipeline import fill_unfitted_pixels
+    from analysis.session_cells import fill_unfitted_pixels
 
     m = np.arange(25, dtype=float).reshape(5, 5)
     m[2, 2] = np.nan
@@ -98,7 +91,7 @@ def test_unfitted_pixels_are_filled_from_their_neighbours():
 
 
 def test_cell_records_keep_scalars_flag_names_and_model_hash():
-    from analysis.study.pipeline import _cell_records
+    from analysis.session_cells import cell_records
 
     @dataclasses.dataclass
     class Result:
@@ -109,6 +102,6 @@ def test_cell_records_keep_scalars_flag_names_and_model_hash():
         cnn: dict
         model_identity: dict
 
-    (row,) = _cell_records([Result(1e-5, 40, ("OVERLAP", "NO_CNN"), np.zeros((32, 32)), {"z_m": 1.0},
+    (row,) = cell_records([Result(1e-5, 40, ("OVERLAP", "NO_CNN"), np.zeros((32, 32)), {"z_m": 1.0},
                                    {"sha256": "ab" * 32, "name": "cnn"})])
     assert row == {"z_m": 1e-5, "flag": 40, "flag_names": "OVERLAP,NO_CNN", "model_sha256": "ab" * 32, "label": ""}

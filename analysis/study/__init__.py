@@ -19,7 +19,7 @@ from .detection import (
 )
 from .faddeeva import faddeeva
 from .groups import ConcentrationGroup, group_by_concentration
-from .pipeline import STAGES, analyse_session, detect_cells, needed_stages, needed_stages_of_file
+from .pipeline import STAGES, analyse_session, needed_stages, needed_stages_of_file
 from .samples import QUANTITIES, SessionCells, StudyInputError, load_study, raw_peak_field_t, session_cells
 from .saturation import (
     EXPONENTIAL,
@@ -36,7 +36,7 @@ from .voigt import Histogram, VoigtFit, fit_voigt_histogram, histogram, voigt_fw
 __all__ = [
     "EXPONENTIAL", "LANGMUIR", "QUANTITIES", "STAGES", "ConcentrationGroup", "GroupSummary", "Histogram",
     "SaturationComparison", "SaturationFit", "SessionCells", "StudyInputError", "StudyResult", "VoigtFit",
-    "analyse_session", "analyse_study", "compare_saturation_models", "detect_cells", "detection_limit_z_m",
+    "analyse_session", "analyse_study", "compare_saturation_models", "detection_limit_z_m",
     "discordant_pairs", "faddeeva", "field_noise_t", "fit_saturation", "fit_voigt_histogram",
     "group_by_concentration", "histogram", "iron_mass_for_normalised_field_kg", "load_study", "needed_stages",
     "needed_stages_of_file",

@@ -1,0 +1,85 @@
+"""The cell stage of one session file: background-subtracted field map -> cell table, headless.
+
+``nvscope analyze`` and the labelling study call ``analyse_session_cells`` after ``analysis.pipeline.
+fit_session_file``, so a session's cells are measured the same way everywhere.
+"""
+
+import dataclasses
+
+import numpy as np
+
+from analysis.pipeline import session_pixel_size_m
+from analysis.session import read_session, write_cells
+
+_UNITS_NOT_IN_NAMES = {"snippet_row": "pixel", "snippet_col": "pixel"}
+_SCALAR_TYPES = (int, float, str, bool, np.integer, np.floating, np.bool_)
+
+
+def cell_records(results):
+    """Cell-table rows from ``CellResult`` objects (``CellResult.record()``, plus an empty label); for other
+    result objects: their scalar fields, the flag names as text and the model hash."""
+    records = []
+    for r in results:
+        if hasattr(r, "record"):  # analysis.cells.CellResult knows its own table row
+            records.append({**r.record(), "label": ""})
+            continue
+        record = dataclasses.asdict(r) if dataclasses.is_dataclass(r) else dict(r)
+        row = {k: v for k, v in record.items() if isinstance(v, _SCALAR_TYPES)}
+        if "flag_names" in record:
+            row["flag_names"] = ",".join(record["flag_names"])
+        identity = record.get("model_identity") or {}
+        row.setdefault("model_sha256", str(identity.get("sha256", "")))
+        row.setdefault("label", "")
+        records.append(row)
+    return records
+
+
+def fill_unfitted_pixels(b_nv_map_t):
+    """The map with NaN pixels (unconverged ODMR fits) replaced by the median of their finite 3 x 3 neighbours
+    (0 where none is finite: the background-subtracted map's level). Returns (map, number filled)."""
+    m = np.array(b_nv_map_t, dtype=np.float64)
+    bad = np.argwhere(~np.isfinite(m))
+    for r, c in bad:
+        block = m[max(r - 1, 0):r + 2, max(c - 1, 0):c + 2]
+        finite = block[np.isfinite(block)]
+        m[r, c] = float(np.median(finite)) if finite.size else 0.0
+    return m, len(bad)
+
+
+def _cnn_or_physics_only():
+    """The committed CNN, or False (physics-only refinement, cells flagged NO_CNN) when it is not available."""
+    from analysis.cells import CellCNN, CellModelError
+
+    try:
+        return CellCNN(), ""
+    except CellModelError as exc:
+        return False, f"CNN not available ({exc}); cells refined by physics alone"
+
+
+def analyse_session_cells(path, session=None, use_cnn=True):
+    """Run the cell analysis on a session's background-subtracted field map and store the cell table.
+
+    Unfitted (NaN) pixels are filled first (``fill_unfitted_pixels``). Without the committed CNN the cells
+    are refined by physics alone (flag NO_CNN) and the table's settings say so. Returns the number of cells."""
+    from analysis.cells import analyze_field_map
+
+    session = session or read_session(path)
+    if session.field_map is None or "b_nv_residual_t" not in session.field_map:
+        raise ValueError(f"{path} has no background-subtracted field map; fit it first (`nvscope fit {path}`, "
+                         "or analysis.pipeline.fit_session_file).")
+    field_map, n_filled = fill_unfitted_pixels(session.field_map["b_nv_residual_t"])
+    model, note = _cnn_or_physics_only() if use_cnn else (False, "cells refined by physics alone (CNN not used)")
+    # noise_t=None: the cell analysis estimates the per-pixel noise from pixel differences, which the cells'
+    # own fields hardly touch (the background step's MAD of the map includes them)
+    results = analyze_field_map(field_map, session_pixel_size_m(session), noise_t=None, model=model)
+    noise = getattr(results[0], "noise_t", None) if results else None
+    noise = float(noise) if noise is not None else None
+    records = cell_records(results)
+    cards = {model.sha256: model.card} if model and any(r["model_sha256"] for r in records) else None
+    settings = {"source": "analysis.cells.analyze_field_map", "n_cells": len(records),
+                "unfitted_pixels_filled": n_filled, "noise_t": noise}
+    if note:
+        settings["note"] = note
+    units = {k: v for k, v in _UNITS_NOT_IN_NAMES.items() if records and k in records[0]}
+    write_cells(path, records, units=units or None, models=cards, settings=settings)
+    return len(records)
