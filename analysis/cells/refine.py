@@ -12,8 +12,9 @@ with its held-out scatter) combined by their uncertainties, as correlated measur
 covariance scaled by its misfit (below) plus the point dipole's model floor for a cell of the CNN's diameter
 at that height. A snippet the point dipole describes to the noise follows the data; one it does not (random
 clusters close to the sensor, unmodelled neighbours) leans on the CNN, in proportion; where the two disagree
-beyond their errors the start is kept (``SnippetFits.disagree``). Stage A's result is kept in
-``SnippetFits.physics_only``.
+beyond their errors the start is kept (``SnippetFits.disagree``). The combined errors are widened where the
+fit modelled neighbours or disagreed with the CNN (``hybrid.error_calibration``, measured on a validation
+set). Stage A's result is kept in ``SnippetFits.physics_only``.
 
 Errors: sqrt(diag) of the covariance (J^T W^2 J)^-1. In stage A they are scaled by sqrt(max(1, reduced chi2)
 * F): the Birge ratio (residual larger than the noise: model mismatch) times F, the sum of the residual's
@@ -32,7 +33,7 @@ import numpy as np
 from analysis import physics
 
 from .dipole_model import N_DIPOLE_PARAMS, PARAMS_PER_NEIGHBOUR, model_points
-from .hybrid import PHYSICS_ERROR_SCALE, combine, model_floor_sigmas
+from .hybrid import PHYSICS_ERROR_SCALE, combine, error_calibration, model_floor_sigmas
 from .snippet_fit import (
     DEFAULT_START_Z_M,
     MASS_BOUNDS_KG,
@@ -197,7 +198,8 @@ def refine_snippets(snippets_t, start, pixel_size_m, noise_t=None, *, valid=None
         residual = np.where(valid, ctx.data - model, 0.0)
         final = dict(_summarise(params, covs, residual, valid, noise, pixel_size_m, inflation=None),
                      background_t_err=stage_a["background_t_err"])
-        errors = np.sqrt(np.diagonal(cov_q, axis1=1, axis2=2))
+        n_modelled = np.array([(len(p) - N_DIPOLE_PARAMS - n_bg) // PARAMS_PER_NEIGHBOUR for p in params])
+        errors = np.sqrt(np.diagonal(cov_q, axis1=1, axis2=2)) * error_calibration(n_modelled, disagree)[:, None]
         final["x_px_err"], final["y_px_err"] = errors[:, 0] / pixel_size_m, errors[:, 1] / pixel_size_m
         final["z_m_err"], final["iron_mass_kg_err"] = errors[:, 2], errors[:, 3] * final["iron_mass_kg"]
     else:
