@@ -40,10 +40,10 @@ def main(argv=None):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PyQt6.QtWidgets import QApplication
 
-    from . import theme
-    from .main_window import MainWindow
     from instruments.config import config_from_dict
 
+    from . import theme
+    from .main_window import MainWindow
     from .seams.factory_backend import FactoryBackend
 
     app = QApplication.instance() or QApplication([])
