@@ -212,8 +212,7 @@ class MainWindow(QMainWindow):
     def _refresh_result_views(self, snap):
         if snap.field is not None and snap.field_version != self._seen["field"]:
             self._seen["field"] = snap.field_version
-            note = " (placeholder fit)" if self.seams.fit_is_placeholder else ""
-            self.field_view.set_maps(snap.field, note)
+            self.field_view.set_maps(snap.field)
         self._refresh_spectrum(snap)
 
     def _refresh_spectrum(self, snap, force=False):

@@ -40,17 +40,20 @@ def main(argv=None):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PyQt6.QtWidgets import QApplication
 
+    from instruments.config import config_from_dict
+
     from . import theme
     from .main_window import MainWindow
-    from .seams.virtual_instruments import VirtualBackend, default_microscope
+    from .seams.factory_backend import FactoryBackend
 
     app = QApplication.instance() or QApplication([])
     theme.apply_theme(app)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        microscope = default_microscope()
-        window = MainWindow(VirtualBackend(microscope), settings_path=Path(tmp) / "settings.ini", log_dir=tmp)
+        # the instrument layer's mocks, as the app starts with no hardware, on a sample of 6 cells (seed 1)
+        backend = FactoryBackend(config_from_dict({"microscope": {"n_cells": 6, "seed": 1}}, "the screenshots"))
+        window = MainWindow(backend, settings_path=Path(tmp) / "settings.ini", log_dir=tmp)
         window.session_actions.set_data_dir(Path(tmp) / "sessions")
         window.resize(1680, 1000)
         window.show()

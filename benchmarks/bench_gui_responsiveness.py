@@ -26,11 +26,10 @@ from PyQt6.QtWidgets import QApplication
 
 from app.gui_main import freeze_startup_objects
 from app.main_window import MainWindow
-from app.seams import make_backend
 from app.seams.factory_backend import FactoryBackend
-from app.seams.virtual_instruments import VirtualBackend, VirtualCamera, default_microscope
 from benchmarks.gil_sampler import GilSampler, main_thread_during
 from benchmarks.machine import describe_machine
+from instruments.config import config_from_dict
 
 
 def main(argv=None):
@@ -38,13 +37,10 @@ def main(argv=None):
     parser.add_argument("--pairs", type=int, default=10)
     parser.add_argument("--points", type=int, default=61)
     parser.add_argument("--size", type=int, default=256, help="frame rows = cols")
-    parser.add_argument("--in-process-mocks", action="store_true",
-                        help="the app's own in-process mocks instead of the instrument layer's mock chain "
-                             "(pylablib mock camera, SCPI mock generator over pyvisa, mock shutter)")
     parser.add_argument("--frame-period-ms", type=float, default=0.0,
-                        help="the mock camera's frame period (a real camera's frame rate; the mock chain's camera "
-                             "readout time); 0: as fast as the CPU renders frames, which keeps one core busy with "
-                             "the simulation alone")
+                        help="the mock camera's frame period (a real camera's frame rate: the mock camera's "
+                             "readout time, config camera.readout_s); 0: as fast as the CPU renders frames, which "
+                             "keeps one core busy with the simulation alone")
     parser.add_argument("--diagnose", action="store_true",
                         help="sample every thread's stack each millisecond and report who held the GIL in the "
                              "longest gaps (benchmarks/gil_sampler.py; adds a little load of its own)")
@@ -59,17 +55,11 @@ def main(argv=None):
     theme.apply_theme(app)
     rng = np.random.default_rng(0)
     with tempfile.TemporaryDirectory() as tmp:
-        period_s = args.frame_period_ms / 1e3
-        microscope = default_microscope(args.size, args.size)
-        if args.in_process_mocks:
-            backend = VirtualBackend(microscope, factories={
-                "camera": lambda vm, _lim: VirtualCamera(vm, frame_period_s=period_s)})
-        elif period_s:  # the app's mock chain, its camera reading out like a real one
-            from instruments.config import config_from_dict
-
-            backend = FactoryBackend(config_from_dict({"camera": {"readout_s": period_s}}), microscope)
-        else:  # what the app starts on when no hardware is configured
-            backend = make_backend(None, microscope)
+        # the instrument layer's mocks, as the app starts with no hardware (pylablib mock camera, SCPI mock
+        # generator over pyvisa, mock shutter), on a sample of 6 cells; the camera reads out like a real one
+        config = {"microscope": {"n_rows": args.size, "n_cols": args.size, "n_cells": 6, "seed": 1},
+                  "camera": {"readout_s": args.frame_period_ms / 1e3}}
+        backend = FactoryBackend(config_from_dict(config, "the benchmark's settings"))
         window = MainWindow(backend, settings_path=Path(tmp) / "settings.ini", log_dir=tmp)
         window.session_actions.set_data_dir(Path(tmp) / "sessions")  # the session file is written as in use
         window.resize(1680, 1000)
@@ -130,8 +120,7 @@ def main(argv=None):
         clicker.stop()
         wall_s = time.perf_counter() - t_start
         snap = window.controller.snapshot()
-        backend_kind = type(backend).__name__
-        fit_kind = "placeholder fit" if window.seams.fit_is_placeholder else "analysis.odmr.fit_odmr"
+        fit_kind = window.seams.fit_odmr.__module__ + "." + window.seams.fit_odmr.__name__
         fits = window.controller._fitter.fits_done
         last_fit_s = window.controller._fitter.last_fit_s
         window.close()
@@ -139,7 +128,7 @@ def main(argv=None):
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"machine: {describe_machine()}; load average before the run {load_before}, after {load}")
     period = f"{args.frame_period_ms:g} ms frame period" if args.frame_period_ms else "frames as fast as rendered"
-    period += ", in-process mocks" if args.in_process_mocks else f", {backend_kind}"
+    period += ", instrument-layer mocks"
     print(f"sweep: {args.points} steps x {args.pairs} pairs on {args.size}x{args.size} frames ({period}), "
           f"status {snap.status}, "
           f"{wall_s:.1f} s; {fits} live fits (last {last_fit_s * 1e3:.0f} ms, {fit_kind})")

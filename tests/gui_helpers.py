@@ -1,12 +1,15 @@
-"""Shared set-up of the GUI tests: a small virtual microscope (48 x 48, one cell), the window on it with
-settings and log in a temp folder, and a short sweep around the f- transition."""
+"""Shared set-up of the GUI tests: a small virtual microscope (48 x 48, one cell), the instrument layer's mocks on
+it (pylablib mock camera, SCPI mock generator over pyvisa, mock shutter, as the app starts with no hardware), the
+window with settings and log in a temp folder, and a short sweep around the f- transition.
 
-import time
+Tests change the mocks through the instrument configuration (a dict shaped like the TOML file): a camera frame
+period ``{"camera": {"readout_s": 0.002}}``, an injected fault ``{"faults": {"rf_timeout_after_n_commands": 50}}``
+(``instruments/faults.py``)."""
 
 import numpy as np
 
 from analysis import physics
-from app.seams.virtual_instruments import VirtualBackend
+from instruments.config import config_from_dict
 from instruments.virtual_microscope import VirtualMicroscope, VirtualSample
 
 N_PX = 48
@@ -24,34 +27,27 @@ def sweep_values(vm, points=21, pairs=3, half_width_hz=4e6):
             "w1_points": str(points), "pairs": str(pairs), "sweeps": "1", "exposure_ms": "1.0", "power_dbm": "0"}
 
 
-class SlowCamera:
-    """Wraps a camera so each frame takes at least ``frame_s`` (a real camera's frame period)."""
+def mock_backend(vm=None, config=None):
+    """``FactoryBackend`` over the instrument layer's mocks on ``vm`` (default ``small_microscope()``), the default
+    configuration overridden by ``config``."""
+    from app.seams.factory_backend import FactoryBackend
 
-    def __init__(self, camera, frame_s=0.002):
-        self.camera, self.frame_s = camera, frame_s
-
-    def __getattr__(self, name):
-        return getattr(self.camera, name)
-
-    def grab(self, n, **kwargs):
-        time.sleep(self.frame_s * n)
-        return self.camera.grab(n, **kwargs)
+    return FactoryBackend(config_from_dict(config or {}, "the test's configuration"),
+                          vm if vm is not None else small_microscope())
 
 
-def open_window(qtbot, tmp_path, vm=None, factories=None, seams=None, values=None, mock_chain=False):
-    """The window on ``vm`` with the app's in-process mocks (``factories`` replace some), or with
-    ``mock_chain`` the instrument layer's mocks (SCPI generator over pyvisa, pylablib camera), as the app starts."""
+def open_window(qtbot, tmp_path, vm=None, config=None, seams=None, values=None):
+    """The window on ``vm`` with the instrument layer's mocks (``config``: see the module docstring), connected,
+    its sweep settings ``values`` (default ``sweep_values(vm)``)."""
     from app.main_window import MainWindow
-    from app.seams.instruments import make_backend
 
     vm = vm if vm is not None else small_microscope()
-    backend = make_backend(None, vm) if mock_chain else VirtualBackend(vm, factories=factories)
-    window = MainWindow(backend, seams=seams,
+    window = MainWindow(mock_backend(vm, config), seams=seams,
                         settings_path=tmp_path / "settings.ini", log_dir=str(tmp_path / "logs"))
     qtbot.addWidget(window)
     window.session_actions.set_data_dir(tmp_path / "sessions")  # never the user's own data folder
     window.show()
-    qtbot.waitUntil(window.instruments.all_connected, timeout=5000)
+    qtbot.waitUntil(window.instruments.all_connected, timeout=10000)  # the first opens pyvisa, pylablib
     window.sweep_panel.set_values({**window.sweep_panel.values(), **(values or sweep_values(vm))})
     return window, vm
 

@@ -33,8 +33,7 @@ def test_a_click_on_a_lobe_analyses_the_dipole_nearby(qtbot, tmp_path):
     vm = VirtualMicroscope(VirtualSample(n_rows=64, n_cols=64, pixel_size_m=PIXEL_M, cells=(CELL,)), seed=3)
     seams = default_seams()
     seams.cell_analyzer = CellAnalysis(model_path=tmp_path / "no_model.onnx")  # physics only
-    window, _ = open_window(qtbot, tmp_path, vm=vm, seams=seams, values=sweep_values(vm, points=21, pairs=20),
-                            mock_chain=True)
+    window, _ = open_window(qtbot, tmp_path, vm=vm, seams=seams, values=sweep_values(vm, points=21, pairs=20))
     window.start_sweep()
     run_to_end(qtbot, window)
     residual = window.controller.field_maps().residual_t
@@ -68,11 +67,8 @@ def test_messages_carry_arrays_text_and_nesting_without_pickle(tmp_path):
 
 
 def test_a_killed_file_process_fails_the_sweep_safely_and_keeps_the_steps(qtbot, tmp_path):
-    from tests.gui_helpers import SlowCamera
-    from tests.sweep_fakes import FakeCamera
-
-    window, vm = open_window(qtbot, tmp_path, seams=default_seams(),
-                             factories={"camera": lambda vm, _l: SlowCamera(FakeCamera(vm), frame_s=0.003)})
+    # a camera reading out for 3 ms per frame, like a real one, so that the sweep is still running when killed
+    window, vm = open_window(qtbot, tmp_path, seams=default_seams(), config={"camera": {"readout_s": 0.003}})
     window.sweep_panel.set_values({**window.sweep_panel.values(), **sweep_values(vm, points=21, pairs=10)})
     window.start_sweep()
     path = window.session_actions.live_path

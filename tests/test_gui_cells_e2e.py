@@ -34,7 +34,7 @@ TRUTH = physics.LabelledCell(32 * PIXEL_M, 32 * PIXEL_M, 13e-6, 12e-6, 5e-15, n_
 def test_click_a_dipole_and_compare_with_the_truth_then_review(qtbot, tmp_path):
     vm = VirtualMicroscope(VirtualSample(n_rows=N_PX, n_cols=N_PX, pixel_size_m=PIXEL_M, cells=(TRUTH,)), seed=3)
     window, _ = open_window(qtbot, tmp_path, vm=vm, seams=default_seams(),
-                            values=sweep_values(vm, points=21, pairs=20), mock_chain=True)
+                            values=sweep_values(vm, points=21, pairs=20))
     assert type(window.backend).__name__ == "FactoryBackend"  # the instrument layer's mocks, as the app starts
     assert window.seams.cell_analyzer.uses_cnn
     window.start_sweep()

@@ -6,16 +6,28 @@ from PyQt6.QtCore import Qt
 
 from app.app_logging import LOG_NAME
 from app.theme import INVALID_STYLE
-from tests.gui_helpers import SlowCamera, open_window, sweep_values
-from tests.sweep_fakes import FakeCamera, FakeRF
+from tests.gui_helpers import open_window, sweep_values
+
+RF_TIMEOUT_S = 0.5  # the mock generator's silence becomes a timeout this soon (local replies take < 1 ms)
 
 
-def _slow_camera(vm, _limits):
-    return SlowCamera(FakeCamera(vm), frame_s=0.002)
+def count_exposures(vm):
+    """Count the frames the mock camera exposes (each one renders the virtual microscope once)."""
+    counter = {"frames": 0}
+    render = vm.render_frame
+
+    def counting_render(*args, **kwargs):
+        counter["frames"] += 1
+        return render(*args, **kwargs)
+
+    vm.render_frame = counting_render
+    return counter
 
 
 def test_pause_resume_and_stop(qtbot, tmp_path):
-    window, vm = open_window(qtbot, tmp_path, factories={"camera": _slow_camera})
+    # a camera reading out for 2 ms per frame, like a real one, so that the sweep is still running when paused
+    window, vm = open_window(qtbot, tmp_path, config={"camera": {"readout_s": 0.002}})
+    camera = count_exposures(vm)
     window.sweep_panel.set_values({**window.sweep_panel.values(), **sweep_values(vm, points=21, pairs=20)})
     window.start_sweep()
     assert not window.actions_.start.isEnabled() and window.actions_.stop.isEnabled()
@@ -24,11 +36,10 @@ def test_pause_resume_and_stop(qtbot, tmp_path):
     window.actions_.pause.trigger()
     qtbot.waitUntil(lambda: window.run_panel.status.text().startswith("paused"), timeout=2000)
     assert window.run_panel.pause_button.text() == "Resume"
-    camera = window.backend.instrument("camera")
-    frames = camera.frames
+    frames = camera["frames"]
     done = window.controller.snapshot().steps_done
     threading.Event().wait(0.3)
-    assert camera.frames - frames <= 2  # at most the pair in flight when paused
+    assert camera["frames"] - frames <= 2  # at most the pair in flight when paused
     assert window.controller.snapshot().steps_done == done
     window.actions_.pause.trigger()  # resume
     qtbot.waitUntil(lambda: window.controller.snapshot().steps_done > done, timeout=5000)
@@ -72,16 +83,21 @@ def test_start_needs_every_instrument(qtbot, tmp_path):
 
 
 def test_rf_fault_mid_sweep_shows_the_error_and_leaves_things_safe(qtbot, tmp_path):
-    window, vm = open_window(qtbot, tmp_path, factories={"rf": lambda vm, _lim: FakeRF(vm, fail_after_sets=10)})
+    # SCPI commands: 4 on connecting, 4 before the first step, then 14 per step (3 pairs: FREQ, 3 x OUTP ON/OFF,
+    # each followed by SYST:ERR?); the generator leaves the first query at or after the 40th unanswered (step 3)
+    faults = {"rf_timeout_after_n_commands": 40}
+    window, vm = open_window(qtbot, tmp_path, config={"faults": faults, "rf": {"timeout_s": RF_TIMEOUT_S}})
     window.start_sweep()
     qtbot.waitUntil(lambda: window.errors.last_dialog is not None, timeout=10000)
     dialog = window.errors.last_dialog
     assert dialog.isVisible()
-    assert "injected RF timeout" in dialog.text() and "switched off" in dialog.informativeText()
-    assert window.controller.snapshot().status == "failed"
+    timeout = f"did not answer 'SYST:ERR?' within {RF_TIMEOUT_S:g} s (config: rf.timeout_s)"
+    assert timeout in dialog.text() and "switched off" in dialog.informativeText()
+    snap = window.controller.snapshot()
+    assert snap.status == "failed" and snap.steps_done == 2
     assert not vm.state.rf_on and not vm.state.shutter_open
     log_text = (tmp_path / "logs" / LOG_NAME).read_text()
-    assert "sweep failed: TimeoutError: injected RF timeout" in log_text
+    assert "sweep failed: InstrumentTimeoutError: " in log_text and timeout in log_text
     dialog.done(0)  # the user presses OK
     qtbot.waitUntil(lambda: window.errors.last_dialog is None, timeout=2000)
     assert window.actions_.start.isEnabled()  # the user can try again

@@ -1,54 +1,23 @@
-"""The seams the later parts plug into: the placeholder fit (its physics), cell results in either shape, the cell
-table's formatting, and an injected cell analyzer driven by a click on the field map."""
+"""The seams the later parts plug into: the analysis the seams default to, cell results in either shape, the cell
+table's formatting, an injected cell analyzer driven by a click on the field map, and the instrument layer behind
+the window."""
 
 import numpy as np
-import pytest
 from PyQt6.QtCore import Qt
 
-from analysis import physics
 from app.cell_table import COLUMNS, CellTableModel, format_value
 from app.seams import AnalysisSeams, CellRow, cell_rows
-from app.seams.placeholder_fit import placeholder_fit_odmr, placeholder_remove_background
 from app.views.snippet_triptych import snippet_around
 from tests.gui_helpers import open_window, run_to_end
 
 
-def test_placeholder_fit_recovers_known_line_centres():
-    """Noise-free 15N doublets on a 0.2 MHz grid: the matched filter + parabola finds the centre to well under a
-    step, so B_NV to well under 1 uT (1 uT = 28 kHz)."""
-    freq = np.linspace(2025e6, 2033e6, 41)
-    b_true_t = 30e-3 + np.array([[0.0, 3e-6], [-5e-6, 11e-6]])
-    f_minus, _ = physics.transitions_hz(b_true_t)
-    cube = np.stack([[physics.odmr_spectrum(freq, f, 1.0e6, 0.015) for f in row] for row in f_minus])
-    fit = placeholder_fit_odmr(cube, freq)
-    np.testing.assert_allclose(fit.center_hz, f_minus, atol=10e3)
-    np.testing.assert_allclose(fit.b_nv_t, b_true_t, atol=0.4e-6)
-    np.testing.assert_allclose(fit.contrast, 0.015, rtol=0.1)
-    assert fit.converged.all()
+def test_the_seams_default_to_the_real_fit_and_background_removal():
+    from analysis.background import remove_background
+    from analysis.odmr import fit_odmr
 
-
-def test_placeholder_fit_with_two_windows_uses_both_transitions():
-    b_true_t = np.full((2, 2), 30e-3) + 4e-6
-    d_hz = physics.ZERO_FIELD_SPLITTING_HZ + 0.3e6  # a warm diamond: D shifted; the two-window B is immune
-    f_minus, f_plus = physics.transitions_hz(b_true_t, d_hz)
-    freq = np.concatenate([np.linspace(f_minus[0, 0] - 4e6, f_minus[0, 0] + 4e6, 41),
-                           np.linspace(f_plus[0, 0] - 4e6, f_plus[0, 0] + 4e6, 41)])
-    cube = np.stack([[physics.odmr_spectrum(freq, [fm, fp], 1.0e6, 0.015) for fm, fp in zip(rm, rp, strict=True)]
-                     for rm, rp in zip(f_minus, f_plus, strict=True)])
-    fit = placeholder_fit_odmr(cube, freq, transitions=2)
-    assert fit.center_hz.shape == (2, 2, 2)
-    np.testing.assert_allclose(fit.b_nv_t, b_true_t, atol=0.4e-6)
-
-
-def test_placeholder_background_removes_a_quadratic():
-    x, y = np.meshgrid(np.linspace(-1, 1, 30), np.linspace(-1, 1, 20))
-    background = 30e-3 + 2e-6 * x - 1e-6 * y + 1.5e-6 * x * x
-    bump = np.zeros_like(x)
-    bump[10, 15] = 5e-6
-    found, residual, info = placeholder_remove_background(background + bump)
-    assert info["method"].startswith("placeholder")
-    assert residual[10, 15] == pytest.approx(5e-6, abs=0.05e-6)
-    assert np.median(np.abs(residual)) < 0.05e-6
+    seams = AnalysisSeams()
+    assert seams.fit_odmr is fit_odmr and seams.remove_background is remove_background
+    assert seams.cell_analyzer is None and not seams.sessions.available
 
 
 def test_cell_rows_from_records_and_from_arrays():
@@ -107,7 +76,6 @@ def test_injected_cell_analyzer_runs_on_a_click(qtbot, tmp_path):
 def test_the_instrument_layer_behind_the_window(qtbot, tmp_path):
     """The default configuration (all mocks: pylablib mock camera, SCPI mock generator over pyvisa, mock shutter)
     through FactoryBackend: the window connects, shows the *IDN? reply, runs a sweep and leaves things safe."""
-    pytest.importorskip("instruments.factory")
     from app.main_window import MainWindow
     from app.seams.factory_backend import FactoryBackend
     from instruments.config import load_config

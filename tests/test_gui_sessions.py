@@ -13,7 +13,6 @@ from analysis.session import read_session
 from app.seams.analysis_seams import default_seams
 from app.views.snippet_triptych import snippet_around
 from tests.gui_helpers import assert_review_matches, open_window, run_to_end
-from tests.sweep_fakes import FakeRF
 
 CARD = {"name": "stub network", "input": "32 x 32 snippet, T"}
 SHA = hashlib.sha256(b"stub network").hexdigest()
@@ -150,23 +149,26 @@ def test_a_chosen_file_that_exists_is_never_overwritten(qtbot, tmp_path):
     assert not window.controller.running and taken.read_bytes() == b"someone's data"
 
 
-@pytest.mark.parametrize("fail_after_sets", [40])  # 4 RF calls per step: fails in step 10
-def test_instrument_fault_keeps_every_completed_step_in_the_file(qtbot, tmp_path, fail_after_sets):
-    window, vm = open_window(qtbot, tmp_path, seams=_seams(),
-                             factories={"rf": lambda vm, _lim: FakeRF(vm, fail_after_sets=fail_after_sets)})
+# SCPI commands: 4 on connecting, 4 before the first step, then 14 per step (3 pairs: FREQ, 3 x OUTP ON/OFF, each
+# followed by SYST:ERR?); the mock generator leaves the first query at or after the 140th unanswered: step 10
+@pytest.mark.parametrize("timeout_after_n_commands", [140])
+def test_instrument_fault_keeps_every_completed_step_in_the_file(qtbot, tmp_path, timeout_after_n_commands):
+    config = {"faults": {"rf_timeout_after_n_commands": timeout_after_n_commands}, "rf": {"timeout_s": 0.5}}
+    window, vm = open_window(qtbot, tmp_path, seams=_seams(), config=config)
     window.start_sweep()
     path = window.session_actions.live_path
     qtbot.waitUntil(lambda: window.errors.last_dialog is not None, timeout=10000)
-    assert "injected RF timeout" in window.errors.last_dialog.text()
+    timeout = "did not answer 'SYST:ERR?' within 0.5 s (config: rf.timeout_s)"
+    assert timeout in window.errors.last_dialog.text()
     assert not vm.state.rf_on and not vm.state.shutter_open
     snap = window.controller.snapshot()
-    assert snap.status == "failed" and 0 < snap.steps_done < snap.steps_total
+    assert snap.status == "failed" and snap.steps_done == 9 and snap.steps_total == 21
     # the fit of the completed steps goes into the file too; read it once the window is done writing
     qtbot.waitUntil(lambda: window.session_actions.writes_done >= 2 and not window.session_actions.busy,
                     timeout=20000)
     session = read_session(path)
     assert session.field_map is not None and session.fit.settings["n_steps_used"] == snap.steps_done
-    assert session.status == "failed" and "injected RF timeout" in session.status_reason
+    assert session.status == "failed" and timeout in session.status_reason
     assert session.n_steps_completed == snap.steps_done
     cube = window.controller.contrast_cube()
     done = session.step_done
@@ -178,13 +180,12 @@ def test_instrument_fault_keeps_every_completed_step_in_the_file(qtbot, tmp_path
 def test_review_needs_no_instrument_and_fits_a_file_without_a_fit(qtbot, tmp_path):
     from app.cli import main
     from app.main_window import MainWindow
-    from app.seams.virtual_instruments import VirtualBackend
-    from tests.gui_helpers import small_microscope
+    from tests.gui_helpers import mock_backend
 
     path = tmp_path / "headless.h5"  # acquired without the window, not fitted
     assert main(["acquire", "--mock", "--out", str(path), "--pairs", "3", "--size", "40", "40", "--cells", "1",
                  "--window-ghz", "2.0240", "2.0345", "21"]) == 0
-    window = MainWindow(VirtualBackend(small_microscope()), seams=_seams(), settings_path=tmp_path / "s.ini",
+    window = MainWindow(mock_backend(), seams=_seams(), settings_path=tmp_path / "s.ini",
                         log_dir=str(tmp_path / "logs"), auto_connect=False)
     qtbot.addWidget(window)
     window.show()

@@ -21,10 +21,9 @@ def test_settings_and_layout_persist_between_runs(qtbot, tmp_path):
     assert (tmp_path / "settings.ini").exists()
 
     from app.main_window import MainWindow
-    from app.seams.virtual_instruments import VirtualBackend
-    from tests.gui_helpers import small_microscope
+    from tests.gui_helpers import mock_backend
 
-    second = MainWindow(VirtualBackend(small_microscope()), settings_path=tmp_path / "settings.ini",
+    second = MainWindow(mock_backend(), settings_path=tmp_path / "settings.ini",
                         log_dir=tmp_path / "logs", auto_connect=False)
     qtbot.addWidget(second)
     values = second.sweep_panel.values()
@@ -40,7 +39,7 @@ def test_settings_and_layout_persist_between_runs(qtbot, tmp_path):
 
 
 def test_session_actions_say_not_available_without_the_session_module(qtbot, tmp_path):
-    window, _ = open_window(qtbot, tmp_path, seams=AnalysisSeams())  # placeholders, no session files
+    window, _ = open_window(qtbot, tmp_path, seams=AnalysisSeams())  # no session files
     window.actions_.save.trigger()
     qtbot.waitUntil(lambda: getattr(window, "info_box", None) is not None and window.info_box.isVisible(),
                     timeout=2000)

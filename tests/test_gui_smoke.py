@@ -14,7 +14,9 @@ def test_window_starts_on_the_mock_microscope_and_runs_a_sweep(qtbot, tmp_path):
     for name in INSTRUMENT_NAMES:
         assert window.instruments.states[name] == "connected"
         assert window.instruments.modes[name].text() == "mock"
-        assert "virtual" in window.instruments.identities[name].text()
+        # what the instrument layer's mocks say they are: "MockCamera(48x48)", the mock SMB100A's *IDN? reply
+        # (serial number MOCK0001), "MockShutter()"
+        assert "mock" in window.instruments.identities[name].text().lower()
     assert window.actions_.start.isEnabled()
     assert window.actions_.start.shortcut().toString() == "Ctrl+R"
     assert window.actions_.stop.shortcut().toString() == "Ctrl+."
@@ -34,7 +36,7 @@ def test_window_starts_on_the_mock_microscope_and_runs_a_sweep(qtbot, tmp_path):
     maps = window.field_view.maps
     assert maps is not None and maps.n_steps_used == 21
     b_mean_t = np.nanmean(maps.b_nv_t)
-    # the mean of 2304 pixels: statistical error well under 1 uT; 2 uT allows for the placeholder's bias
+    # the mean of 2304 pixels: statistical error well under 1 uT, hence 2 uT
     assert b_mean_t == pytest.approx(np.mean(vm.b_nv_map_t), abs=2e-6)
     # pixels whose fit did not converge are NaN in the background-subtracted map (as in nvscope fit); with 3
     # pairs per step a few percent of them do not

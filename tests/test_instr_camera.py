@@ -152,6 +152,28 @@ def test_state_is_sampled_when_the_exposure_starts():
     assert _signal(first, vm) > 1e4 and abs(_signal(second, vm)) < 2.0
 
 
+def test_frames_come_one_readout_time_apart_when_the_readout_is_longer_than_the_exposure():
+    """config camera.readout_s gives the mock a real camera's frame rate: period = max(exposure, readout)."""
+    vm = VirtualMicroscope(VirtualSample(n_rows=32, n_cols=32), seed=5)
+    cam = MockCamera(vm, exposure_s=EXPOSURE_S, readout_s=0.02)
+    try:
+        assert tuple(cam.get_frame_timings()) == (EXPOSURE_S, 0.02)
+        cam.setup_acquisition(mode="sequence", nframes=8)
+        t0 = time.perf_counter()
+        cam.start_acquisition()
+        cam.wait_for_frame(since="start", nframes=8, timeout=5.0)
+        elapsed_s = time.perf_counter() - t0
+        _, infos = cam.read_multiple_images(return_info=True)
+    finally:
+        cam.close()
+    # frame k is delivered one period after its exposure started, k periods after the first: never sooner
+    assert elapsed_s >= 8 * 0.02
+    # exposure starts are stamped after the sensor thread wakes; a late wake-up (a loaded machine) moves one stamp
+    # by a few ms at most, so the typical gap is the period, bounded loosely from above
+    gaps_s = np.diff([info.timestamp_start_ns for info in infos]) * 1e-9
+    assert 0.019 < np.median(gaps_s) < 0.03
+
+
 def test_roi_binning_exposure_and_em_gain(chain):
     vm, _, shutter, cam = chain
     shutter.open_shutter()

@@ -7,7 +7,7 @@ panel is updated when the window's timer polls the runner.
 import logging
 
 from PyQt6.QtCore import pyqtSignal
-from PyQt6.QtWidgets import QGridLayout, QLabel, QPushButton, QWidget
+from PyQt6.QtWidgets import QGridLayout, QLabel, QPushButton, QSizePolicy, QWidget
 
 from ..seams.instruments import INSTRUMENT_LABELS, INSTRUMENT_NAMES
 
@@ -36,6 +36,9 @@ class InstrumentPanel(QWidget):
             mode.setToolTip("a simulated instrument driving the virtual microscope" if backend.is_mock(name)
                             else "real hardware from the configuration")
             identity.setStyleSheet("color: #555;")
+            # a real *IDN? reply has no spaces to wrap at and is longer than the dock is wide: it is cut at the
+            # dock's edge (the tooltip shows it whole) instead of widening the window
+            identity.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
             button = QPushButton("Connect")
             button.setFixedWidth(92)
             button.clicked.connect(lambda _checked, n=name: self.toggle(n))

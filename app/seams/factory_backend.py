@@ -10,8 +10,8 @@ import threading
 
 from .instruments import INSTRUMENT_NAMES, BackendUnavailable, InstrumentLimits
 
-_NOT_YET = ("the instrument layer (instruments.factory) is not in this build of nvscope; start nvscope without "
-            "--config to use the virtual microscope with mock instruments.")
+_CANNOT_IMPORT = ("the instrument layer (instruments.factory) cannot be imported in this installation; install "
+                  "nvscope's dependencies (pyvisa, pyvisa-py, pylablib-lightweight) and start it again.")
 
 
 def identity_of(device):
@@ -60,7 +60,7 @@ class FactoryBackend:
             from instruments.config import load_config
             from instruments.factory import open_instruments  # noqa: F401 - checked here, used on connect
         except ImportError as exc:
-            raise BackendUnavailable(f"cannot use the configuration {config_path}: {_NOT_YET}") from exc
+            raise BackendUnavailable(f"cannot use the configuration {config_path}: {exc}; {_CANNOT_IMPORT}") from exc
         return cls(load_config(config_path), microscope)
 
     def is_mock(self, name):

@@ -1,9 +1,9 @@
 """The instrument seam: what the instrument panel and the acquisition need from an instrument layer.
 
 ``FactoryBackend`` wraps the instrument layer (``instruments.factory.open_instruments(config, microscope)``:
-real drivers or its mocks, as the configuration says); ``VirtualBackend`` is the app's own small in-process
-mocks on the virtual microscope (tests inject faulty instruments through it). ``make_backend`` picks one.
-Every call here may block (a real generator can take a second to
+real drivers or its mocks on the virtual microscope, as the configuration says; the mocks' faults are set in the
+configuration's ``[faults]`` table, which is how tests inject them). ``make_backend`` builds it for a run of the
+app. Every call here may block (a real generator can take a second to
 answer), so the GUI only calls them from a worker thread (``app.background_tasks.TaskRunner``).
 """
 
@@ -59,16 +59,9 @@ class InstrumentBackend(Protocol):
 
 
 def make_backend(config_path=None, microscope=None):
-    """The instrument layer for a run of the app. With the instrument layer in the build: its configuration
-    (``config_path``, or the defaults: all mocks on a virtual microscope); without it, the app's own in-process
-    mocks when no configuration is given, and ``BackendUnavailable`` when one is."""
+    """The instrument layer for a run of the app: the configuration at ``config_path`` (None: the defaults, all
+    mocks on a virtual microscope built from its ``[microscope]`` table, or on ``microscope`` if given).
+    Raises ``BackendUnavailable`` if the instrument layer cannot be imported."""
     from .factory_backend import FactoryBackend
 
-    try:
-        return FactoryBackend.from_config_path(config_path, microscope)
-    except BackendUnavailable:
-        if config_path is not None:
-            raise
-    from .virtual_instruments import VirtualBackend
-
-    return VirtualBackend(microscope)
+    return FactoryBackend.from_config_path(config_path, microscope)
