@@ -12,17 +12,12 @@ def run_gui(args):
 
     from . import theme
     from .main_window import MainWindow
-    from .seams.instruments import BackendUnavailable, make_backend
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("nvscope")
     app.setOrganizationName("nvscope")
     theme.apply_theme(app)
-    problem = None
-    try:
-        backend = make_backend(getattr(args, "config", None))
-    except BackendUnavailable as exc:
-        problem, backend = exc, make_backend(None)
+    backend, problem = choose_backend(getattr(args, "config", None))
     window = MainWindow(backend)
     freeze_startup_objects()
     _route_uncaught_exceptions(window)
@@ -33,6 +28,25 @@ def run_gui(args):
     if getattr(args, "session", None):
         window.open_session(args.session)
     return app.exec()
+
+
+def choose_backend(config):
+    """(instrument backend, problem or None) for the configuration file ``config`` (None: the defaults, all
+    mocks). A configuration that is missing, invalid or names hardware this build cannot drive gives the mocks
+    and the reason, which the window shows; if even the defaults cannot be used, SystemExit says why."""
+    from instruments.errors import ConfigError
+
+    from .seams.instruments import BackendUnavailable, make_backend
+
+    try:
+        return make_backend(config), None
+    except (BackendUnavailable, ConfigError) as exc:
+        if config is None:  # the defaults themselves cannot be used: nothing to fall back to
+            raise SystemExit(f"nvscope cannot start: {exc}") from exc
+        try:
+            return make_backend(None), exc
+        except BackendUnavailable as fallback_exc:
+            raise SystemExit(f"nvscope cannot start: {exc}; and without the configuration: {fallback_exc}") from exc
 
 
 def freeze_startup_objects():

@@ -105,3 +105,15 @@ def test_make_backend_without_a_config_gives_mock_instruments():
         assert "virtual microscope" in backend.description and backend.microscope is not None
     finally:
         backend.close()
+
+
+def test_a_bad_configuration_starts_on_the_mocks_and_says_why(tmp_path):
+    from app.gui_main import choose_backend
+
+    bad = tmp_path / "lab.toml"
+    bad.write_text("[camera\nkind = 'pvcam'\n")  # not valid TOML
+    backend, problem = choose_backend(str(bad))
+    assert problem is not None and "is not valid TOML" in str(problem) and str(bad) in str(problem)
+    assert all(backend.is_mock(name) for name in ("camera", "rf", "shutter"))
+    backend, problem = choose_backend(None)
+    assert problem is None and backend.is_mock("rf")
