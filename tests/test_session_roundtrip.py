@@ -265,3 +265,23 @@ def test_units_from_name(name, units):
     from analysis.session import units_from_name
 
     assert units_from_name(name) == units
+
+
+def test_every_completed_step_and_the_end_are_synced_to_disk(tmp_path, monkeypatch):
+    # HDF5's flush leaves data in the OS cache; a power cut would lose it. Each step ends with an fsync of the
+    # session file itself, and so does finish()
+    import os
+
+    from analysis.session import writer as writer_module
+
+    synced = []
+    real_fsync = os.fsync
+
+    def counting_fsync(fd):
+        synced.append(os.path.realpath(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    monkeypatch.setattr(writer_module.os, "fsync", counting_fsync)
+    path, _ = make_session(tmp_path / "s.h5", n_sweeps=2)  # 3 steps x 2 sweeps, then finish
+    assert len(synced) == 3 * 2 + 1
+    assert set(synced) == {os.path.realpath(path)}

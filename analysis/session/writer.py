@@ -9,8 +9,9 @@ Replacing a step's totals when a later sweep is added rewrites chunks in place; 
 that could leave a mix of old and new. So those writes go through a one-step journal: the new totals are
 written and flushed to /acquisition/journal first, then the journal is marked valid, then the main arrays
 are written, then the mark is cleared. Readers that find a valid mark use the journal's copy of that step.
-(This guards against the process dying; surviving power loss as well would need fsync, which HDF5 does
-not do on flush.)
+HDF5's flush hands the data to the operating system but does not make it durable; so every completed step
+(and the end of the acquisition) is also synced to the disk (``os.fsync`` of the file's descriptor), and a
+power cut loses at most the step being written.
 """
 
 import os
@@ -238,6 +239,15 @@ class SessionWriter:
             self._store_counters(step, new)
             self._journal["step_index"][0] = -1
             self._file.flush()
+        self._sync()
+
+    def _sync(self):
+        """Make what was flushed durable: fsync the file's descriptor (HDF5's flush does not)."""
+        try:
+            handle = self._file.id.get_vfd_handle()
+        except (AttributeError, NotImplementedError, ValueError, RuntimeError):  # a driver without a descriptor
+            return
+        os.fsync(int(handle))
 
     def _accumulate(self, name, step, addition):
         total = self._acq[name][step]
@@ -277,6 +287,7 @@ class SessionWriter:
             raise SessionWriteError(f"status {status!r} is not one of {FINAL_STATUSES}.")
         write_status(self._acq, status, reason, utc_now())
         self._file.flush()
+        self._sync()
         self._file.close()
         self._status = status
         if self._counters["n_sweeps"].max() > 1:  # replaced steps left space SWMR could not reuse
