@@ -28,7 +28,7 @@ from models.train import load_checkpoint
 from models.training_data import DEFAULT_RECIPE, REFERENCE_INDEX, SNIPPET_SIZE, TRAINING_RECIPE, generate_snippets
 
 MODEL_NAME = "nvscope_cell_cnn"
-MODEL_VERSION = "1.0.0"
+MODEL_VERSION = "1.1.0"
 INPUT_NAME = "snippet_t"
 STANDARDISED_NAME = "standardised"
 PARITY_SEED = 997
