@@ -40,7 +40,7 @@ early checkpoint of the CNN)."""
 
 NEIGHBOUR_ERROR_SCALE = 1.35
 """The combined errors of a cell whose fit modelled neighbouring dipoles are multiplied by this. Neighbours
-bias both answers in ways neither error describes: on 800 validation snippets (seed 4243, the committed CNN)
+bias both answers in ways neither error describes: on 800 validation snippets (seed 4243, the first CNN)
 the median |pull| of such cells was 0.85-0.99 (ln m, z, x), against 0.67 for Gaussian errors; cells fitted
 without neighbours were at 0.54-0.72 and keep their errors."""
 DISAGREE_ERROR_SCALE = 1.35
