@@ -17,11 +17,13 @@ average; neighbours and the background's extra terms only add to both.
 
 import numpy as np
 
+from analysis.cells.cnn_errors import MAD_TO_SIGMA, RADIAL_MEDIAN_TO_SIGMA
 from analysis.cells.dipole_model import dipole_snippet_model, model_points
 from analysis.fitting import fit_many
 from analysis.physics import nv_axis
 from models.training_data import (
-    _BINOMIAL_NORM,
+    BINOMIAL_NORM,
+    BINOMIAL_WEIGHTS,
     DEFAULT_RECIPE,
     SNIPPET_SIZE,
     compose_snippets,
@@ -29,7 +31,8 @@ from models.training_data import (
     snippet_axes_m,
 )
 
-MAD_TO_SIGMA = 1.4826
+SIGMA_TO_MEDIAN_ABS = 1.0 / MAD_TO_SIGMA
+"""Median |error| of a Gaussian in units of its sigma (0.6745)."""
 
 
 def point_dipole_floor(geometry, pixel_size_m=DEFAULT_RECIPE.pixel_size_m):
@@ -69,7 +72,7 @@ def _smoothing_operator():
     """(1024, 1156) matrix of the generator's correlated noise: 3 x 3 binomial smoothing of a 34 x 34 white
     field, renormalised so that each pixel keeps sigma."""
     size, pad = SNIPPET_SIZE, SNIPPET_SIZE + 2
-    kernel = np.outer([0.25, 0.5, 0.25], [0.25, 0.5, 0.25]) / _BINOMIAL_NORM
+    kernel = np.outer(BINOMIAL_WEIGHTS, BINOMIAL_WEIGHTS) / BINOMIAL_NORM
     op = np.zeros((size * size, pad * pad))
     for r in range(size):
         for c in range(size):
@@ -117,8 +120,8 @@ def achievable_errors(n, seed, noise_t, background_order, draw_seed=0):
             "pos_px": np.hypot(draw["x_px"], draw["y_px"]),
             "floor_mass": np.abs(np.expm1(floor["ln_mass"])), "floor_z_um": np.abs(floor["z_m"]) * 1e6,
             "floor_pos_px": np.hypot(floor["x_px"], floor["y_px"]),
-            "crb_mass": 0.6745 * crb["ln_mass"], "crb_z_um": 0.6745 * crb["z_m"] * 1e6,
-            "crb_pos_px": 1.1774 * 0.5 * (crb["x_px"] + crb["y_px"])}, truth
+            "crb_mass": SIGMA_TO_MEDIAN_ABS * crb["ln_mass"], "crb_z_um": SIGMA_TO_MEDIAN_ABS * crb["z_m"] * 1e6,
+            "crb_pos_px": 0.5 * (crb["x_px"] + crb["y_px"]) / RADIAL_MEDIAN_TO_SIGMA}, truth
 
 
 def achievable_table(n, seed, noise_t, background_order, snr_bins):

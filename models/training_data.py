@@ -34,7 +34,10 @@ from analysis import physics
 SNIPPET_SIZE = 32
 REFERENCE_INDEX = 16
 PICOGRAM_KG = physics.PICOGRAM_KG
-_BINOMIAL_NORM = float(np.sum(np.outer([0.25, 0.5, 0.25], [0.25, 0.5, 0.25]) ** 2) ** 0.5)  # keeps sigma
+BINOMIAL_WEIGHTS = (0.25, 0.5, 0.25)
+"""The correlated noise: white noise smoothed by the outer product of these (3 x 3), divided by
+``BINOMIAL_NORM`` so that every pixel keeps its sigma."""
+BINOMIAL_NORM = float(np.sum(np.outer(BINOMIAL_WEIGHTS, BINOMIAL_WEIGHTS) ** 2) ** 0.5)
 
 
 @dataclass(frozen=True)
@@ -177,8 +180,9 @@ def _noise(rng, n, sigma_t, correlated):
     white = rng.standard_normal((n, SNIPPET_SIZE + 2, SNIPPET_SIZE + 2), dtype=np.float32)
     out = white[:, 1:-1, 1:-1].copy()
     c = white[correlated]
-    c = c[:, :-2, :] * 0.25 + c[:, 1:-1, :] * 0.5 + c[:, 2:, :] * 0.25
-    out[correlated] = (c[:, :, :-2] * 0.25 + c[:, :, 1:-1] * 0.5 + c[:, :, 2:] * 0.25) / _BINOMIAL_NORM
+    w0, w1, w2 = BINOMIAL_WEIGHTS
+    c = c[:, :-2, :] * w0 + c[:, 1:-1, :] * w1 + c[:, 2:, :] * w2
+    out[correlated] = (c[:, :, :-2] * w0 + c[:, :, 1:-1] * w1 + c[:, :, 2:] * w2) / BINOMIAL_NORM
     out *= sigma_t[:, None].astype(np.float32)[:, :, None]
     return out
 

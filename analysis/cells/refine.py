@@ -191,6 +191,7 @@ def refine_snippets(snippets_t, start, pixel_size_m, noise_t=None, *, valid=None
     residual = np.where(valid, ctx.data - model, 0.0)
     inflation = correlation_factor(residual)
     stage_a = _summarise(params, covs, residual, valid, noise, pixel_size_m, inflation=inflation)
+    n_neighbours = np.array([(len(p) - N_DIPOLE_PARAMS - n_bg) // PARAMS_PER_NEIGHBOUR for p in params])
     if start_sigma is not None:
         factor = np.maximum(1.0, stage_a["reduced_chi2"]) * inflation
         cov_q, disagree = _hybrid_stage(params, covs, p0, start_sigma, factor, start_diameter_m, pixel_size_m)
@@ -198,8 +199,7 @@ def refine_snippets(snippets_t, start, pixel_size_m, noise_t=None, *, valid=None
         residual = np.where(valid, ctx.data - model, 0.0)
         final = dict(_summarise(params, covs, residual, valid, noise, pixel_size_m, inflation=None),
                      background_t_err=stage_a["background_t_err"])
-        n_modelled = np.array([(len(p) - N_DIPOLE_PARAMS - n_bg) // PARAMS_PER_NEIGHBOUR for p in params])
-        errors = np.sqrt(np.diagonal(cov_q, axis1=1, axis2=2)) * error_calibration(n_modelled, disagree)[:, None]
+        errors = np.sqrt(np.diagonal(cov_q, axis1=1, axis2=2)) * error_calibration(n_neighbours, disagree)[:, None]
         final["x_px_err"], final["y_px_err"] = errors[:, 0] / pixel_size_m, errors[:, 1] / pixel_size_m
         final["z_m_err"], final["iron_mass_kg_err"] = errors[:, 2], errors[:, 3] * final["iron_mass_kg"]
     else:
@@ -215,7 +215,7 @@ def refine_snippets(snippets_t, start, pixel_size_m, noise_t=None, *, valid=None
         **{k: final[k] for k in ("x_px", "y_px", "z_m", "iron_mass_kg", "background_t", "x_px_err", "y_px_err",
                                  "z_m_err", "iron_mass_kg_err", "background_t_err", "reduced_chi2", "dof")},
         noise_t=noise, converged=converged, at_bound=at_bound, disagree=disagree,
-        n_neighbours=np.array([len(nb) for nb in neighbours]), model_t=model.reshape(s.shape),
+        n_neighbours=n_neighbours, model_t=model.reshape(s.shape),
         residual_t=residual.reshape(s.shape), neighbours=neighbours, physics_only=stage_a,
     )
 
