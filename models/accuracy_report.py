@@ -14,6 +14,9 @@ training chunk uses and a fixed per-pixel noise. Four answers per snippet, all f
   z = 15 um, iron mass from that peak amplitude at that z (``naive_start``); the cell may move 12 px
   (the positive lobe lies several pixels from the centre).
 
+Two oracle rows follow, not methods one could use: the fit from the CNN and the hybrid on the same snippets with
+the neighbours' true field subtracted (no neighbours modelled): what perfect neighbour handling would give.
+
 ``--floor`` prints how far the best point dipole is from noiseless random-cluster cells, by z/d, and what an ideal
 unbiased point-dipole refinement would reach on the same held-out set (that floor plus the Cramer-Rao bound at
 the set's noise; ``models.floors``).
@@ -37,7 +40,7 @@ import numpy as np
 from analysis.cells import CellCNN, naive_start, refine_snippets
 from analysis.cells.cnn_errors import cnn_sigmas
 from models.evaluate import SNR_BINS, Z_OVER_D_BINS
-from models.training_data import DEFAULT_RECIPE, generate_snippets
+from models.training_data import DEFAULT_RECIPE, compose_snippets, render_geometry
 
 DEFAULT_SEED = 4242
 DEFAULT_COUNT = 2000
@@ -45,6 +48,8 @@ DEFAULT_NOISE_NT = 50.0
 BACKGROUND_ORDER = 2
 """The snippets carry a residual plane + quadratic (training_data): fitted as such."""
 MAX_NEIGHBOURS = 3
+ORACLE_FIT = "oracle: fit from the CNN, neighbours' true field subtracted"
+ORACLE_HYBRID = "oracle: hybrid, neighbours' true field subtracted"
 """Neighbouring cells reach into the snippets (0-3 per snippet): the fit models up to three of them."""
 
 
@@ -76,7 +81,8 @@ def run(n, seed, noise_t, model_path=None, background_order=BACKGROUND_ORDER):
     """Build the set, run the four methods, return a dict of results (see ``format_markdown``)."""
     p = DEFAULT_RECIPE.pixel_size_m
     t0 = time.perf_counter()
-    snippets, truth = generate_snippets(n, seed, noise_sigma_t=noise_t)
+    geometry = render_geometry(n, seed)  # as generate_snippets(n, seed, noise_sigma_t=noise_t), keeping the parts
+    snippets, truth = compose_snippets(geometry, np.random.default_rng([seed, 1]), noise_sigma_t=noise_t)
     build_s = time.perf_counter() - t0
     cnn = CellCNN(model_path)
     cnn.predict(snippets[:8], pixel_size_m=p)  # warm the session up
@@ -96,6 +102,11 @@ def run(n, seed, noise_t, model_path=None, background_order=BACKGROUND_ORDER):
     t0 = time.perf_counter()
     naive = refine_snippets(snippets, naive_start(snippets, p), p, noise_t, max_shift_px=12.0, **options)
     naive_ms = (time.perf_counter() - t0) / n * 1e3
+    alone = snippets - geometry["neighbour_field_t"]
+    oracle_options = dict(options, max_neighbours=0)
+    oracle_fit = refine_snippets(alone, pred, p, noise_t, **oracle_options)
+    oracle_hybrid = refine_snippets(alone, pred, p, noise_t, start_sigma=sigma, start_diameter_m=pred["diameter_m"],
+                                    **oracle_options)
 
     def answer(fit):
         return {k: getattr(fit, k) for k in ("x_px", "y_px", "z_m", "iron_mass_kg")}
@@ -105,6 +116,8 @@ def run(n, seed, noise_t, model_path=None, background_order=BACKGROUND_ORDER):
         ("hybrid (fit combined with the CNN)", answer(hybrid), hybrid.converged, cnn_ms + hybrid_ms),
         ("physics fit started from the CNN", answer(from_cnn), from_cnn.converged, cnn_ms + from_cnn_ms),
         ("physics fit started naively", answer(naive), naive.converged, naive_ms),
+        (ORACLE_FIT, answer(oracle_fit), oracle_fit.converged, None),
+        (ORACLE_HYBRID, answer(oracle_hybrid), oracle_hybrid.converged, None),
     ]
     errors = {name: _errors(a, truth) for name, a, _, _ in methods}
     everything = np.ones(n, dtype=bool)
@@ -166,7 +179,7 @@ def _table(rows):
         extra = f"{r['z_centroid_median_abs_um']:.2f} | {r['position_centroid_median_px']:.2f} | " if centroid else ""
         lines.append(f"| {r['method']} | {100 * r['mass_median_abs_rel']:.1f} % | {r['z_median_abs_um']:.2f} | "
                      f"{r['position_median_px']:.2f} | {extra}{100 * r['converged']:.1f} % | "
-                     f"{r['ms_per_snippet']:.2f} |")
+                     f"{'-' if r['ms_per_snippet'] is None else format(r['ms_per_snippet'], '.2f')} |")
     return lines
 
 
