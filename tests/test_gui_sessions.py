@@ -150,25 +150,33 @@ def test_a_chosen_file_that_exists_is_never_overwritten(qtbot, tmp_path):
 
 
 # SCPI commands: 4 on connecting, 4 before the first step, then 14 per step (3 pairs: FREQ, 3 x OUTP ON/OFF, each
-# followed by SYST:ERR?); the mock generator leaves the first query at or after the 140th unanswered: step 10
-@pytest.mark.parametrize("timeout_after_n_commands", [140])
-def test_instrument_fault_keeps_every_completed_step_in_the_file(qtbot, tmp_path, timeout_after_n_commands):
-    config = {"faults": {"rf_timeout_after_n_commands": timeout_after_n_commands}, "rf": {"timeout_s": 0.5}}
+# followed by SYST:ERR?); the mock generator leaves the first query at or after the 140th unanswered: step 10.
+# Camera: 8 dark frames before the first step, then 6 frames per step (3 pairs); it goes away at the 71st: step 11.
+FAULTS = {
+    "rf timeout": ({"faults": {"rf_timeout_after_n_commands": 140}, "rf": {"timeout_s": 0.5}},
+                   "did not answer 'SYST:ERR?' within 0.5 s (config: rf.timeout_s)", 9),
+    "camera lost": ({"faults": {"camera_disconnect_after_n_frames": 71}},
+                    "the mock camera stopped responding (injected fault: faults.camera_disconnect_after_n_frames)", 10),
+}
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_instrument_fault_keeps_every_completed_step_in_the_file(qtbot, tmp_path, fault):
+    config, message, steps_done = FAULTS[fault]
     window, vm = open_window(qtbot, tmp_path, seams=_seams(), config=config)
     window.start_sweep()
     path = window.session_actions.live_path
     qtbot.waitUntil(lambda: window.errors.last_dialog is not None, timeout=10000)
-    timeout = "did not answer 'SYST:ERR?' within 0.5 s (config: rf.timeout_s)"
-    assert timeout in window.errors.last_dialog.text()
+    assert message in window.errors.last_dialog.text()
     assert not vm.state.rf_on and not vm.state.shutter_open
     snap = window.controller.snapshot()
-    assert snap.status == "failed" and snap.steps_done == 9 and snap.steps_total == 21
+    assert snap.status == "failed" and snap.steps_done == steps_done and snap.steps_total == 21
     # the fit of the completed steps goes into the file too; read it once the window is done writing
     qtbot.waitUntil(lambda: window.session_actions.writes_done >= 2 and not window.session_actions.busy,
                     timeout=20000)
     session = read_session(path)
     assert session.field_map is not None and session.fit.settings["n_steps_used"] == snap.steps_done
-    assert session.status == "failed" and timeout in session.status_reason
+    assert session.status == "failed" and message in session.status_reason
     assert session.n_steps_completed == snap.steps_done
     cube = window.controller.contrast_cube()
     done = session.step_done

@@ -213,12 +213,17 @@ def test_injected_camera_faults_are_typed_errors():
     assert time.monotonic() - start < 0.6
     cam.stop_acquisition()
 
-    cam.arm_faults(CameraFaults(disconnect_after_n_frames=2))
+    cam.arm_faults(CameraFaults(disconnect_after_n_frames=5))  # counted over acquisitions: 3 + 2
+    cam.start_acquisition(mode="snap", nframes=3)
+    cam.wait_for_frame(since="start", nframes=3, timeout=5.0)
+    assert len(cam.read_multiple_images()) == 3
     cam.start_acquisition(mode="sequence", nframes=20)
+    read = 0
     with pytest.raises(InstrumentDisconnectedError, match="camera_disconnect_after_n_frames"):
         for _ in range(10):
             cam.wait_for_frame(timeout=1.0)
-            cam.read_multiple_images()
+            read += len(cam.read_multiple_images())
+    assert read <= 2  # the second acquisition delivers only the 2 frames left of the 5
     cam.close()
 
 

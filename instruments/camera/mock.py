@@ -55,6 +55,7 @@ class MockCamera(FrameChecks, camera.IBinROICamera, camera.IExposureCamera):
         self._target = None
         self._pending_triggers = 0
         self._lost = False
+        self._frames_since_armed = 0
         self._quit = False
         self._worker = None
         self.open()
@@ -91,9 +92,12 @@ class MockCamera(FrameChecks, camera.IBinROICamera, camera.IExposureCamera):
         return "mock"
 
     def arm_faults(self, faults):
-        """Replace the faults (they count frames from the next acquisition start)."""
+        """Replace the faults. ``disconnect_after_n_frames`` counts the frames delivered from now on, over any
+        number of acquisitions (so a sweep can lose its camera in the middle); the periodic faults count the
+        exposures of each acquisition."""
         with self._cond:
             self.faults = faults
+            self._frames_since_armed = 0
 
     # --- settings ------------------------------------------------------------------------------------------
     def get_detector_size(self):
@@ -304,7 +308,8 @@ class MockCamera(FrameChecks, camera.IBinROICamera, camera.IExposureCamera):
                 index = self._acquired
                 self._slots[index % len(self._slots)] = (frame, TFrameInfo(index, stamp, timestamp_ns))
                 self._acquired += 1
-                if faults.disconnect_after_n_frames and self._acquired >= faults.disconnect_after_n_frames:
+                self._frames_since_armed += 1
+                if faults.disconnect_after_n_frames and self._frames_since_armed >= faults.disconnect_after_n_frames:
                     self._lost = True
             self._cond.notify_all()
 
