@@ -16,6 +16,7 @@ import threading
 import pyvisa
 from pyvisa import constants
 
+from ..connection import close_quietly, set_up_or_close
 from ..errors import (
     ConfigError,
     InstrumentDisconnectedError,
@@ -77,17 +78,17 @@ class ScpiRfSource:
         sock = self._socket()
         if sock is not None:  # small commands must not wait for Nagle's algorithm
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        try:
-            self._identity = self._query(self.dialect.identify).strip()
-            if not self.dialect.identity_matches(self._identity):
-                raise ConfigError(
-                    f"the RF generator at {self.resource_name!r} identifies as {self._identity!r}, which is not a "
-                    f"{'/'.join(self.dialect.models)}; set rf.dialect to match the instrument.")
-            self._write(self.dialect.clear_status)
-            self._set(self.dialect.output_command(False))
-        except BaseException:
-            self._close_resource()
-            raise
+        set_up_or_close(self._set_up, self._close_resource)
+
+    def _set_up(self):
+        """Check the identity, clear the status, switch the output off."""
+        self._identity = self._query(self.dialect.identify).strip()
+        if not self.dialect.identity_matches(self._identity):
+            raise ConfigError(
+                f"the RF generator at {self.resource_name!r} identifies as {self._identity!r}, which is not a "
+                f"{'/'.join(self.dialect.models)}; set rf.dialect to match the instrument.")
+        self._write(self.dialect.clear_status)
+        self._set(self.dialect.output_command(False))
 
     @_locked
     def reconnect(self):
@@ -96,12 +97,7 @@ class ScpiRfSource:
         self._connect()
 
     def _close_resource(self):
-        if self._resource is not None:
-            try:
-                self._resource.close()
-            except (pyvisa.errors.Error, OSError):
-                pass
-            self._resource = None
+        self._resource = close_quietly(self._resource, (pyvisa.errors.Error, OSError))
 
     @_locked
     def close(self):

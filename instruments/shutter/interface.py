@@ -95,3 +95,16 @@ class ShutterBase:
 
     def _disconnect(self):
         raise NotImplementedError
+
+
+class TransportShutterBase(ShutterBase):
+    """A shutter behind a connection (SC10, KSC101): subclasses implement ``_connect()`` (open the connection,
+    then put the controller in its safe state, closing the connection again if that fails) and
+    ``_disconnect()``; ``reconnect()`` is the two."""
+
+    def reconnect(self):
+        self._disconnect()
+        self._connect()
+
+    def _connect(self):
+        raise NotImplementedError

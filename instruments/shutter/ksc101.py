@@ -12,13 +12,14 @@ Six-byte headers ``<HBBBB``: message id, param1, param2, destination 0x50 (gener
 FTDI/serial backends.
 """
 
+from ..connection import close_quietly, set_up_or_close
 from ..errors import (
     DriverUnavailableError,
     InstrumentDisconnectedError,
     InstrumentReplyError,
     InstrumentTimeoutError,
 )
-from .interface import ShutterBase
+from .interface import TransportShutterBase
 
 SET_SOL_OPERATINGMODE = 0x04C0
 SET_SOL_STATE = 0x04CB
@@ -69,7 +70,7 @@ def kinesis_solenoid_class():
     return KinesisSolenoid
 
 
-class Ksc101Shutter(ShutterBase):
+class Ksc101Shutter(TransportShutterBase):
     """A KSC101 with serial number ``conn`` (8 digits, 68xxxxxx) or a serial port (``/dev/ttyUSB0``, ``COM5``).
     ``device`` injects an already-built ``KinesisSolenoid`` (tests build one on a fake transport)."""
 
@@ -91,24 +92,14 @@ class Ksc101Shutter(ShutterBase):
                     "(config: shutter.serial_number) and that Kinesis/APT software is not holding the device."
                 ) from err
         self.connected = True
-        try:
-            self._call(lambda d: d.set_operating_mode(MODE_MANUAL), "set manual mode")
-            self.set_open(False)
-        except BaseException:
-            self._disconnect()
-            raise
+        set_up_or_close(self._set_up, self._disconnect)
 
-    def reconnect(self):
-        self._disconnect()
-        self._connect()
+    def _set_up(self):
+        self._call(lambda d: d.set_operating_mode(MODE_MANUAL), "set manual mode")
+        self.set_open(False)
 
     def _disconnect(self):
-        if self._device is not None:
-            try:
-                self._device.close()
-            except (OSError, RuntimeError):
-                pass
-            self._device = None
+        self._device = close_quietly(self._device, (OSError, RuntimeError))
         self.connected = False
 
     def __repr__(self):

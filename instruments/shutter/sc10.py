@@ -10,18 +10,19 @@ controller in manual mode (``mode=1``, where ``ens`` opens and closes the shutte
 
 import pyvisa
 
+from ..connection import close_quietly, set_up_or_close
 from ..errors import (
     DriverUnavailableError,
     InstrumentDisconnectedError,
     InstrumentReplyError,
     InstrumentTimeoutError,
 )
-from .interface import ShutterBase
+from .interface import TransportShutterBase
 
 _ERROR_REPLIES = ("CMD_NOT_DEFINED", "CMD_ARG_INVALID")
 
 
-class Sc10Shutter(ShutterBase):
+class Sc10Shutter(TransportShutterBase):
     """An SC10 at ``resource_name`` (e.g. ``"ASRL/dev/ttyUSB0::INSTR"``, ``"ASRL3::INSTR"``).
     ``resource_manager`` defaults to pyvisa-py; tests pass a pyvisa-sim one."""
 
@@ -53,25 +54,15 @@ class Sc10Shutter(ShutterBase):
                 f"cannot open the SC10 at {self.resource_name!r}: {err}. Check the USB cable, that the port "
                 "exists and is not in use, and the address (config: shutter.resource).") from err
         self.connected = True
-        try:
-            self.identity = self._transact("id?", query=True)
-            self._transact("mode=1")
-            self.set_open(False)
-        except BaseException:
-            self._disconnect()
-            raise
+        set_up_or_close(self._set_up, self._disconnect)
 
-    def reconnect(self):
-        self._disconnect()
-        self._connect()
+    def _set_up(self):
+        self.identity = self._transact("id?", query=True)
+        self._transact("mode=1")
+        self.set_open(False)
 
     def _disconnect(self):
-        if self._resource is not None:
-            try:
-                self._resource.close()
-            except (pyvisa.errors.Error, OSError):
-                pass
-            self._resource = None
+        self._resource = close_quietly(self._resource, (pyvisa.errors.Error, OSError))
         self.connected = False
 
     def __repr__(self):
