@@ -9,7 +9,7 @@ import dataclasses
 import numpy as np
 
 from analysis.pipeline import session_pixel_size_m
-from analysis.session import read_session, write_cells
+from analysis.session import read_session, stack_cell_snippets, write_cells
 
 _UNITS_NOT_IN_NAMES = {"snippet_row": "pixel", "snippet_col": "pixel"}
 _SCALAR_TYPES = (int, float, str, bool, np.integer, np.floating, np.bool_)
@@ -81,5 +81,8 @@ def analyse_session_cells(path, session=None, use_cnn=True):
     if note:
         settings["note"] = note
     units = {k: v for k, v in _UNITS_NOT_IN_NAMES.items() if records and k in records[0]}
-    write_cells(path, records, units=units or None, models=cards, settings=settings)
+    snippets = stack_cell_snippets([{"measured_t": getattr(r, "measured_t", None),
+                                     "model_t": getattr(r, "reconstructed_t", None),
+                                     "residual_t": getattr(r, "residual_t", None)} for r in results])
+    write_cells(path, records, units=units or None, models=cards, settings=settings, snippets=snippets)
     return len(records)

@@ -44,13 +44,22 @@ def field_maps_of(session):
 
 
 def rows_of_table(table):
-    """``CellRow``s of a stored cell table, each keeping its stored columns (without the label) as ``record``."""
+    """``CellRow``s of a stored cell table, each keeping its stored columns (without the label) as ``record``
+    and its stored snippet maps (measured, reconstructed, residual; None where the file has none)."""
     if table is None or not len(table):
         return []
     records = table.records()
     rows = cell_rows(records)
-    return [dataclasses.replace(row, record={k: v for k, v in rec.items() if k != "label"})
-            for row, rec in zip(rows, records, strict=True)]
+    maps = getattr(table, "snippets", {}) or {}
+
+    def stored(name, i):
+        m = maps.get(name)
+        return None if m is None or not np.any(np.isfinite(m[i])) else np.asarray(m[i], dtype=np.float64)
+
+    return [dataclasses.replace(row, record={k: v for k, v in rec.items() if k != "label"},
+                                snippet_t=stored("measured_t", i), model_t=stored("model_t", i),
+                                residual_t=stored("residual_t", i))
+            for i, (row, rec) in enumerate(zip(rows, records, strict=True))]
 
 
 class ReviewSource:

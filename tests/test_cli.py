@@ -32,3 +32,7 @@ def test_analyze_measures_the_cells_of_a_session(tmp_path, capsys):
     assert np.hypot(cell["col_px"] - truth["x_m"] / pixel, cell["row_px"] - truth["y_m"] / pixel) < 2.0
     assert abs(cell["iron_mass_g"] * 1e-3 - truth["iron_mass_kg"]) < 0.3 * truth["iron_mass_kg"]
     assert cell["model_sha256"] in session.models
+    maps = session.cells.snippets  # what the cell was analysed on, its reconstruction and residual
+    assert {name: m.shape for name, m in maps.items()} == {n: (1, 32, 32) for n in ("measured_t", "model_t",
+                                                                                    "residual_t")}
+    np.testing.assert_allclose(maps["measured_t"] - maps["model_t"], maps["residual_t"], atol=1e-11)  # float32

@@ -101,6 +101,12 @@ def test_sweep_is_saved_and_review_mode_shows_it_exactly(qtbot, tmp_path):
     for name in ("z_m", "z_err_m", "iron_mass_g", "iron_mass_err_g", "normalised_field_t", "reduced_chi2"):
         assert [getattr(c, name) for c in reviewed] == [getattr(c, name) for c in rows], name
     assert review.session.models[SHA] == CARD
+    # the triptych of a cell as it was analysed: measured, reconstructed and residual come from the file
+    window.cells.show_cell(0)
+    triptych = window.cell_panel.triptych
+    for name, live in (("measured", rows[0].snippet_t), ("reconstructed", rows[0].model_t),
+                       ("residual", rows[0].residual_t)):
+        np.testing.assert_allclose(triptych.shown(name), np.asarray(live) * 1e6, rtol=1e-6, err_msg=name)
     assert review.session.sample_metadata["name"] == "HeLa dish 3"
     assert review.session.sample_metadata["spion_concentration_ug_per_ml"] == 50.0
     assert review.session.sample_metadata["notes"] == "after washing"

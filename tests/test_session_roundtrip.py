@@ -12,6 +12,7 @@ from analysis.session import (
     SessionWriteError,
     SessionWriter,
     read_session,
+    stack_cell_snippets,
     update_sample_metadata,
     write_background,
     write_cells,
@@ -187,6 +188,30 @@ def test_cell_table_refusals(tmp_path):
         write_cells(path, [{"z_m": 1e-5}, {"z_m": None}])
     write_cells(path, [{"brightness": 3.0}], units={"brightness": "ADU"})
     assert read_session(path).cells.units == {"brightness": "ADU"}
+    with pytest.raises(SessionWriteError, match=r"has shape \(2, 32, 32\).*give numbers of shape \(1, rows, cols\)"):
+        write_cells(path, [{"z_m": 1e-5}], snippets={"model_t": np.zeros((2, 32, 32))})
+    with pytest.raises(SessionWriteError, match="'fit_t' is not one of"):
+        write_cells(path, [{"z_m": 1e-5}], snippets={"fit_t": np.zeros((1, 32, 32))})
+    with pytest.raises(SessionWriteError, match="cell 1's model_t map has shape"):
+        stack_cell_snippets([{"model_t": np.zeros((32, 32))}, {"model_t": np.zeros((16, 16))}])
+
+
+def test_cell_snippets_round_trip_with_the_table(tmp_path):
+    """What each cell was analysed on, and the refinement's reconstruction and residual, come back as written
+    (float32, NaN for a cell without them); a table written without them has none, an older file neither."""
+    path, _ = make_session(tmp_path / "s.h5", n_sweeps=1)
+    rng = np.random.default_rng(1)
+    measured, model = rng.normal(0, 1e-6, (2, 32, 32)), rng.normal(0, 1e-6, (32, 32))
+    snippets = stack_cell_snippets([{"measured_t": measured[0], "model_t": model, "residual_t": None},
+                                    {"measured_t": measured[1], "model_t": None, "residual_t": None}])
+    assert set(snippets) == {"measured_t", "model_t"}  # a map no cell has is left out
+    write_cells(path, [{"row_px": 3.0}, {"row_px": 7.0}], snippets=snippets)
+    table = read_session(path).cells
+    np.testing.assert_array_equal(table.snippets["measured_t"], measured.astype(np.float32))
+    np.testing.assert_array_equal(table.snippets["model_t"][0], model.astype(np.float32))
+    assert np.all(np.isnan(table.snippets["model_t"][1])) and "residual_t" not in table.snippets
+    write_cells(path, [{"row_px": 3.0}])  # replacing the table replaces its maps too
+    assert read_session(path).cells.snippets == {}
 
 
 def test_update_sample_metadata_merges(tmp_path):

@@ -10,7 +10,7 @@ Results: ``write_fit_results``, ``write_background``, ``write_field_map``, ``wri
 
 from analysis.physics import spin_contrast
 
-from .cells import MODEL_HASH_COLUMN, CellTable
+from .cells import MODEL_HASH_COLUMN, SNIPPET_MAPS, CellTable, stack_cell_snippets
 from .compact import compact_session
 from .errors import (
     SessionError,
@@ -30,10 +30,9 @@ from .units import units_from_name
 from .writer import SessionWriter
 
 __all__ = [
-    "FILE_KIND", "MIGRATIONS", "MODEL_HASH_COLUMN", "SCHEMA_VERSION", "CellTable", "MapResult", "Session",
-    "SessionError", "SessionExistsError", "SessionFileError", "SessionInUseError", "SessionReader",
+    "FILE_KIND", "MIGRATIONS", "MODEL_HASH_COLUMN", "SCHEMA_VERSION", "SNIPPET_MAPS", "CellTable", "MapResult",
+    "Session", "SessionError", "SessionExistsError", "SessionFileError", "SessionInUseError", "SessionReader",
     "SessionSchemaError", "SessionWriteError", "SessionWriter", "StepData", "compact_session", "migrate_session",
-    "read_session",
-    "recover_session", "spin_contrast", "units_from_name", "update_sample_metadata", "write_background",
-    "write_cells", "write_field_map", "write_fit_results",
+    "read_session", "recover_session", "spin_contrast", "stack_cell_snippets", "units_from_name",
+    "update_sample_metadata", "write_background", "write_cells", "write_field_map", "write_fit_results",
 ]

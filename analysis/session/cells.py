@@ -1,6 +1,8 @@
 """The cell table: one row per analysed cell, stored as a group of 1-D column datasets (easy to extend,
 readable column by column from MATLAB). Numeric columns carry ``units``; text columns (label, model hash)
-are UTF-8 strings; booleans are uint8 marked ``value_kind="bool"``."""
+are UTF-8 strings; booleans are uint8 marked ``value_kind="bool"``. Optionally the 32 x 32 maps each cell was
+analysed on (measured, reconstructed, residual B_NV) sit beside the columns in the subgroup ``snippets``, one
+(n_cells, 32, 32) dataset per map in tesla, NaN where a cell has none."""
 
 import dataclasses
 from collections.abc import Mapping
@@ -10,9 +12,13 @@ import numpy as np
 
 from .encoding import decode_array, to_json, write_array, write_strings
 from .errors import SessionFileError, SessionWriteError
+from .tree import Node
 from .units import resolve_units
 
 MODEL_HASH_COLUMN = "model_sha256"
+SNIPPETS_GROUP = "snippets"
+SNIPPET_MAPS = ("measured_t", "model_t", "residual_t")
+"""The per-cell maps the table may carry: the snippet analysed, the refinement's reconstruction, the residual."""
 
 
 @dataclass
@@ -21,6 +27,9 @@ class CellTable:
 
     columns: dict
     units: dict
+    snippets: dict = dataclasses.field(default_factory=dict)
+    """Map name (``SNIPPET_MAPS``) -> (n_cells, 32, 32) float array in tesla, NaN where a cell has none; empty
+    when the file has no snippets (older files, or a table written without them)."""
 
     def __len__(self):
         return 0 if not self.columns else len(next(iter(self.columns.values())))
@@ -93,8 +102,47 @@ def cell_units(columns, units):
     return resolve_units(numeric, units, "cell table", booleans)
 
 
-def write_cell_columns(group, columns, resolved):
-    """Write columns into an empty group; ``resolved``: units of the numeric columns (see cell_units)."""
+def check_snippets(snippets, n_cells):
+    """``snippets`` (map name -> (n_cells, h, w) numbers, or None) as float32 arrays; clear errors otherwise."""
+    out = {}
+    for name, value in (snippets or {}).items():
+        if name not in SNIPPET_MAPS:
+            raise SessionWriteError(f"cell snippet map {name!r} is not one of {SNIPPET_MAPS}.")
+        array = np.asarray(value)
+        if array.ndim != 3 or array.shape[0] != n_cells or array.dtype.kind not in "fiu":
+            raise SessionWriteError(f"cell snippet map {name!r} has shape {array.shape} and dtype {array.dtype}; "
+                                    f"give numbers of shape ({n_cells}, rows, cols), one map per cell of the table "
+                                    "(NaN where a cell has none).")
+        out[name] = array.astype(np.float32)
+    return out
+
+
+def stack_cell_snippets(per_cell):
+    """Snippet maps of a table from one dict per cell (map name -> 2-D array, or None where the cell has none):
+    name -> (n_cells, h, w) float32, NaN for the cells without that map; a map no cell has is left out. All maps
+    have the shape of the first one given."""
+    shape = next((np.shape(m) for maps in per_cell for m in maps.values() if m is not None), None)
+    if shape is None:
+        return {}
+    out = {}
+    for name in SNIPPET_MAPS:
+        if not any(maps.get(name) is not None for maps in per_cell):
+            continue
+        stack = np.full((len(per_cell), *shape), np.nan, dtype=np.float32)
+        for i, maps in enumerate(per_cell):
+            m = maps.get(name)
+            if m is not None:
+                if np.shape(m) != shape:
+                    raise SessionWriteError(f"cell {i}'s {name} map has shape {np.shape(m)}; the table's maps "
+                                            f"are {shape}.")
+                stack[i] = m
+        out[name] = stack
+    return out
+
+
+def write_cell_columns(group, columns, resolved, snippets=None):
+    """Write columns (and the checked ``snippets``, see check_snippets) into an empty group; ``resolved``: units
+    of the numeric columns (see cell_units)."""
     group.attrs["n_cells"] = len(next(iter(columns.values()))) if columns else 0
     group.attrs["column_order"] = to_json(list(columns), "cell column order")
     for name, column in columns.items():
@@ -102,6 +150,10 @@ def write_cell_columns(group, columns, resolved):
             write_strings(group, name, column, f"cell column {name!r}")
         else:
             write_array(group, name, column, resolved[name], f"cell column {name!r}")
+    if snippets:
+        maps = group.create_group(SNIPPETS_GROUP)
+        for name, array in snippets.items():
+            write_array(maps, name, array, "T", f"cell snippet map {name!r}")
 
 
 def cell_table_from_node(node, path, from_json):
@@ -119,4 +171,11 @@ def cell_table_from_node(node, path, from_json):
         else:
             columns[name] = decode_array(np.asarray(data), leaf.attrs)
             units[name] = leaf.attrs.get("units", "")
-    return CellTable(columns=columns, units=units)
+    table = CellTable(columns=columns, units=units)
+    maps = node.members.get(SNIPPETS_GROUP)
+    if isinstance(maps, Node):
+        for name, leaf in maps.members.items():
+            array = np.asarray(leaf.data, dtype=np.float32)
+            if name in SNIPPET_MAPS and array.ndim == 3 and array.shape[0] == len(table):
+                table.snippets[name] = array
+    return table

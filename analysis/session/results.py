@@ -11,7 +11,7 @@ import os
 import re
 from collections.abc import Mapping
 
-from .cells import MODEL_HASH_COLUMN, cell_columns, cell_units, write_cell_columns
+from .cells import MODEL_HASH_COLUMN, cell_columns, cell_units, check_snippets, write_cell_columns
 from .encoding import from_json, numeric_array, to_json, write_array, write_json
 from .errors import SessionFileError, SessionInUseError, SessionSchemaError, SessionWriteError
 from .schema import (
@@ -110,7 +110,7 @@ def write_field_map(path, arrays, *, units=None, settings=None):
     _write_maps(path, FIELD_MAP, arrays, units, settings, "field map")
 
 
-def write_cells(path, cells, *, units=None, models=None, settings=None):
+def write_cells(path, cells, *, units=None, models=None, settings=None, snippets=None):
     """Store the cell table, replacing an earlier one.
 
     cells: a sequence of records (dicts or dataclasses with the same fields, e.g. row_px, col_px, z_m,
@@ -119,8 +119,13 @@ def write_cells(path, cells, *, units=None, models=None, settings=None):
     models: model_sha256 -> model card (dict, or JSON text) for every model named in the model_sha256
         column that the file does not hold yet ('' in that column = no model, e.g. a hand-placed cell).
         Cards are kept by hash; giving a card again replaces it.
+    snippets: optional maps of every cell, name (``measured_t``, ``model_t``, ``residual_t``) -> (n_cells, 32, 32)
+        B_NV in tesla (NaN where a cell has none): what the cell was analysed on and the refinement's
+        reconstruction and residual, so that a review shows them as they were.
     """
     columns = cell_columns(cells)
+    n_cells = len(next(iter(columns.values()))) if columns else 0
+    snippets = check_snippets(snippets, n_cells)
     _check_names(columns, "cell table")
     resolved = cell_units(columns, units)
     models = dict(models or {})
@@ -141,7 +146,7 @@ def write_cells(path, cells, *, units=None, models=None, settings=None):
 
     def fill(group):
         group.attrs["settings_json"] = settings_text
-        write_cell_columns(group, columns, resolved)
+        write_cell_columns(group, columns, resolved, snippets)
 
     with _open_for_append(path) as h5file:
         stored = set(h5file[MODELS]) if MODELS in h5file else set()

@@ -148,7 +148,10 @@ class H5Sessions:
             records = {name: np.zeros(0) for name in cell_record_columns()}
             records.update(flag=np.zeros(0, dtype=np.int64), flag_names=np.array([], dtype=object),
                            label=np.array([], dtype=object), model_sha256=np.array([], dtype=object))
-        self._call("write_cells", path, records, models=models or None, settings={"written_by": "nvscope GUI"})
+        snippets = sessions.stack_cell_snippets([{"measured_t": r.snippet_t, "model_t": r.model_t,
+                                                  "residual_t": r.residual_t} for r in rows])
+        self._call("write_cells", path, records, models=models or None, settings={"written_by": "nvscope GUI"},
+                   snippets=snippets)
 
     def fit_session(self, path):
         """Fit the whole session file again (``analysis.pipeline.fit_session_file``: fit, background, field maps
