@@ -28,15 +28,20 @@ CSV_COLUMNS = (("row_px", None), ("col_px", None), ("z_m", "z_err_m"), ("diamete
                ("flag", None), ("label", None), ("model_sha256", None))
 
 
-def format_value(value, error=None, scale=1.0):
-    """"12.3 ± 0.4" (two significant digits of the error), "12.3" without one, "—" for NaN."""
+FIXED_DECIMALS = {"reduced_chi2": 2}
+"""Values shown with a fixed number of decimals (a column of 0.91, 1.05, 7.29 reads better than 0.9092, 1.054)."""
+
+
+def format_value(value, error=None, scale=1.0, decimals=None):
+    """"12.3 ± 0.4" (two significant digits of the error), "12.3" without one (4 significant digits, or
+    ``decimals`` fixed decimals), "—" for NaN."""
     if scale is None:
         return str(value)
     if value is None or not math.isfinite(value):
         return "—"
     v = value * scale
     if error is None or not math.isfinite(error) or error <= 0:
-        return f"{v:.4g}"
+        return f"{v:.{decimals}f}" if decimals is not None else f"{v:.4g}"
     e = error * scale
     decimals = max(0, 1 - math.floor(math.log10(e)))
     return f"{v:.{decimals}f} ± {e:.{decimals}f}"
@@ -143,7 +148,7 @@ class CellTableModel(QAbstractTableModel):
             if name in ("row_px", "col_px"):
                 return f"{getattr(row, name):.0f}"
             error = getattr(row, err_name) if err_name else None
-            return format_value(getattr(row, name), error, scale)
+            return format_value(getattr(row, name), error, scale, FIXED_DECIMALS.get(name))
         if role == Qt.ItemDataRole.TextAlignmentRole and scale is not None:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole and name == "flag" and row.model_sha256:

@@ -41,6 +41,7 @@ def test_cell_table_shows_display_units_with_errors():
     assert text["m_Fe (pg)"] == "1.75 ± 0.12"
     assert text["B_norm (µT)"] == "2.71" and text["d (µm)"] == "—" and text["flag"] == "ok"
     assert format_value(1.23456e-6, 0.05e-6, 1e6) == "1.235 ± 0.050"  # two significant digits of the error
+    assert format_value(0.90921, decimals=2) == "0.91" and format_value(7.29, decimals=2) == "7.29"
 
 
 def test_snippet_around_pads_with_nan_at_the_edge():
