@@ -14,8 +14,9 @@ training chunk uses and a fixed per-pixel noise. Four answers per snippet, all f
   z = 15 um, iron mass from that peak amplitude at that z (``naive_start``); the cell may move 12 px
   (the positive lobe lies several pixels from the centre).
 
-Two oracle rows follow, not methods one could use: the fit from the CNN and the hybrid on the same snippets with
-the neighbours' true field subtracted (no neighbours modelled): what perfect neighbour handling would give.
+Three oracle rows follow, not methods one could use: the CNN, the fit from the CNN and the hybrid on the same
+snippets with the neighbours' true field subtracted (no neighbours modelled): what perfect neighbour handling
+would give.
 
 ``--floor`` prints how far the best point dipole is from noiseless random-cluster cells, by z/d, and what an ideal
 unbiased point-dipole refinement would reach on the same held-out set (that floor plus the Cramer-Rao bound at
@@ -48,6 +49,7 @@ DEFAULT_NOISE_NT = 50.0
 BACKGROUND_ORDER = 2
 """The snippets carry a residual plane + quadratic (training_data): fitted as such."""
 MAX_NEIGHBOURS = 3
+ORACLE_CNN = "oracle: CNN alone, neighbours' true field subtracted"
 ORACLE_FIT = "oracle: fit from the CNN, neighbours' true field subtracted"
 ORACLE_HYBRID = "oracle: hybrid, neighbours' true field subtracted"
 """Neighbouring cells reach into the snippets (0-3 per snippet): the fit models up to three of them."""
@@ -104,9 +106,11 @@ def run(n, seed, noise_t, model_path=None, background_order=BACKGROUND_ORDER):
     naive_ms = (time.perf_counter() - t0) / n * 1e3
     alone = snippets - geometry["neighbour_field_t"]
     oracle_options = dict(options, max_neighbours=0)
-    oracle_fit = refine_snippets(alone, pred, p, noise_t, **oracle_options)
-    oracle_hybrid = refine_snippets(alone, pred, p, noise_t, start_sigma=sigma, start_diameter_m=pred["diameter_m"],
-                                    **oracle_options)
+    oracle_cnn = cnn.predict(alone, pixel_size_m=p)
+    oracle_fit = refine_snippets(alone, oracle_cnn, p, noise_t, **oracle_options)
+    oracle_sigma = cnn_sigmas(cnn.card, oracle_cnn, noise_t)
+    oracle_hybrid = refine_snippets(alone, oracle_cnn, p, noise_t, start_sigma=oracle_sigma,
+                                    start_diameter_m=oracle_cnn["diameter_m"], **oracle_options)
 
     def answer(fit):
         return {k: getattr(fit, k) for k in ("x_px", "y_px", "z_m", "iron_mass_kg")}
@@ -116,6 +120,7 @@ def run(n, seed, noise_t, model_path=None, background_order=BACKGROUND_ORDER):
         ("hybrid (fit combined with the CNN)", answer(hybrid), hybrid.converged, cnn_ms + hybrid_ms),
         ("physics fit started from the CNN", answer(from_cnn), from_cnn.converged, cnn_ms + from_cnn_ms),
         ("physics fit started naively", answer(naive), naive.converged, naive_ms),
+        (ORACLE_CNN, oracle_cnn, np.ones(n, dtype=bool), None),
         (ORACLE_FIT, answer(oracle_fit), oracle_fit.converged, None),
         (ORACLE_HYBRID, answer(oracle_hybrid), oracle_hybrid.converged, None),
     ]
