@@ -28,7 +28,7 @@ Printed: a markdown table (median |relative error| of the iron mass, median |z e
 error - against the cell centre, and against the moment centroid (mean cluster position, where the field
 says the moment is) when the truth has it - fraction converged, time per snippet), the same for peak
 SNR >= 6, the diameter error binned by z/d (the CNN's: the point-dipole fit has no diameter), the hybrid's
-pulls and the mass error by peak SNR.
+pulls, the mass error by peak SNR and by how strong the neighbours are against the cell.
 """
 
 import argparse
@@ -41,7 +41,7 @@ import numpy as np
 from analysis.cells import CellCNN, naive_start, refine_snippets
 from analysis.cells.cnn_errors import cnn_sigmas
 from models.evaluate import SNR_BINS, Z_OVER_D_BINS
-from models.training_data import DEFAULT_RECIPE, compose_snippets, render_geometry
+from models.training_data import DEFAULT_RECIPE, PICOGRAM_KG, compose_snippets, render_geometry
 
 DEFAULT_SEED = 4242
 DEFAULT_COUNT = 2000
@@ -49,6 +49,8 @@ DEFAULT_NOISE_NT = 50.0
 BACKGROUND_ORDER = 2
 """The snippets carry a residual plane + quadratic (training_data): fitted as such."""
 MAX_NEIGHBOURS = 3
+NEIGHBOUR_RATIO_BINS = (0.0, 1e-300, 0.5, 2.0, 10.0, np.inf)
+"""Bins of the neighbours' peak-to-peak field in the snippet over the cell's own (the first: no neighbours)."""
 ORACLE_CNN = "oracle: CNN alone, neighbours' true field subtracted"
 ORACLE_FIT = "oracle: fit from the CNN, neighbours' true field subtracted"
 ORACLE_HYBRID = "oracle: hybrid, neighbours' true field subtracted"
@@ -169,6 +171,16 @@ def run(n, seed, noise_t, model_path=None, background_order=BACKGROUND_ORDER):
             out["mass_by_peak_snr"].append({"low": lo, "high": None if np.isinf(hi) else hi, "count": int(sel.sum()),
                                             **{name: float(np.median(errors[name]["mass"][sel])) for name, *_ in
                                                methods}})
+    # how strong the neighbours are against the cell: peak-to-peak of their field in the snippet over the cell's
+    cell_pp = np.ptp(geometry["unit_field_t"].reshape(n, -1), axis=1) * truth["iron_mass_kg"] / PICOGRAM_KG
+    ratio = np.ptp(geometry["neighbour_field_t"].reshape(n, -1), axis=1) / cell_pp
+    out["mass_by_neighbour_ratio"] = []
+    for lo, hi in zip(NEIGHBOUR_RATIO_BINS[:-1], NEIGHBOUR_RATIO_BINS[1:], strict=True):
+        sel = (ratio >= lo) & (ratio < hi) & (truth["n_neighbours"] > 0) if lo > 0 else truth["n_neighbours"] == 0
+        if sel.any():
+            out["mass_by_neighbour_ratio"].append(
+                {"low": lo, "high": None if np.isinf(hi) else hi, "count": int(sel.sum()),
+                 **{name: float(np.median(errors[name]["mass"][sel])) for name, *_ in methods}})
     return out
 
 
@@ -219,6 +231,13 @@ def format_markdown(report):
         high = "inf" if r["high"] is None else f"{r['high']:.0f}"
         lines.append(f"| {r['low']:.0f}-{high} | {r['count']} | " + " | ".join(
             f"{100 * r[name]:.1f} %" for name in names) + " |")
+    lines += ["", "Iron mass, median abs. relative error by the neighbours' strength (peak-to-peak of their field in "
+              "the snippet over the cell's own):", "",
+              "| neighbours / cell | snippets | " + " | ".join(names) + " |", "| --- | --- |" + " --- |" * len(names)]
+    for r in report.get("mass_by_neighbour_ratio", []):
+        low = "0" if r["low"] < 1e-100 else format(r["low"], "g")
+        label = "no neighbours" if r["low"] == 0 else f"{low}-{'inf' if r['high'] is None else format(r['high'], 'g')}"
+        lines.append(f"| {label} | {r['count']} | " + " | ".join(f"{100 * r[name]:.1f} %" for name in names) + " |")
     return "\n".join(lines)
 
 
