@@ -30,8 +30,8 @@ class CameraFaults:
     """Every n-th frame of an acquisition arrives ``late_frame_s`` later than it should."""
     late_frame_s: float = 0.0
     disconnect_after_n_frames: int = 0
-    """After n frames (counted since the faults were armed, over all acquisitions: a sweep grabs one acquisition
-    per step) the camera stops delivering and every call says it is disconnected."""
+    """After n frames (counted since the faults were armed, over all acquisitions: a sweep starts many) the camera
+    stops delivering and every call says it is disconnected."""
 
 
 @dataclass
