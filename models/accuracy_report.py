@@ -49,12 +49,12 @@ DEFAULT_NOISE_NT = 50.0
 BACKGROUND_ORDER = 2
 """The snippets carry a residual plane + quadratic (training_data): fitted as such."""
 MAX_NEIGHBOURS = 3
+"""Neighbouring cells reach into the snippets (0-3 per snippet): the fit models up to three of them."""
 NEIGHBOUR_RATIO_BINS = (0.0, 1e-300, 0.5, 2.0, 10.0, np.inf)
 """Bins of the neighbours' peak-to-peak field in the snippet over the cell's own (the first: no neighbours)."""
 ORACLE_CNN = "oracle: CNN alone, neighbours' true field subtracted"
 ORACLE_FIT = "oracle: fit from the CNN, neighbours' true field subtracted"
 ORACLE_HYBRID = "oracle: hybrid, neighbours' true field subtracted"
-"""Neighbouring cells reach into the snippets (0-3 per snippet): the fit models up to three of them."""
 
 
 def _errors(answer, truth):
@@ -82,7 +82,7 @@ def _row(name, err, converged, ms, sel):
 
 
 def run(n, seed, noise_t, model_path=None, background_order=BACKGROUND_ORDER):
-    """Build the set, run the four methods, return a dict of results (see ``format_markdown``)."""
+    """Build the set, run the four methods and the oracles, return a dict of results (see ``format_markdown``)."""
     p = DEFAULT_RECIPE.pixel_size_m
     t0 = time.perf_counter()
     geometry = render_geometry(n, seed)  # as generate_snippets(n, seed, noise_sigma_t=noise_t), keeping the parts
