@@ -93,7 +93,7 @@ def parity_check(net, session):
     return float(np.max(np.abs(ref - got)))
 
 
-def build_card(onnx_path, ckpt, parity, report, eval_s):
+def build_card(onnx_path, ckpt, parity, report, eval_s, history=None):
     recipe = TRAINING_RECIPE
     train_args = ckpt["args"]
     return {
@@ -141,6 +141,7 @@ def build_card(onnx_path, ckpt, parity, report, eval_s):
             "learning_rate": float(train_args["lr"]), "widths": [int(w) for w in train_args["widths"]],
             "hidden": int(train_args["hidden"]),
             "loss": "weighted smooth-L1 (beta 0.05) on the standardised outputs",
+            **({"history": history} if history else {}),
             "torch": torch.__version__, "machine": f"{platform.machine()} {platform.processor()}".strip(),
         },
         "parity": {"max_abs_diff_standardised": parity, "tolerance": PARITY_TOLERANCE, "seed": PARITY_SEED},
@@ -156,6 +157,9 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("checkpoint", type=Path)
     p.add_argument("--out", type=Path, default=Path("models") / f"{MODEL_NAME}.onnx")
+    p.add_argument("--history", default=None,
+                   help="how the checkpoint was trained when it took more than one run (resumed with other "
+                        "settings), for the card; the card's other training fields describe the last run")
     args = p.parse_args(argv)
     torch.set_num_threads(2)
     net, ckpt = load_network(args.checkpoint)
@@ -173,7 +177,7 @@ def main(argv=None):
     pred = onnx_predict(onnx_session(args.out), snippets)
     report = accuracy_report({k: pred[k].astype(np.float64) for k in OUTPUT_NAMES}, truth)
     print(format_report(report))
-    card = build_card(args.out, ckpt, parity, report, time.time() - t0)
+    card = build_card(args.out, ckpt, parity, report, time.time() - t0, args.history)
     card_path = args.out.with_name(args.out.stem + ".card.json")
     card_path.write_text(json.dumps(card, indent=1) + "\n")
     print(f"wrote {args.out} (sha256 {card['onnx_sha256'][:12]}...) and {card_path}")
