@@ -50,8 +50,9 @@ BACKGROUND_ORDER = 2
 """The snippets carry a residual plane + quadratic (training_data): fitted as such."""
 MAX_NEIGHBOURS = 3
 """Neighbouring cells reach into the snippets (0-3 per snippet): the fit models up to three of them."""
-NEIGHBOUR_RATIO_BINS = (0.0, 1e-300, 0.5, 2.0, 10.0, np.inf)
-"""Bins of the neighbours' peak-to-peak field in the snippet over the cell's own (the first: no neighbours)."""
+NEIGHBOUR_RATIO_BINS = (0.0, 0.5, 2.0, 10.0, np.inf)
+"""Bins of the neighbours' peak-to-peak field in the snippet over the cell's own (snippets with neighbours; those
+without have a row of their own)."""
 ORACLE_CNN = "oracle: CNN alone, neighbours' true field subtracted"
 ORACLE_FIT = "oracle: fit from the CNN, neighbours' true field subtracted"
 ORACLE_HYBRID = "oracle: hybrid, neighbours' true field subtracted"
@@ -175,11 +176,13 @@ def run(n, seed, noise_t, model_path=None, background_order=BACKGROUND_ORDER):
     cell_pp = np.ptp(geometry["unit_field_t"].reshape(n, -1), axis=1) * truth["iron_mass_kg"] / PICOGRAM_KG
     ratio = np.ptp(geometry["neighbour_field_t"].reshape(n, -1), axis=1) / cell_pp
     out["mass_by_neighbour_ratio"] = []
-    for lo, hi in zip(NEIGHBOUR_RATIO_BINS[:-1], NEIGHBOUR_RATIO_BINS[1:], strict=True):
-        sel = (ratio >= lo) & (ratio < hi) & (truth["n_neighbours"] > 0) if lo > 0 else truth["n_neighbours"] == 0
+    bins = [(None, None, isolated)] + [(lo, hi, ~isolated & (ratio >= lo) & (ratio < hi))
+                                       for lo, hi in zip(NEIGHBOUR_RATIO_BINS[:-1], NEIGHBOUR_RATIO_BINS[1:],
+                                                         strict=True)]
+    for lo, hi, sel in bins:
         if sel.any():
             out["mass_by_neighbour_ratio"].append(
-                {"low": lo, "high": None if np.isinf(hi) else hi, "count": int(sel.sum()),
+                {"low": lo, "high": None if hi is None or np.isinf(hi) else hi, "count": int(sel.sum()),
                  **{name: float(np.median(errors[name]["mass"][sel])) for name, *_ in methods}})
     return out
 
@@ -235,8 +238,8 @@ def format_markdown(report):
               "the snippet over the cell's own):", "",
               "| neighbours / cell | snippets | " + " | ".join(names) + " |", "| --- | --- |" + " --- |" * len(names)]
     for r in report.get("mass_by_neighbour_ratio", []):
-        low = "0" if r["low"] < 1e-100 else format(r["low"], "g")
-        label = "no neighbours" if r["low"] == 0 else f"{low}-{'inf' if r['high'] is None else format(r['high'], 'g')}"
+        label = "no neighbours" if r["low"] is None else \
+            f"{r['low']:g}-{'inf' if r['high'] is None else format(r['high'], 'g')}"
         lines.append(f"| {label} | {r['count']} | " + " | ".join(f"{100 * r[name]:.1f} %" for name in names) + " |")
     return "\n".join(lines)
 
