@@ -7,7 +7,7 @@ import logging
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QHBoxLayout, QLabel, QSlider, QWidget
 
-from .panels.session_panel import describe_session
+from .panels.session_panel import describe_session, snippet_problems
 from .review_source import ReviewSource
 
 log = logging.getLogger("nvscope.app")
@@ -69,6 +69,8 @@ def enter_review(window, session):
                                    f"{'' if maps is not None else ', no fit stored'})")
     window.update_actions()
     log.info("review mode: %s", session.path)
+    for line in snippet_problems(session):
+        log.warning(line)
 
 
 def leave_review(window):

@@ -214,3 +214,22 @@ def test_review_needs_no_instrument_and_fits_a_file_without_a_fit(qtbot, tmp_pat
     assert maps.b_nv_t.shape == (40, 40) and maps.n_steps_used == 21
     np.testing.assert_array_equal(window.field_view.current_image(), maps.residual_t * 1e6)
     assert window.review.fit_curve(20, 20) is not None
+
+
+def test_session_panel_says_which_stored_snippets_were_left_out(tmp_path):
+    """A damaged snippet dataset is named in the session panel's description (and logged on review), not
+    silently dropped."""
+    import h5py
+
+    from analysis.session import write_cells
+    from app.panels.session_panel import describe_session
+    from tests.test_session_roundtrip import make_session
+
+    path, _ = make_session(tmp_path / "d.h5", n_sweeps=1)
+    write_cells(path, [{"row_px": 3.0}], snippets={"measured_t": np.zeros((1, 32, 32))})
+    assert "stored cell snippets" not in describe_session(read_session(path))
+    with h5py.File(path, "a") as f:
+        del f["analysis/cells/snippets/measured_t"]
+        f["analysis/cells/snippets/measured_t"] = np.zeros((1, 32))
+    text = describe_session(read_session(path))
+    assert "stored cell snippets not shown" in text and "measured_t has shape (1, 32)" in text

@@ -4,6 +4,7 @@ over sweeps, results replace earlier ones, and the writer refuses what would los
 import dataclasses
 import time
 
+import h5py
 import numpy as np
 import pytest
 
@@ -212,6 +213,27 @@ def test_cell_snippets_round_trip_with_the_table(tmp_path):
     assert np.all(np.isnan(table.snippets["model_t"][1])) and "residual_t" not in table.snippets
     write_cells(path, [{"row_px": 3.0}])  # replacing the table replaces its maps too
     assert read_session(path).cells.snippets == {}
+
+
+def test_damaged_cell_snippets_are_left_out_with_a_reason(tmp_path):
+    """A snippet dataset of the wrong shape, an unknown name or text (a damaged or foreign file) is left out
+    and said why; the table's columns and the good maps are still read."""
+    path, _ = make_session(tmp_path / "d.h5", n_sweeps=1)
+    good = np.full((2, 32, 32), 1e-7)
+    write_cells(path, [{"row_px": 3.0}, {"row_px": 7.0}], snippets={"measured_t": good})
+    with h5py.File(path, "a") as f:
+        group = f["analysis/cells/snippets"]
+        group["model_t"] = np.zeros((3, 32, 32))
+        group["fit_t"] = np.zeros((2, 32, 32))
+        group["residual_t"] = np.array([b"not", b"numbers"])
+    table = read_session(path).cells
+    assert list(table.columns["row_px"]) == [3.0, 7.0]
+    assert set(table.snippets) == {"measured_t"}
+    problems = " | ".join(table.snippet_problems)
+    assert len(table.snippet_problems) == 3
+    assert "model_t has shape (3, 32, 32), expected (2, height, width)" in problems
+    assert "fit_t is not one of the known maps" in problems
+    assert "residual_t is not an array of numbers" in problems and "left out" in problems
 
 
 def test_update_sample_metadata_merges(tmp_path):

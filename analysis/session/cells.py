@@ -30,6 +30,9 @@ class CellTable:
     snippets: dict = dataclasses.field(default_factory=dict)
     """Map name (``SNIPPET_MAPS``) -> (n_cells, 32, 32) float array in tesla, NaN where a cell has none; empty
     when the file has no snippets (older files, or a table written without them)."""
+    snippet_problems: list = dataclasses.field(default_factory=list)
+    """Why stored snippet datasets were left out on reading (unknown name, wrong shape, not numbers): the
+    columns are still read, the cells just show no stored snippet; empty when all were read."""
 
     def __len__(self):
         return 0 if not self.columns else len(next(iter(self.columns.values())))
@@ -175,7 +178,25 @@ def cell_table_from_node(node, path, from_json):
     maps = node.members.get(SNIPPETS_GROUP)
     if isinstance(maps, Node):
         for name, leaf in maps.members.items():
-            array = np.asarray(leaf.data, dtype=np.float32)
-            if name in SNIPPET_MAPS and array.ndim == 3 and array.shape[0] == len(table):
+            array, problem = _snippet_array(name, leaf, len(table))
+            if problem:
+                table.snippet_problems.append(
+                    f"{path}: /analysis/cells/{SNIPPETS_GROUP}/{name} {problem}; left out (the cell table itself is "
+                    "read; re-analyse the cells to store them again)")
+            else:
                 table.snippets[name] = array
     return table
+
+
+def _snippet_array(name, leaf, n_cells):
+    """(array, None) for a readable snippet map, or (None, what is wrong with it)."""
+    if name not in SNIPPET_MAPS:
+        return None, f"is not one of the known maps {list(SNIPPET_MAPS)}"
+    data = getattr(leaf, "data", None)
+    data = np.asarray(data) if isinstance(data, np.ndarray | np.generic) else None
+    if data is None or data.dtype.kind not in "fiu":
+        kind = "a group or text" if data is None else f"dtype {data.dtype}"
+        return None, f"is not an array of numbers ({kind})"
+    if data.ndim != 3 or data.shape[0] != n_cells:
+        return None, f"has shape {data.shape}, expected ({n_cells}, height, width) for the table's {n_cells} cells"
+    return np.asarray(data, dtype=np.float32), None

@@ -30,6 +30,7 @@ def describe_session(session):
              f"nvscope {session.app_version}, schema {session.schema_version}",
              f"steps with data: {session.n_steps_completed} of {session.n_steps}; frame {session.frame_shape}",
              f"cells in the table: {len(session.cells) if session.cells is not None else 0}",
+             *snippet_problems(session),
              "", "plan:", json.dumps(plan, indent=1)]
     if freq:
         lines.insert(-1, f"frequencies: {len(freq)} steps, {min(freq) / 1e6:.3f}-{max(freq) / 1e6:.3f} MHz")
@@ -37,6 +38,12 @@ def describe_session(session):
     if session.truth is not None:
         lines += ["", f"simulated sample: {len(session.truth.get('cells', []))} cells (ground truth in /truth)"]
     return "\n".join(lines)
+
+
+def snippet_problems(session):
+    """Why stored cell snippets were left out on reading (damaged or foreign datasets), one line each."""
+    problems = getattr(session.cells, "snippet_problems", None) or []
+    return [f"stored cell snippets not shown: {p}" for p in problems]
 
 
 class SessionPanel(QWidget):
