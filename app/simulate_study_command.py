@@ -77,6 +77,17 @@ def default_samples(seed=0, concentrations=None, cells=None, mean_z_um=None):
             for i, (c, n, z) in enumerate(zip(conc, cells, mean_z, strict=True))]
 
 
+def lognormal_median_kg(mean_mass_kg, log_sd):
+    """Median of the log-normal iron-mass law of spread ``log_sd`` whose mean is ``mean_mass_kg``."""
+    return mean_mass_kg * math.exp(-0.5 * log_sd**2)
+
+
+def random_masses_kg(mean_mass_kg, n_cells, log_sd, rng):
+    """n independent log-normal masses of spread ``log_sd`` and mean ``mean_mass_kg`` (the virtual microscope's
+    ``random_cells`` law: median times exp(N(0, log_sd)))."""
+    return lognormal_median_kg(mean_mass_kg, log_sd) * np.exp(log_sd * rng.standard_normal(n_cells))
+
+
 def stratified_masses_kg(mean_mass_kg, n_cells, log_sd, rng):
     """n log-normal masses at the quantiles (k + 1/2) / n, in random order, scaled to the mean ``mean_mass_kg``."""
     quantiles = [NormalDist().inv_cdf((k + 0.5) / n_cells) for k in range(n_cells)]
@@ -101,7 +112,7 @@ def sample_microscope(spec, size=(256, 256), z_spread_m=DEFAULT_Z_SPREAD_UM * 1e
     z_low = max(spec.mean_z_m - z_spread_m, 1e-6)
     cells = random_cells(spec.n_cells, spec.seed, n_rows=rows, n_cols=cols,
                          z_range_m=(z_low, spec.mean_z_m + z_spread_m),
-                         iron_mass_median_kg=mean_mass * math.exp(-0.5 * mass_log_sd**2), iron_mass_log_sd=mass_log_sd,
+                         iron_mass_median_kg=lognormal_median_kg(mean_mass, mass_log_sd), iron_mass_log_sd=mass_log_sd,
                          margin_m=SNIPPET_MARGIN_M)
     if mass_sampling == "stratified":
         masses = stratified_masses_kg(mean_mass, len(cells), mass_log_sd, np.random.default_rng(spec.seed + 7919))

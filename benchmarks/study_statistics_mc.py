@@ -22,7 +22,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from analysis import physics  # noqa: E402
 from analysis.study.saturation import compare_saturation_models  # noqa: E402
-from app.simulate_study_command import DEFAULT_CELLS, DEFAULT_MASS_LOG_SD, stratified_masses_kg  # noqa: E402
+from app.simulate_study_command import (  # noqa: E402
+    DEFAULT_CELLS,
+    DEFAULT_MASS_LOG_SD,
+    random_masses_kg,
+    stratified_masses_kg,
+)
 from instruments.virtual_microscope import (  # noqa: E402
     PAPER_B_MAX_T,
     PAPER_CONCENTRATIONS_UG_PER_ML,
@@ -45,10 +50,8 @@ def run(studies, measurement_rms, mass_sampling, seed=0):
         means, sems = [], []
         for c, n in zip(conc, DEFAULT_CELLS, strict=True):
             mean_mass = iron_mass_for_concentration_kg(c)
-            if mass_sampling == "stratified":
-                mass = stratified_masses_kg(mean_mass, n, DEFAULT_MASS_LOG_SD, rng)
-            else:
-                mass = mean_mass * np.exp(DEFAULT_MASS_LOG_SD * rng.standard_normal(n) - 0.5 * DEFAULT_MASS_LOG_SD**2)
+            draw = stratified_masses_kg if mass_sampling == "stratified" else random_masses_kg
+            mass = draw(mean_mass, n, DEFAULT_MASS_LOG_SD, rng)
             field = mass * per_kg * np.exp(measurement_rms * rng.standard_normal(n))
             means.append(field.mean())
             sems.append(field.std(ddof=1) / np.sqrt(n))
