@@ -8,7 +8,8 @@ Run: ``.venv/bin/python -m benchmarks.bench_cells [--model PATH]``. Prints the m
   already subtracted, plane background);
 - a field of view: 256 x 256 pixels of 1.3 um, 100 random-cluster cells (``random_cells``, 22 um apart at
   least), 50 nT noise: candidates (matched filter), detection verified by deblended fits, and the whole
-  ``analyze_field_map`` (detection + CNN + hybrid refinement), median of 3 runs after a warm-up.
+  ``analyze_field_map`` (detection + CNN + hybrid refinement), and one given cell (as a click in the GUI runs
+  it: the map's noise estimated, the neighbours found and subtracted), median of 3 runs after a warm-up.
 """
 
 import argparse
@@ -80,6 +81,9 @@ def main(argv=None):
     print(f"field of view {FIELD_SIZE} x {FIELD_SIZE}, {len(cells)} cells, {len(results)} analysed: "
           f"candidates {t_cand:.2f} s, detection + deblending {t_det:.2f} s, analyze_field_map {t_all:.2f} s "
           f"({t_est:.2f} s with the noise estimated) (target < 3 s)")
+    first = (int(round(results[0].row_px)), int(round(results[0].col_px)))
+    t_one = median_seconds(lambda: analyze_field_map(field, PIXEL_M, positions_px=[first], model=cnn), 3)
+    print(f"one clicked cell, analyze_field_map(positions_px=[{first}]), noise estimated: {t_one:.2f} s")
 
 
 if __name__ == "__main__":
