@@ -23,7 +23,7 @@ import onnxruntime as ort
 import torch
 
 from models.evaluate import HELD_OUT_COUNT, HELD_OUT_NOISE_T, HELD_OUT_SEED, TARGETS, accuracy_report, format_report
-from models.network import OUTPUT_NAMES, OUTPUT_STANDARDISATION, CellNet, ExportedCellNet
+from models.network import OUTPUT_NAMES, OUTPUT_STANDARDISATION, ExportedCellNet, network_of
 from models.train import load_checkpoint
 from models.training_data import DEFAULT_RECIPE, REFERENCE_INDEX, SNIPPET_SIZE, TRAINING_RECIPE, generate_snippets
 
@@ -52,7 +52,7 @@ def sha256_of(path):
 def load_network(checkpoint):
     ckpt = load_checkpoint(checkpoint)
     args = ckpt["args"]
-    net = CellNet(tuple(int(w) for w in args["widths"]), int(args["hidden"]))
+    net = network_of(args)
     net.load_state_dict(ckpt["model"])
     return net.eval(), ckpt
 
@@ -93,6 +93,16 @@ def parity_check(net, session):
     return float(np.max(np.abs(ref - got)))
 
 
+def input_normalisation(train_args):
+    """The card's words for what the graph does to the raw snippet."""
+    text = ("in the graph: s = max(snippet) - min(snippet) + 1e-12 T; the trunk sees snippet / s and two "
+            "coordinate channels, the heads also get log10(s / 1 uT)")
+    if train_args.get("centre_view", False):
+        text += ("; centre view: s_c = the same over the central 12 x 12 pixels (indices 10-21), the trunk also "
+                 "sees clip((snippet - mean of the central pixels) / s_c, -2, 2), the heads also get log10(s_c / s)")
+    return text + ". Feed raw tesla."
+
+
 def build_card(onnx_path, ckpt, parity, report, eval_s, history=None):
     recipe = TRAINING_RECIPE
     train_args = ckpt["args"]
@@ -112,10 +122,7 @@ def build_card(onnx_path, ckpt, parity, report, eval_s, history=None):
             f"{SNIPPET_SIZE - REFERENCE_INDEX}, c0-{REFERENCE_INDEX}:c0+{SNIPPET_SIZE - REFERENCE_INDEX}]; "
             f"reference pixel index {REFERENCE_INDEX} on both axes; rows = y, columns = x",
         },
-        "input_normalisation": (
-            "in the graph: s = max(snippet) - min(snippet) + 1e-12 T; the trunk sees snippet / s and two "
-            "coordinate channels, the heads also get log10(s / 1 uT). Feed raw tesla."
-        ),
+        "input_normalisation": input_normalisation(train_args),
         "outputs": [{"name": k, "units": OUTPUT_DOC[k][0], "shape": ["N"], "description": OUTPUT_DOC[k][1]}
                     for k in OUTPUT_NAMES]
         + [{"name": STANDARDISED_NAME, "units": "1", "shape": ["N", 6],
@@ -139,7 +146,7 @@ def build_card(onnx_path, ckpt, parity, report, eval_s, history=None):
             "batch_size": int(train_args["batch_size"]),
             "snippets_seen": int(ckpt["step"]) * int(train_args["batch_size"]),
             "learning_rate": float(train_args["lr"]), "widths": [int(w) for w in train_args["widths"]],
-            "hidden": int(train_args["hidden"]),
+            "hidden": int(train_args["hidden"]), "centre_view": bool(train_args.get("centre_view", False)),
             "loss": "weighted smooth-L1 (beta 0.05) on the standardised outputs",
             **({"history": history} if history else {}),
             "torch": torch.__version__, "machine": f"{platform.machine()} {platform.processor()}".strip(),

@@ -92,21 +92,33 @@ def _conv_bn_relu(c_in, c_out, stride=1):
     )
 
 
-class CellNet(nn.Module):
-    """Snippet (N, 1, 32, 32) in tesla -> standardised outputs (N, 6) in the order of ``OUTPUT_NAMES``."""
+CENTRE_HALF_WIDTH = 6
+"""The centre view's window: indices 16 - 6 to 16 + 6 (12 x 12 pixels around the reference pixel), where the
+cell (within 3 px of the reference) dominates and a neighbour (>= 12 px away) shows only its tail."""
+CENTRE_VIEW_CLIP = 2.0
 
-    def __init__(self, widths=(24, 32, 48), hidden=96):
+
+class CellNet(nn.Module):
+    """Snippet (N, 1, 32, 32) in tesla -> standardised outputs (N, 6) in the order of ``OUTPUT_NAMES``.
+
+    ``centre_view``: a fourth input channel, the snippet scaled by the peak-to-peak s_c of its central 12 x 12
+    pixels and clipped to +-2 (the cell at unit scale, a strong neighbour's field cut off), and log10(s_c / s)
+    as one more input of the heads. Off for networks trained before it existed."""
+
+    def __init__(self, widths=(24, 32, 48), hidden=96, centre_view=False):
         super().__init__()
         c1, c2, c3 = widths
         self.widths = tuple(widths)
         self.hidden = hidden
+        self.centre_view = bool(centre_view)
+        n_in = 4 if self.centre_view else 3
         grid = (torch.arange(SNIPPET_SIZE, dtype=torch.float32) - SNIPPET_SIZE / 2) / (SNIPPET_SIZE / 2)
         self.register_buffer("coord_x", grid.view(1, 1, 1, -1).expand(1, 1, SNIPPET_SIZE, SNIPPET_SIZE).clone())
         self.register_buffer("coord_y", grid.view(1, 1, -1, 1).expand(1, 1, SNIPPET_SIZE, SNIPPET_SIZE).clone())
         self.trunk = nn.Sequential(
             # 4 x 4 stride-2 stem straight to 16 x 16: full-resolution layers cost most on CPU and the fields
             # are smooth on the pixel scale (z >= 5 um is 4 px)
-            nn.Conv2d(3, c1, 4, stride=2, padding=1, bias=False),
+            nn.Conv2d(n_in, c1, 4, stride=2, padding=1, bias=False),
             nn.BatchNorm2d(c1),
             nn.ReLU(inplace=True),
             _conv_bn_relu(c1, c2),  # 16 x 16
@@ -116,7 +128,7 @@ class CellNet(nn.Module):
             ResidualBlock(c3, dilation=2),
         )
         self.attention = SelfAttention2d(c3, n_positions=(SNIPPET_SIZE // 4) ** 2)
-        self.shared = nn.Sequential(nn.Linear(2 * c3 + 1, hidden), nn.ReLU(inplace=True))
+        self.shared = nn.Sequential(nn.Linear(2 * c3 + 1 + self.centre_view, hidden), nn.ReLU(inplace=True))
         self.heads = nn.ModuleList(
             nn.Sequential(nn.Linear(hidden, hidden // 2), nn.ReLU(inplace=True), nn.Linear(hidden // 2, 1))
             for _ in OUTPUT_NAMES
@@ -130,14 +142,26 @@ class CellNet(nn.Module):
     def forward(self, snippet_t):
         s = self.amplitude_t(snippet_t)
         n = snippet_t.shape[0]
-        features_in = torch.cat(
-            [snippet_t / s, self.coord_x.expand(n, -1, -1, -1), self.coord_y.expand(n, -1, -1, -1)], dim=1
-        )
-        f = self.attention(self.trunk(features_in))
+        channels = [snippet_t / s, self.coord_x.expand(n, -1, -1, -1), self.coord_y.expand(n, -1, -1, -1)]
+        extra = []
+        if self.centre_view:
+            lo, hi = SNIPPET_SIZE // 2 - CENTRE_HALF_WIDTH, SNIPPET_SIZE // 2 + CENTRE_HALF_WIDTH
+            centre = snippet_t[:, :, lo:hi, lo:hi]
+            s_c = self.amplitude_t(centre)
+            offset = centre.mean(dim=(2, 3), keepdim=True)
+            channels.append(torch.clamp((snippet_t - offset) / s_c, -CENTRE_VIEW_CLIP, CENTRE_VIEW_CLIP))
+            extra.append(torch.log10(s_c.view(n, 1) / s.view(n, 1)))
+        f = self.attention(self.trunk(torch.cat(channels, dim=1)))
         log_s = torch.log10(s.view(n, 1) / MICROTESLA)
-        pooled = torch.cat([f.mean(dim=(2, 3)), f.amax(dim=(2, 3)), log_s], dim=1)
+        pooled = torch.cat([f.mean(dim=(2, 3)), f.amax(dim=(2, 3)), log_s, *extra], dim=1)
         h = self.shared(pooled)
         return torch.cat([head(h) for head in self.heads], dim=1)
+
+
+def network_of(train_args):
+    """The CellNet a training run's arguments (a checkpoint's ``args``) describe."""
+    return CellNet(tuple(int(w) for w in train_args["widths"]), int(train_args["hidden"]),
+                   centre_view=bool(train_args.get("centre_view", False)))
 
 
 def physical_outputs(standardised, snippet_t):

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from models.evaluate import HELD_OUT_NOISE_T, HELD_OUT_SEED, accuracy_report
-from models.network import OUTPUT_NAMES, CellNet, ExportedCellNet, standardise_targets
+from models.network import OUTPUT_NAMES, ExportedCellNet, network_of, standardise_targets
 from models.training_data import DEFAULT_RECIPE, TRAINING_RECIPE, compose_snippets, generate_snippets, render_geometry
 
 VALIDATION_SEED = 998
@@ -119,6 +119,8 @@ def parse_args(argv=None):
     p.add_argument("--weight-decay", type=float, default=1e-4)
     p.add_argument("--widths", type=int, nargs=3, default=(24, 32, 48))
     p.add_argument("--hidden", type=int, default=96)
+    p.add_argument("--centre-view", action="store_true",
+                   help="add the centre view (snippet scaled by its central 12 x 12 peak-to-peak, clipped) as input")
     p.add_argument("--chunk", type=int, default=8192)
     p.add_argument("--pool-chunks", type=int, default=16)
     p.add_argument("--refresh-every", type=int, default=100)
@@ -138,7 +140,7 @@ def main(argv=None):
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     args.out.mkdir(parents=True, exist_ok=True)
     # channels-last runs the small convolutions about 1.3x faster on CPU (oneDNN)
-    net = CellNet(tuple(args.widths), args.hidden).to(device, memory_format=torch.channels_last)
+    net = network_of(plain_args(args)).to(device, memory_format=torch.channels_last)
     opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     step, elapsed_s, best_score = 0, 0.0, float("inf")
     last = args.out / "last.pt"

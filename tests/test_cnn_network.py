@@ -7,7 +7,14 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("onnx")
 
 from models.export_onnx import INPUT_NAME, PARITY_TOLERANCE, STANDARDISED_NAME, export, onnx_session  # noqa: E402
-from models.network import OUTPUT_NAMES, CellNet, ExportedCellNet, physical_outputs, standardise_targets  # noqa: E402
+from models.network import (  # noqa: E402
+    OUTPUT_NAMES,
+    CellNet,
+    ExportedCellNet,
+    network_of,
+    physical_outputs,
+    standardise_targets,
+)
 from models.train import amplitude_t  # noqa: E402
 from models.training_data import generate_snippets  # noqa: E402
 
@@ -17,10 +24,10 @@ def data():
     return generate_snippets(64, seed=21)
 
 
-@pytest.fixture(scope="module")
-def net():
+@pytest.fixture(scope="module", params=[False, True], ids=["plain", "centre_view"])
+def net(request):
     torch.manual_seed(0)
-    model = CellNet()
+    model = CellNet(centre_view=request.param)
     # a few training-mode passes give the batch-norm layers non-trivial running statistics
     x = torch.from_numpy(generate_snippets(128, seed=22)[0][:, None])
     with torch.no_grad():
@@ -64,3 +71,11 @@ def test_onnx_export_matches_torch_to_1e_4(net, data, tmp_path):
     assert np.max(np.abs(ref[-1] - got[names.index(STANDARDISED_NAME)])) < PARITY_TOLERANCE
     # physical outputs: z in metres to 1e-4 of the standardisation scale (9 um) -> 1e-9 m
     assert np.max(np.abs(ref[names.index("z_m")] - got[names.index("z_m")])) < 1e-9
+
+
+def test_checkpoint_arguments_choose_the_network():
+    """Runs from before the centre view have no such argument: they get the plain three-channel network."""
+    old = network_of({"widths": [24, 32, 48], "hidden": 96})
+    new = network_of({"widths": [24, 32, 48], "hidden": 96, "centre_view": True})
+    assert not old.centre_view and old.trunk[0].in_channels == 3
+    assert new.centre_view and new.trunk[0].in_channels == 4
