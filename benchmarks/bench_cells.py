@@ -8,8 +8,9 @@ Run: ``.venv/bin/python -m benchmarks.bench_cells [--model PATH]``. Prints the m
   already subtracted, plane background);
 - a field of view: 256 x 256 pixels of 1.3 um, 100 random-cluster cells (``random_cells``, 22 um apart at
   least), 50 nT noise: candidates (matched filter), detection verified by deblended fits, and the whole
-  ``analyze_field_map`` (detection + CNN + hybrid refinement), and one given cell (as a click in the GUI runs
-  it: the map's noise estimated, the neighbours found and subtracted), median of 3 runs after a warm-up.
+  ``analyze_field_map`` (detection + CNN + hybrid refinement), and one given cell (``positions_px``: the
+  map's noise estimated, up to ``GIVEN_POSITION_NEIGHBOURS`` unknown neighbours modelled in its snippet),
+  median of 3 runs after a warm-up.
 """
 
 import argparse
