@@ -23,6 +23,8 @@ unbiased point-dipole refinement would reach on the same held-out set (that floo
 the set's noise; ``models.floors``).
 ``--detection`` instead analyses whole simulated fields of view (``FIELDS``) with ``analyze_field_map``: how many
 cells are found, and the errors of the hybrid, the CNN alone and the fit alone for those found.
+``--average A.onnx B.onnx ...`` gives only the CNN-alone errors of each model on the set and of their average
+(independently trained networks that err alike point at the data rather than the network).
 
 Printed: a markdown table (median |relative error| of the iron mass, median |z error|, median position
 error - against the cell centre, and against the moment centroid (mean cluster position, where the field
@@ -309,6 +311,23 @@ def detection_report(model_path=None, seeds=(0, 1, 2, 3), noise_t=DEFAULT_NOISE_
     return "\n".join(found_lines + [""] + error_lines)
 
 
+def average_of_networks(model_paths, n=DEFAULT_COUNT, seed=DEFAULT_SEED, noise_t=DEFAULT_NOISE_NT * 1e-9):
+    """CNN-alone median errors (mass, z um, position px) of each ONNX model on the report's set and of their
+    average (mean x, y, z; geometric mean of the mass): do independently trained networks err alike?"""
+    geometry = render_geometry(n, seed)
+    snippets, truth = compose_snippets(geometry, np.random.default_rng([seed, 1]), noise_sigma_t=noise_t)
+    preds = [CellCNN(path).predict(snippets, pixel_size_m=DEFAULT_RECIPE.pixel_size_m) for path in model_paths]
+    mean = {k: np.mean([pr[k] for pr in preds], axis=0) for k in ("x_px", "y_px", "z_m")}
+    mean["iron_mass_kg"] = np.exp(np.mean([np.log(pr["iron_mass_kg"]) for pr in preds], axis=0))
+    lines = ["| network | iron mass, median abs. rel. error | z, median abs. error (um) "
+             "| position, median error (px) |", "| --- | --- | --- | --- |"]
+    for name, answer in [*zip(model_paths, preds, strict=True), ("average", mean)]:
+        err = _errors(answer, truth)
+        lines.append(f"| {name} | {100 * np.median(err['mass']):.1f} % | {np.median(err['z_um']):.2f} | "
+                     f"{np.median(err['pos_px']):.2f} |")
+    return "\n".join(lines)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=DEFAULT_COUNT)
@@ -320,7 +339,12 @@ def main(argv=None):
     parser.add_argument("--detection", action="store_true", help="only the detection table (simulated fields)")
     parser.add_argument("--floor", action="store_true",
                         help="only the floors: the point dipole's (noiseless cells), and model + Cramer-Rao on the set")
+    parser.add_argument("--average", nargs="+", metavar="ONNX", default=None,
+                        help="only the CNN alone: each of these models and their average")
     args = parser.parse_args(argv)
+    if args.average:
+        print(average_of_networks(args.average, args.n, args.seed, args.noise_nt * 1e-9))
+        return
     if args.floor:
         from models.floors import achievable_table, point_dipole_floor_table
 

@@ -69,3 +69,14 @@ def test_hybrid_is_at_least_as_good_as_the_cnn_on_held_out_snippets():
         sel = (hybrid.n_neighbours > 0) == with_neighbours
         for name, pull in pulls.items():
             assert 0.4 < np.median(np.abs(pull[sel])) < 0.9, (name, with_neighbours)
+
+
+def test_average_of_one_network_with_itself_is_that_network():
+    """``accuracy_report --average``: the table has a row per model and one for the average, which for the same
+    model twice is that model's."""
+    from models.accuracy_report import average_of_networks
+
+    path = str(default_model_path())
+    lines = average_of_networks([path, path], n=64).splitlines()
+    assert len(lines) == 5 and lines[-1].startswith("| average |")
+    assert lines[2].split("|")[2:] == lines[4].split("|")[2:]
