@@ -43,7 +43,7 @@ import numpy as np
 from analysis.cells import CellCNN, naive_start, refine_snippets
 from analysis.cells.cnn_errors import cnn_sigmas
 from models.evaluate import SNR_BINS, Z_OVER_D_BINS
-from models.training_data import DEFAULT_RECIPE, PICOGRAM_KG, compose_snippets, render_geometry
+from models.training_data import DEFAULT_RECIPE, PICOGRAM_KG, generate_with_geometry
 
 DEFAULT_SEED = 4242
 DEFAULT_COUNT = 2000
@@ -88,8 +88,7 @@ def run(n, seed, noise_t, model_path=None, background_order=BACKGROUND_ORDER):
     """Build the set, run the four methods and the oracles, return a dict of results (see ``format_markdown``)."""
     p = DEFAULT_RECIPE.pixel_size_m
     t0 = time.perf_counter()
-    geometry = render_geometry(n, seed)  # as generate_snippets(n, seed, noise_sigma_t=noise_t), keeping the parts
-    snippets, truth = compose_snippets(geometry, np.random.default_rng([seed, 1]), noise_sigma_t=noise_t)
+    geometry, snippets, truth = generate_with_geometry(n, seed, noise_sigma_t=noise_t)
     build_s = time.perf_counter() - t0
     cnn = CellCNN(model_path)
     cnn.predict(snippets[:8], pixel_size_m=p)  # warm the session up
@@ -314,8 +313,7 @@ def detection_report(model_path=None, seeds=(0, 1, 2, 3), noise_t=DEFAULT_NOISE_
 def average_of_networks(model_paths, n=DEFAULT_COUNT, seed=DEFAULT_SEED, noise_t=DEFAULT_NOISE_NT * 1e-9):
     """CNN-alone median errors (mass, z um, position px) of each ONNX model on the report's set and of their
     average (mean x, y, z; geometric mean of the mass): do independently trained networks err alike?"""
-    geometry = render_geometry(n, seed)
-    snippets, truth = compose_snippets(geometry, np.random.default_rng([seed, 1]), noise_sigma_t=noise_t)
+    _, snippets, truth = generate_with_geometry(n, seed, noise_sigma_t=noise_t)
     preds = [CellCNN(path).predict(snippets, pixel_size_m=DEFAULT_RECIPE.pixel_size_m) for path in model_paths]
     mean = {k: np.mean([pr[k] for pr in preds], axis=0) for k in ("x_px", "y_px", "z_m")}
     mean["iron_mass_kg"] = np.exp(np.mean([np.log(pr["iron_mass_kg"]) for pr in preds], axis=0))

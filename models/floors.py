@@ -28,7 +28,7 @@ from models.training_data import (
     BINOMIAL_WEIGHTS,
     DEFAULT_RECIPE,
     SNIPPET_SIZE,
-    compose_snippets,
+    generate_with_geometry,
     render_geometry,
     snippet_axes_m,
 )
@@ -122,8 +122,7 @@ def achievable_errors(n, seed, noise_t, background_order, draw_seed=0):
     accuracy report's): model floor (with the refinement's background, ``background_order``) + a Cramer-Rao
     draw. Returns (errors dict of (n,) absolute errors: mass
     (relative), z_um, pos_px; the truth dict)."""
-    geometry = render_geometry(n, seed)
-    _, truth = compose_snippets(geometry, np.random.default_rng([seed, 1]), noise_sigma_t=noise_t)
+    geometry, _, truth = generate_with_geometry(n, seed, noise_sigma_t=noise_t)
     floor = point_dipole_floor(geometry, background_order=background_order)
     crb = cramer_rao_sigmas(truth, noise_t, background_order)
     rng = np.random.default_rng(draw_seed)

@@ -244,8 +244,14 @@ def compose_snippets(geometry, rng, recipe=DEFAULT_RECIPE, noise_sigma_t=None, i
 
 def generate_snippets(n, seed, recipe=DEFAULT_RECIPE, noise_sigma_t=None):
     """n snippets (n, 32, 32) float32 in tesla and their truth; the same (n, seed, recipe) gives the same data."""
+    return generate_with_geometry(n, seed, recipe, noise_sigma_t)[1:]
+
+
+def generate_with_geometry(n, seed, recipe=DEFAULT_RECIPE, noise_sigma_t=None):
+    """(geometry, snippets, truth): ``generate_snippets``' data with the rendered parts kept (the neighbours'
+    field among them), for reports that need more than the snippets."""
     geometry = render_geometry(n, seed, recipe)
-    return compose_snippets(geometry, np.random.default_rng([seed, 1]), recipe, noise_sigma_t)
+    return (geometry, *compose_snippets(geometry, np.random.default_rng([seed, 1]), recipe, noise_sigma_t))
 
 
 def render_cells_snippet_t(cells, recipe=DEFAULT_RECIPE):
