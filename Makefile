@@ -12,10 +12,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# Qt's wheels do not ship the X11/xcb system libraries; qt_system.py names (and as root installs) what is missing.
 run: $(STAMP)
+	$(BIN)/python app/gui/qt_system.py --platform auto --install
 	$(BIN)/nvscope
 
 test: $(STAMP)
+	$(BIN)/python app/gui/qt_system.py --platform offscreen --install
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
 
 lint: $(STAMP)
