@@ -1,0 +1,106 @@
+"""The adaptive planner: frames on the flanks, baseline and exploration shares honoured, deterministic."""
+
+import numpy as np
+import pytest
+
+from analysis.adaptive import AdaptivePlanError, combine_passes, fisher, plan_from_lines
+from analysis.odmr import model_offsets_hz
+
+F0 = 2.03e9
+FWHM = 0.85e6
+CONTRAST = 0.015
+WINDOW = (F0 - 6e6, F0 + 6e6)
+OFFSETS = model_offsets_hz("15N")
+
+
+def _lines(spread_hz, n=400, seed=0):
+    c = F0 + np.random.default_rng(seed).uniform(-spread_hz / 2, spread_hz / 2, n)
+    return c, np.full(n, FWHM), np.full(n, CONTRAST)
+
+
+def _plan(spread_hz=0.1e6, total=5000, **kw):
+    return plan_from_lines(*_lines(spread_hz), OFFSETS, WINDOW, total, **kw)
+
+
+def _distance_to_nearest_line(f, centre=F0):
+    return np.min(np.abs(np.asarray(f)[:, None] - (centre + OFFSETS)[None, :]), axis=1)
+
+
+def test_the_flank_share_sits_on_the_flanks():
+    plan = _plan()
+    d = _distance_to_nearest_line(plan.freq_hz)
+    flank = FWHM / (2 * np.sqrt(3))  # steepest point of a unit-peak Lorentzian
+    near_flank = np.abs(d - flank) < 0.3 * FWHM
+    share_on_flanks = plan.pairs[near_flank].sum() / plan.total_pairs
+    # 80 % of the pairs are the flank share; the pixels' centres spread 0.1 MHz and the candidate grid is FWHM/8,
+    # so nearly all of it lands within 0.3 FWHM of a steepest point (the exploration grid adds a little there)
+    assert share_on_flanks > 0.75
+    # the bottoms carry no centre information themselves; the optimum keeps a few per cent there because it pins
+    # contrast and width, which correlate with the centre for pixels whose centre is off the flank points' middle
+    assert plan.pairs[d < 0.05 * FWHM].sum() < 0.10 * plan.total_pairs
+    assert plan.predicted_gain > 2.5
+
+
+def test_shares_totals_and_order():
+    total = 5000
+    plan = _plan(total=total, baseline_share=0.15, exploration_share=0.12, exploration_points=25)
+    assert plan.total_pairs == total and np.all(plan.pairs >= 1)
+    assert np.all(np.diff(plan.freq_hz) > 0)
+    assert plan.shares_pairs == {"exploration": 600, "baseline": 750, "flanks": total - 1350}
+    # exploration: the whole window, evenly, with at least its share at each of the 25 points
+    grid = np.round(np.linspace(*WINDOW, 25))
+    at_grid = np.isin(plan.freq_hz, grid)
+    assert at_grid.sum() == 25 and np.all(plan.pairs[at_grid] >= 600 // 25)
+    assert plan.freq_hz[0] == WINDOW[0] and plan.freq_hz[-1] == WINDOW[1]
+    # baseline: at least its share beyond 2 FWHM of every line, half on each side
+    flat = _distance_to_nearest_line(plan.freq_hz) > 2 * FWHM
+    low, high = flat & (plan.freq_hz < F0), flat & (plan.freq_hz > F0)
+    assert plan.pairs[low].sum() >= 375 and plan.pairs[high].sum() >= 375
+
+
+def test_deterministic_and_independent_of_pixel_order():
+    c, w, a = _lines(0.5e6)
+    first = plan_from_lines(c, w, a, OFFSETS, WINDOW, 4000)
+    again = plan_from_lines(c, w, a, OFFSETS, WINDOW, 4000)
+    order = np.random.default_rng(1).permutation(c.size)
+    shuffled = plan_from_lines(c[order], w[order], a[order], OFFSETS, WINDOW, 4000)
+    for other in (again, shuffled):
+        assert np.array_equal(first.freq_hz, other.freq_hz) and np.array_equal(first.pairs, other.pairs)
+
+
+def test_a_wider_spread_of_centres_spreads_the_plan_and_lowers_the_gain():
+    narrow, wide = _plan(0.1e6), _plan(1.5e6)
+    assert wide.predicted_gain < narrow.predicted_gain
+    assert len(wide.freq_hz) > len(narrow.freq_hz)
+
+
+def test_the_optimised_design_beats_uniform_on_the_fisher_bound():
+    c, w, a = _lines(0.3e6, n=50)
+    grid = np.linspace(*WINDOW, 97)
+    g = fisher.spectrum_gradients(grid, c, w, a, OFFSETS)
+    floor = fisher.information(fisher.spectrum_gradients(np.linspace(*WINDOW, 9), c, w, a, OFFSETS), np.ones(9))
+    weights = fisher.optimise_design(g, floor, 1000.0)
+    assert weights.sum() == pytest.approx(1000.0)
+    uniform = fisher.centre_variance(floor + fisher.information(g, np.full(97, 1000 / 97)))
+    optimal = fisher.centre_variance(floor + fisher.information(g, weights))
+    assert np.mean(optimal) < 0.5 * np.mean(uniform)
+
+
+def test_bad_inputs_say_what_is_wrong():
+    c, w, a = _lines(0.1e6)
+    with pytest.raises(AdaptivePlanError, match="no pixel has a usable fitted line"):
+        plan_from_lines(np.full(3, np.nan), w[:3], a[:3], OFFSETS, WINDOW, 1000)
+    with pytest.raises(AdaptivePlanError, match="too small"):
+        plan_from_lines(c, w, a, OFFSETS, WINDOW, 10)
+    with pytest.raises(AdaptivePlanError, match="window_hz"):
+        plan_from_lines(c, w, a, OFFSETS, (WINDOW[1], WINDOW[0]), 1000)
+
+
+def test_combine_passes_accumulates_repeated_frequencies_by_pairs():
+    cube_a = np.full((2, 3, 3), 1.0)
+    cube_b = np.full((2, 3, 2), 0.5)
+    freq, cube, pairs, sigma = combine_passes([([1e9, 2e9, 3e9], cube_a, [10, 10, 10]), ([2e9, 4e9], cube_b, [30, 5])])
+    assert freq.tolist() == [1e9, 2e9, 3e9, 4e9]
+    assert pairs.tolist() == [10, 40, 10, 5]
+    assert cube[0, 0].tolist() == pytest.approx([1.0, (10 * 1.0 + 30 * 0.5) / 40, 1.0, 0.5])
+    assert sigma == pytest.approx(1 / np.sqrt([10, 40, 10, 5]))
