@@ -11,6 +11,12 @@ then scaled by the fit's reduced chi2, so the noise's absolute scale need not be
 import numpy as np
 
 
+def session_pass(session):
+    """(freq_hz, cube (rows, cols, n), n_pairs) of a read session (``analysis.session.read_session``): one pass for
+    ``combine_passes``; steps a stopped sweep never reached have no pairs and are left out there."""
+    return session.freq_hz, np.moveaxis(session.spin_contrast(), 0, -1), session.n_pairs
+
+
 def combine_passes(passes):
     """passes: iterable of (freq_hz (n,), cube (rows, cols, n), pairs (n,)) -> (freq_hz (m,) sorted and unique to
     1 Hz, cube (rows, cols, m) float64, pairs (m,) int64, sigma (m,) = 1 / sqrt(pairs)).

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from analysis import physics
-from analysis.session import SessionReader, SessionWriter
+from analysis.adaptive import combine_passes, session_pass
+from analysis.session import SessionReader, SessionWriter, read_session
 from instruments.sweep import StepDone, SweepEngine, SweepPlan, SweepPlanError
 from instruments.virtual_microscope import QuadraticBackground, VirtualMicroscope, VirtualSample
 from tests.sweep_fakes import FakeCamera, FakeRF, FakeShutter
@@ -68,9 +69,16 @@ def test_engine_takes_each_steps_pairs_and_the_session_records_them(tmp_path, sc
     assert [frames_at[f] for f in plan.freq_hz] == [2 * 2 * p for p in PAIRS]
     assert [e.n_pairs for e in events if isinstance(e, StepDone)][: len(PAIRS)] == list(PAIRS)
     assert not vm.state.rf_on and not vm.state.shutter_open
-    reader = SessionReader(path)
-    assert reader.freq_hz.tolist() == list(plan.freq_hz)
-    assert [reader.read_step(k).n_pairs for k in range(len(PAIRS))] == [2 * p for p in PAIRS]
+    # closed first: read_session on a file that a SessionReader holds open reads wrong sums
+    with SessionReader(path) as reader:
+        assert reader.freq_hz.tolist() == list(plan.freq_hz)
+        assert [reader.read_step(k).n_pairs for k in range(len(PAIRS))] == [2 * p for p in PAIRS]
+    freq, cube, pairs, sigma = combine_passes([session_pass(read_session(path))])
+    assert freq.tolist() == sorted(plan.freq_hz) and pairs.tolist() == [2 * p for p in PAIRS]
+    assert cube.shape == (16, 16, len(PAIRS)) and np.all(np.isfinite(cube))
+    # the 1.7 and 1.5 MHz steps sit on the doublet's low line (its bottom and flank), the others on the baseline
+    assert np.all(np.mean(cube, axis=(0, 1))[[1, 2, 3]] < 0.995)
+    assert np.mean(cube, axis=(0, 1))[[0, 4]] == pytest.approx(1.0, abs=0.005)
 
 
 def test_failure_mid_plan_leaves_rf_off_and_shutter_closed():
