@@ -8,7 +8,8 @@ Three parts share the pairs budget of the next sweep:
 - the rest: ``fisher.optimise_design`` on a fine candidate grid, minimising the mean centre variance over a
   deterministic sample of the field of view's pixels (their fitted centre, width and contrast), counting what
   the earlier passes and the two fixed shares already measured.
-Frequencies are sorted; a frequency in several parts gets the sum of their pairs. Qt-free, no instruments.
+Frequencies are sorted; a frequency in several parts gets the sum of their pairs. Two transitions (f-, f+):
+each window is planned from its own lines. Qt-free, no instruments.
 """
 
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from . import fisher
 
 _BASELINE_CLEARANCE_FWHM = 2.0  # a unit-peak Lorentzian is below 6 % of its peak two FWHM from its centre
 _BASELINE_POINTS_PER_SIDE = 3
+_UNIFORM_POINTS = 101  # the uniform sweep that predicted_gain compares with (the paper's 101 steps)
 _BAD_FLAGS = NOT_CONVERGED | AT_BOUND | MASKED | INVALID_DATA
 
 
@@ -33,8 +35,9 @@ class AdaptivePlan:
     """The next sweep: sorted frequencies (Hz) and on/off pairs per frequency, with how the pairs were shared.
 
     ``SweepPlan(plan.freq_hz, pairs_per_step=plan.pairs_per_step, ...)`` runs it. predicted_gain: the median
-    over the sampled pixels of (centre variance with the same pairs spread uniformly over the window) /
-    (centre variance with this plan), earlier passes included in both.
+    over the sampled pixels of (centre variance with the same pairs spread evenly over 101 points of the window) /
+    (centre variance with this plan), earlier passes included in both (two transitions: the ratio of the
+    summed mean variances, the B_NV map's).
     """
 
     freq_hz: np.ndarray
@@ -42,6 +45,10 @@ class AdaptivePlan:
     shares_pairs: dict = field(default_factory=dict)
     predicted_gain: float = float("nan")
     notes: tuple = ()
+    mean_centre_variance: float = float("nan")
+    """Mean over the sampled pixels of the centre's predicted variance with this plan (MHz^2 x one pair's noise
+    variance of the normalised spectrum): a relative figure, for comparing plans."""
+    uniform_mean_centre_variance: float = float("nan")
 
     @property
     def pairs_per_step(self):
@@ -59,24 +66,58 @@ class AdaptivePlan:
 
 
 def plan_adaptive_sweep(fit, window_hz, total_pairs, *, previous_freq_hz=None, previous_pairs=None, **options):
-    """Plan the next sweep from a fit of the previous pass (an ``analysis.odmr.OdmrFitResult``, one transition).
+    """Plan the next sweep from a fit of the previous pass (an ``analysis.odmr.OdmrFitResult``).
 
-    window_hz: (lo, hi) the original sweep window; total_pairs: on/off pairs the next sweep may spend;
-    previous_freq_hz, previous_pairs: what the pass(es) already taken measured (default: the fit's frequencies
-    with equal pairs, scaled so that they do not matter for the shape of the plan: give them when known).
+    window_hz: (lo, hi) the original sweep window, or ((lo-, hi-), (lo+, hi+)) for a two-transition fit, whose
+    windows are planned each from its own lines, the pairs split between them as sqrt(each window's centre
+    variance) (which minimises var(f-) + var(f+), the B_NV map's variance); total_pairs: on/off pairs the next
+    sweep may spend; previous_freq_hz, previous_pairs: what the pass(es) already taken measured (default: the
+    fit's frequencies with one pair each, which hardly shapes the plan: give them when known).
     options: see ``plan_from_lines``.
     """
-    if fit.transitions != 1 or fit.model == "free":
-        raise AdaptivePlanError(f"the adaptive planner takes a one-transition multiplet fit ('lorentzian', '15N', "
-                                f"'14N'); got model {fit.model!r} with {fit.transitions} transitions: plan each "
-                                "transition's window from its own one-transition fit.")
-    usable = ((fit.flags & _BAD_FLAGS) == 0) & np.isfinite(fit.center_hz) & np.isfinite(fit.fwhm_hz) \
-        & np.isfinite(fit.contrast) & (fit.contrast > 0) & (fit.fwhm_hz > 0)
+    if fit.model == "free":
+        raise AdaptivePlanError("the adaptive planner takes a multiplet fit ('lorentzian', '15N', '14N'), whose "
+                                "centre is the transition's; got model 'free': refit with the isotope's model.")
     if previous_freq_hz is None:
         previous_freq_hz, previous_pairs = fit.freq_hz, np.ones(len(fit.freq_hz))
-    return plan_from_lines(fit.center_hz[usable], fit.fwhm_hz[usable], fit.contrast[usable],
-                           model_offsets_hz(fit.model), window_hz, total_pairs, previous_freq_hz=previous_freq_hz,
-                           previous_pairs=previous_pairs, **options)
+    prev_f = np.asarray(previous_freq_hz, dtype=np.float64)
+    prev_n = np.broadcast_to(np.asarray(previous_pairs, dtype=np.float64), prev_f.shape)
+    offsets = model_offsets_hz(fit.model)
+    lines = _usable_lines(fit)
+    if fit.transitions == 1:
+        return plan_from_lines(*lines[0], offsets, window_hz, total_pairs, previous_freq_hz=prev_f,
+                               previous_pairs=prev_n, **options)
+    windows = np.asarray(window_hz, dtype=np.float64)
+    if windows.shape != (2, 2):
+        raise AdaptivePlanError(f"window_hz = {window_hz!r}: a two-transition fit needs ((lo-, hi-), (lo+, hi+)).")
+
+    def plan_window(t, pairs):
+        inside = (prev_f >= windows[t, 0]) & (prev_f <= windows[t, 1])
+        return plan_from_lines(*lines[t], offsets, windows[t], pairs, previous_freq_hz=prev_f[inside],
+                               previous_pairs=prev_n[inside], **options)
+
+    half = [plan_window(t, int(total_pairs) // 2) for t in (0, 1)]
+    root = np.sqrt([p.mean_centre_variance for p in half])
+    first = int(round(int(total_pairs) * root[0] / root.sum()))
+    plans = [plan_window(0, first), plan_window(1, int(total_pairs) - first)]
+    freq, pairs = _merge(np.concatenate([p.freq_hz for p in plans]), np.concatenate([p.pairs for p in plans]))
+    shares = {k: sum(p.shares_pairs[k] for p in plans) for k in plans[0].shares_pairs}
+    uniform = sum(p.uniform_mean_centre_variance for p in plans)
+    adaptive = sum(p.mean_centre_variance for p in plans)
+    notes = tuple(f"{name}: {note}" for name, p in zip(("f-", "f+"), plans, strict=True) for note in p.notes)
+    return AdaptivePlan(freq, pairs, shares, uniform / adaptive, notes, adaptive, uniform)
+
+
+def _usable_lines(fit):
+    """Per transition: (centre, FWHM, contrast) of the pixels whose fit is clean, as flat arrays."""
+    out = []
+    for t in range(fit.transitions):
+        def pick(a, t=t):
+            return a if fit.transitions == 1 else a[..., t]
+        c, w, a = pick(fit.center_hz), pick(fit.fwhm_hz), pick(fit.contrast)
+        ok = ((fit.flags & _BAD_FLAGS) == 0) & np.isfinite(c) & np.isfinite(w) & np.isfinite(a) & (a > 0) & (w > 0)
+        out.append((c[ok], w[ok], a[ok]))
+    return out
 
 
 def plan_from_lines(centers_hz, fwhm_hz, contrast, offsets_hz, window_hz, total_pairs, *, previous_freq_hz=(),
@@ -117,7 +158,7 @@ def plan_from_lines(centers_hz, fwhm_hz, contrast, offsets_hz, window_hz, total_
     weights = fisher.optimise_design(grads, fixed, n_opt, iterations=iterations)
     opt_f, opt_n = _round_design(candidates, weights, n_opt, max(int(min_pairs_per_step), 1))
     freq, pairs = _merge(np.concatenate([explore_f, base_f, opt_f]), np.concatenate([explore_n, base_n, opt_n]))
-    uniform_f = np.linspace(lo, hi, max(len(freq), 3))
+    uniform_f = np.linspace(lo, hi, _UNIFORM_POINTS)
     uniform = fisher.centre_variance(fixed - fisher.information(
         fisher.spectrum_gradients(np.concatenate([explore_f, base_f]), c, w, amp, offsets),
         np.concatenate([explore_n, base_n])) + fisher.information(
@@ -126,7 +167,7 @@ def plan_from_lines(centers_hz, fwhm_hz, contrast, offsets_hz, window_hz, total_
         fisher.spectrum_gradients(opt_f, c, w, amp, offsets), opt_n))
     gain = float(np.median(uniform / adaptive))
     shares = {"exploration": int(explore_n.sum()), "baseline": int(base_n.sum()), "flanks": int(opt_n.sum())}
-    return AdaptivePlan(freq, pairs, shares, gain, tuple(notes))
+    return AdaptivePlan(freq, pairs, shares, gain, tuple(notes), float(np.mean(adaptive)), float(np.mean(uniform)))
 
 
 def _sample_pixels(centers_hz, fwhm_hz, contrast, max_pixels):

@@ -1,9 +1,11 @@
 """The adaptive planner: frames on the flanks, baseline and exploration shares honoured, deterministic."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
-from analysis.adaptive import AdaptivePlanError, combine_passes, fisher, plan_from_lines
+from analysis.adaptive import AdaptivePlanError, combine_passes, fisher, plan_adaptive_sweep, plan_from_lines
 from analysis.odmr import model_offsets_hz
 
 F0 = 2.03e9
@@ -104,3 +106,30 @@ def test_combine_passes_accumulates_repeated_frequencies_by_pairs():
     assert pairs.tolist() == [10, 40, 10, 5]
     assert cube[0, 0].tolist() == pytest.approx([1.0, (10 * 1.0 + 30 * 0.5) / 40, 1.0, 0.5])
     assert sigma == pytest.approx(1 / np.sqrt([10, 40, 10, 5]))
+
+
+def test_two_transitions_plan_each_window_around_its_own_lines():
+    rng = np.random.default_rng(2)
+    shape = (10, 10)
+    f_plus0 = 3.71e9
+    fit = SimpleNamespace(
+        model="15N", transitions=2,
+        freq_hz=np.concatenate([np.linspace(*WINDOW, 31), f_plus0 + np.linspace(-6e6, 6e6, 31)]),
+        flags=np.zeros(shape, dtype=np.uint8),
+        center_hz=np.stack([F0 + rng.uniform(-1e5, 1e5, shape), f_plus0 + rng.uniform(-1e5, 1e5, shape)], axis=-1),
+        fwhm_hz=np.full(shape + (2,), FWHM),
+        # f+ has half the contrast (less microwave power reaches the NVs there): it needs more pairs
+        contrast=np.stack([np.full(shape, CONTRAST), np.full(shape, CONTRAST / 2)], axis=-1))
+    windows = (WINDOW, (f_plus0 - 6e6, f_plus0 + 6e6))
+    plan = plan_adaptive_sweep(fit, windows, 6000)
+    assert plan.total_pairs == 6000 and np.all(np.diff(plan.freq_hz) > 0)
+    minus = plan.freq_hz < 3e9
+    assert plan.freq_hz[minus].min() == WINDOW[0] and plan.freq_hz[~minus].max() == f_plus0 + 6e6
+    # var(f) ~ 1 / (pairs C^2): splitting as sqrt(variance) gives the weaker line about twice the pairs
+    assert 1.6 < plan.pairs[~minus].sum() / plan.pairs[minus].sum() < 2.4
+    flank = FWHM / (2 * np.sqrt(3))
+    d_minus = _distance_to_nearest_line(plan.freq_hz[minus], F0)
+    d_plus = _distance_to_nearest_line(plan.freq_hz[~minus], f_plus0)
+    assert plan.pairs[minus][np.abs(d_minus - flank) < 0.3 * FWHM].sum() > 0.6 * plan.pairs[minus].sum()
+    assert plan.pairs[~minus][np.abs(d_plus - flank) < 0.3 * FWHM].sum() > 0.6 * plan.pairs[~minus].sum()
+    assert plan.predicted_gain > 2.5
