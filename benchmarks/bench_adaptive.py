@@ -14,7 +14,7 @@ Figures: median per-pixel standard error of B_NV, rms and mean error against the
 (error / standard error), the frames to reach the uniform's final noise. Frames are simulated as on/off sums
 (``VirtualMicroscope.render_frame_sum``: EMCCD shot, excess and read noise), not through the engine.
 
-    python benchmarks/bench_adaptive.py [--pixels 64] [--pairs 100] [--seed 3]
+    python benchmarks/bench_adaptive.py [--pixels 64] [--cells 3] [--pairs 100] [--first-share 0.2] [--seed 3]
 """
 
 import argparse
@@ -148,10 +148,11 @@ def main(argv=None):
     ap.add_argument("--max-shift-mhz", type=float, default=0.5)
     ap.add_argument("--first-share", type=float, default=0.2)
     ap.add_argument("--chunks", type=int, default=5)
+    ap.add_argument("--cells", type=int, default=3)
     ap.add_argument("--seed", type=int, default=3)
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
-    vm = dipole_field_microscope(args.pixels, args.max_shift_mhz * 1e6, seed=args.seed)
+    vm = dipole_field_microscope(args.pixels, args.max_shift_mhz * 1e6, args.cells, seed=args.seed)
     f_minus = physics.transitions_hz(vm.b_nv_map_t, vm.d_hz)[0]
     spread = (f_minus.max() - f_minus.min()) / 1e6
     centre = float(np.median(f_minus))
@@ -163,8 +164,8 @@ def main(argv=None):
     print(f"machine: {describe_machine()}")
     print(f"field {args.pixels}x{args.pixels} px, f- spread {spread:.2f} MHz peak to peak, window +-"
           f"{args.half_window_mhz} MHz; budget {2 * total_pairs} frames")
-    print(f"adaptive plan: {len(plan.freq_hz)} steps, shares {plan.shares_pairs}, predicted gain "
-          f"{plan.predicted_gain:.2f}x")
+    print(f"uniform: {args.points} steps; adaptive: first pass 51 steps, then {len(plan.freq_hz)} steps, shares "
+          f"{plan.shares_pairs}, predicted gain {plan.predicted_gain:.2f}x")
     row = "{:<22} {:>8} {:>10} {:>10} {:>10} {:>9} {:>6}"
     print(row.format("sweep", "frames", "SE nT", "rms err nT", "mean/SE", "rms pull", "good"))
     for name, r in [("uniform", uniform)] + [(f"adaptive part {i + 1}", h) for i, h in enumerate(history)]:

@@ -5,8 +5,9 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from analysis import physics
 from analysis.adaptive import AdaptivePlanError, combine_passes, fisher, plan_adaptive_sweep, plan_from_lines
-from analysis.odmr import model_offsets_hz
+from analysis.odmr import fit_odmr, model_offsets_hz
 
 F0 = 2.03e9
 FWHM = 0.85e6
@@ -133,3 +134,21 @@ def test_two_transitions_plan_each_window_around_its_own_lines():
     assert plan.pairs[minus][np.abs(d_minus - flank) < 0.3 * FWHM].sum() > 0.6 * plan.pairs[minus].sum()
     assert plan.pairs[~minus][np.abs(d_plus - flank) < 0.3 * FWHM].sum() > 0.6 * plan.pairs[~minus].sum()
     assert plan.predicted_gain > 2.5
+
+
+def test_a_line_that_moved_is_still_found_by_the_plan_alone():
+    """The exploration and baseline shares: lines 1 MHz away from where the plan expected them (drift, a new cell)
+    are still fitted from the adaptive pass alone, with honest errors, so the next plan can follow them."""
+    rng = np.random.default_rng(3)
+    plan = plan_from_lines(*_lines(0.4e6), OFFSETS, WINDOW, 8000)
+    true = F0 + 1.0e6 + rng.uniform(-2e5, 2e5, (16, 16))
+    clean = np.stack([physics.odmr_spectrum(plan.freq_hz, t, FWHM, CONTRAST) for t in true.ravel()])
+    noise_per_pair = 0.02  # relative noise of one on/off pair: SE ~ 15 kHz where the plan aimed, more here
+    noisy = clean.reshape(16, 16, -1) + rng.normal(size=(16, 16, len(plan.freq_hz))) * noise_per_pair / np.sqrt(
+        plan.pairs)
+    fit = fit_odmr(noisy, plan.freq_hz, "15N", sigma=1 / np.sqrt(plan.pairs))
+    clean_fit = fit.flags == 0
+    assert clean_fit.mean() > 0.85  # measured 0.94 on 1024 pixels
+    pull = ((fit.center_hz - true) / fit.center_err_hz)[clean_fit]
+    # median |pull| of a unit Gaussian is 0.674; 220-odd pixels make it good to ~0.07
+    assert 0.5 < np.median(np.abs(pull)) < 0.85
