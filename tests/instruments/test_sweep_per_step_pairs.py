@@ -38,6 +38,8 @@ def test_plan_takes_one_pair_count_per_step_and_checks_them():
     assert plan.frames_total() == 2 * 7 * 2
     assert plan.to_dict()["pairs_per_step"] == [4, 1, 2]
     assert SweepPlan((2.86e9, 2.87e9, 2.88e9), pairs_per_step=3).frames_total() == 18  # the old form unchanged
+    from_numpy = SweepPlan((2.86e9, 2.87e9, 2.88e9), pairs_per_step=np.array([4, 1, 2], dtype=np.int64))
+    assert from_numpy.pairs_per_step == (4, 1, 2) and all(type(n) is int for n in from_numpy.pairs_per_step)
     with pytest.raises(SweepPlanError, match="2 entries for 3 frequency steps"):
         SweepPlan((2.86e9, 2.87e9, 2.88e9), pairs_per_step=(1, 2))
     with pytest.raises(SweepPlanError, match=r"pairs_per_step\[1\] = 0"):
