@@ -152,7 +152,7 @@ class SweepEngine:
         dark = self._grab(_DARK_FRAMES)
         self.dark_frame = dark.mean(axis=0, dtype=np.float64).astype(np.float32)
         shape = self.dark_frame.shape
-        frames_per_sum = plan.pairs_per_step * plan.n_sweeps
+        frames_per_sum = int(plan.pairs_array.max()) * plan.n_sweeps
         dtype = np.uint32 if frames_per_sum * 65535 < 2**32 else np.uint64
         self.on_sums = np.zeros((plan.n_steps, *shape), dtype=dtype)
         self.off_sums = np.zeros((plan.n_steps, *shape), dtype=dtype)
@@ -196,21 +196,22 @@ class SweepEngine:
                     if self.rf_settle_s:
                         with self.timing.measure("settling"):
                             time.sleep(self.rf_settle_s)
+                    pairs = plan.pairs_of_step(step_index)
                     on_sweep = np.zeros(self.on_sums.shape[1:], dtype=self.on_sums.dtype)
                     off_sweep = np.zeros_like(on_sweep)
                     if plan.scheme == "software":
-                        self._pairs_software(plan.pairs_per_step, on_sweep, off_sweep)
+                        self._pairs_software(pairs, on_sweep, off_sweep)
                     else:
-                        self._pairs_alternating(plan.pairs_per_step, on_sweep, off_sweep)
+                        self._pairs_alternating(pairs, on_sweep, off_sweep)
                     with self.timing.measure("processing"):
                         self.on_sums[step_index] += on_sweep
                         self.off_sums[step_index] += off_sweep
-                        self.n_pairs[step_index] += plan.pairs_per_step
+                        self.n_pairs[step_index] += pairs
                     on_sum, off_sum = self.on_sums[step_index], self.off_sums[step_index]
                     if self.writer is not None:
                         with self.timing.measure("writing"):
                             self.writer.write_step(step_index, sweep_index, on_sweep, off_sweep,
-                                                   plan.pairs_per_step, t_start, time.time())
+                                                   pairs, t_start, time.time())
                     steps_done += 1
                     with self.timing.measure("processing"):
                         contrast = spin_contrast(on_sum, off_sum, self.n_pairs[step_index], self.dark_frame,

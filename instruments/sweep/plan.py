@@ -17,7 +17,9 @@ class SweepPlan:
     """A CW-ODMR sweep.
 
     freq_hz: the frequency steps (Hz), in acquisition order (one window, or two windows for f- and f+).
-    pairs_per_step: microwave on/off frame pairs per step (the paper takes 300).
+    pairs_per_step: microwave on/off frame pairs per step (the paper takes 300): one whole number for every
+        step, or a sequence of one whole number per step (an adaptive plan that spends its frames where the
+        line centre is measured best; see ``analysis.adaptive``).
     n_sweeps: sweeps to average; each adds its pairs to every step's sums.
     exposure_s: camera exposure per frame.
     rf_power_dbm: microwave power at the generator output.
@@ -26,7 +28,7 @@ class SweepPlan:
     """
 
     freq_hz: tuple
-    pairs_per_step: int = 300
+    pairs_per_step: int | tuple = 300
     n_sweeps: int = 1
     exposure_s: float = 1e-3
     rf_power_dbm: float = 0.0
@@ -40,10 +42,17 @@ class SweepPlan:
         if not np.all(np.isfinite(freqs)) or np.any(freqs <= 0):
             bad = freqs[~np.isfinite(freqs) | (freqs <= 0)][0]
             raise SweepPlanError(f"frequency step {bad!r} Hz is not a positive finite frequency.")
-        for name, minimum in (("pairs_per_step", 1), ("n_sweeps", 1)):
-            value = getattr(self, name)
-            if isinstance(value, bool) or int(value) != value or value < minimum:
-                raise SweepPlanError(f"{name} = {value!r} must be a whole number >= {minimum}.")
+        if np.ndim(self.pairs_per_step) == 1:
+            pairs = tuple(self.pairs_per_step)
+            if len(pairs) != freqs.size:
+                raise SweepPlanError(f"pairs_per_step has {len(pairs)} entries for {freqs.size} frequency steps; "
+                                     "give one pair count per step, or one number for every step.")
+            for k, value in enumerate(pairs):
+                _require_whole(f"pairs_per_step[{k}]", value, 1)
+            object.__setattr__(self, "pairs_per_step", tuple(int(v) for v in pairs))
+        else:
+            _require_whole("pairs_per_step", self.pairs_per_step, 1)
+        _require_whole("n_sweeps", self.n_sweeps, 1)
         if not (math.isfinite(self.exposure_s) and 0 <= self.exposure_s <= 10):
             raise SweepPlanError(f"exposure_s = {self.exposure_s!r} s must be between 0 and 10 s.")
         if not math.isfinite(self.rf_power_dbm):
@@ -70,6 +79,17 @@ class SweepPlan:
     def frequencies_hz(self):
         return np.asarray(self.freq_hz)
 
+    @property
+    def pairs_array(self):
+        """(n_steps,) int64 on/off pairs of each step in one sweep."""
+        return np.broadcast_to(np.asarray(self.pairs_per_step, dtype=np.int64), (self.n_steps,)).copy()
+
+    def pairs_of_step(self, step_index):
+        """On/off pairs that step ``step_index`` takes in each sweep."""
+        if isinstance(self.pairs_per_step, tuple):
+            return self.pairs_per_step[step_index]
+        return int(self.pairs_per_step)
+
     def check_limits(self, min_frequency_hz, max_frequency_hz, max_power_dbm):
         """Refuse a plan outside the instrument limits before anything is sent."""
         lo, hi = min(self.freq_hz), max(self.freq_hz)
@@ -86,7 +106,15 @@ class SweepPlan:
     def to_dict(self):
         d = asdict(self)
         d["freq_hz"] = list(self.freq_hz)
+        if isinstance(self.pairs_per_step, tuple):
+            d["pairs_per_step"] = list(self.pairs_per_step)
         return d
 
     def frames_total(self):
-        return 2 * self.pairs_per_step * self.n_steps * self.n_sweeps
+        return 2 * int(self.pairs_array.sum()) * self.n_sweeps
+
+
+def _require_whole(name, value, minimum):
+    if isinstance(value, bool) or not isinstance(value, int | np.integer | float) or int(value) != value \
+            or value < minimum:
+        raise SweepPlanError(f"{name} = {value!r} must be a whole number >= {minimum}.")
