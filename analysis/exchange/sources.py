@@ -62,7 +62,11 @@ def _mat_variables(path):
         raw = scipy.io.loadmat(path)
     except NotImplementedError:  # v7.3: an HDF5 file
         return _mat73_variables(path), "v7.3"
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, scipy.io.matlab.MatReadError) as exc:
+        import h5py
+
+        if h5py.is_hdf5(path):  # a v7.3 file whose 128-byte MATLAB header is missing or odd
+            return _mat73_variables(path), "v7.3"
         raise UnsupportedFormatError(f"{path} cannot be read as a MATLAB .mat file: {exc}.") from exc
     return {k: v for k, v in raw.items() if not k.startswith("__") and isinstance(v, np.ndarray)
             and v.dtype.kind in "biuf"}, "v5"
