@@ -40,9 +40,9 @@ def pixel_scales(group, shape, pixel_size_m, prefix=""):
     """The (y_m, x_m) coordinates (names with ``prefix``) of the pixel centres of frames of ``shape``."""
     size = ASSUMED_PIXEL_SIZE_M if pixel_size_m is None else float(pixel_size_m)
     note = f"pixel size {size:g} m" + (" assumed: the session records none" if pixel_size_m is None else "")
-    return tuple(make_scale(group, name, (np.arange(n) + 0.5) * size, "m", f"{what} of the pixel centres at the "
-                            f"sample ({note})") for name, n, what in ((prefix + "y_m", shape[0], "row position"),
-                                                                    (prefix + "x_m", shape[1], "column position")))
+    axes = ((prefix + "y_m", shape[0], "row position"), (prefix + "x_m", shape[1], "column position"))
+    return tuple(make_scale(group, name, np.arange(n) * size, "m", f"{what} of the pixel centres at the sample, "
+                            f"pixel (0, 0) at 0 ({note})") for name, n, what in axes)
 
 
 def label_array(dataset, frame_shape, pixel, leading=None):

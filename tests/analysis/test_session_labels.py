@@ -57,7 +57,7 @@ def test_acquisition_is_labelled_after_compaction_and_migration(tmp_path):
             assert ds["on_sum"].dims == ("freq_hz", "y_m", "x_m")
             assert ds["dark_frame_adu"].dims == ("y_m", "x_m") and ds["n_pairs"].dims == ("freq_hz",)
             assert np.array_equal(ds["freq_hz"].values, FREQ_HZ)
-            assert np.allclose(ds["x_m"].values, (np.arange(SHAPE[1]) + 0.5) * PIXEL_M)
+            assert np.allclose(ds["x_m"].values, np.arange(SHAPE[1]) * PIXEL_M)
             assert ds["x_m"].attrs["units"] == "m"
         for group in ("acquisition/journal", "truth"):
             with xr.open_dataset(target, group=group, engine="h5netcdf") as ds:
@@ -77,7 +77,7 @@ def test_result_groups_are_labelled_and_coordinates_are_not_results(tmp_path):
     compact_session(path)
     with xr.open_dataset(path, group="analysis/field_map", engine="h5netcdf") as ds:
         assert _no_phony(ds) and ds["b_nv_t"].dims == ("y_m", "x_m")
-        assert np.allclose(ds["y_m"].values, (np.arange(SHAPE[0]) + 0.5) * 2 * PIXEL_M)  # the map's pixel size
+        assert np.allclose(ds["y_m"].values, np.arange(SHAPE[0]) * 2 * PIXEL_M)  # the map's pixel size
         assert np.array_equal(ds["b_nv_t"].values, b)
     with xr.open_dataset(path, group="analysis/fit", engine="h5netcdf") as ds:
         assert _no_phony(ds) and ds["params"].dims == ("y_m", "x_m", "params_axis2")
