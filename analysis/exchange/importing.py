@@ -104,7 +104,7 @@ def _freq_last(cube, n_freq, freq_axis, is_tiff, source):
 
 
 def import_cube(source, out, *, cube_var=None, freq=None, freq_var=None, freq_units=None, freq_axis=None,
-                pixel_size_um=None, sample_name=None, overwrite=False):
+                pixel_size_um=None, split_hz=None, sample_name=None, overwrite=False):
     """Import an ODMR cube as a new session file ``out``; returns an ``ImportReport``.
 
     source: .npy, .npz, multi-page .tif/.tiff (one page per frequency) or MATLAB .mat (v5 or v7.3).
@@ -116,6 +116,8 @@ def import_cube(source, out, *, cube_var=None, freq=None, freq_var=None, freq_un
         first, when only it has the frequency list's length).
     pixel_size_um: pixel size at the sample, stored as sample metadata pixel_size_m (else the fit uses the
         default of analysis.pipeline).
+    split_hz: for spectra holding both f- and f+: the frequency between them. The steps below and above are
+        stored as two frequency windows, so the fit takes two transitions (B_NV and D per pixel).
     Raises ExchangeError subclasses (all ValueError) and SessionExistsError when ``out`` exists.
     """
     source = os.fspath(source)
@@ -157,8 +159,16 @@ def import_cube(source, out, *, cube_var=None, freq=None, freq_var=None, freq_un
               "notes": f"imported from {os.path.basename(source)}"}
     if pixel_size_m is not None:
         sample["pixel_size_m"] = pixel_size_m
+    windows = freq_hz
+    if split_hz is not None:
+        below = freq_hz < float(split_hz)
+        if below.all() or not below.any():
+            raise ExchangeError(f"split_hz = {split_hz!r} Hz is outside the sweep {freq_hz[0]:.6g}-{freq_hz[-1]:.6g} "
+                                "Hz; give a frequency between the f- and f+ dips.")
+        windows = [freq_hz[below], freq_hz[~below]]
+        provenance["split_hz"] = float(split_hz)
     now = float(os.path.getmtime(source))
-    with SessionWriter.create(out, frame_shape=(rows, cols), freq_hz=freq_hz, overwrite=overwrite,
+    with SessionWriter.create(out, frame_shape=(rows, cols), freq_hz=windows, overwrite=overwrite,
                               plan={"kind": "import", "n_steps": n, "pairs_per_step": 1, "sweeps": 1},
                               instrument_settings={"source": "import", "import": provenance},
                               sample_metadata=sample) as writer:
