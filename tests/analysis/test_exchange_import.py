@@ -189,3 +189,20 @@ def test_imported_map_with_background_is_analysable(tmp_path):
     assert np.abs(session.field_map["b_nv_residual_t"]).max() < 1e-12
     with h5py.File(report.path, "r") as f:
         assert f["acquisition/step_done"][()].sum() == 0
+
+
+def test_npz_and_imagej_labels(tmp_path):
+    cube = lorentzian_cube()
+    np.savez(tmp_path / "scan.npz", data=cube, f_ghz=FREQ_HZ / 1e9)
+    report = import_cube(tmp_path / "scan.npz", tmp_path / "a.h5", cube_var="data", freq_var="f_ghz")
+    assert np.allclose(_contrast_cube(report.path)[0], cube, rtol=1e-12)
+    assert report.provenance["variables_present"] == ["data", "f_ghz"]
+    # an ImageJ stack whose slice labels are the frequencies in GHz (as Fiji users label them)
+    tifffile.imwrite(tmp_path / "stack.tif", np.moveaxis(cube, -1, 0).astype(np.float32), imagej=True,
+                     metadata={"Labels": [f"{f / 1e9:.9f}" for f in FREQ_HZ]})
+    report = import_cube(tmp_path / "stack.tif", tmp_path / "b.h5")
+    assert report.provenance["freq_source"] == "TIFF metadata" and report.provenance["freq_units"] == "GHz"
+    assert np.allclose(read_session(report.path).freq_hz, FREQ_HZ, rtol=1e-12)
+    tifffile.imwrite(tmp_path / "bare.tif", np.moveaxis(cube, -1, 0).astype(np.float32))
+    with pytest.raises(ValueError, match="no frequency list"):
+        import_cube(tmp_path / "bare.tif", tmp_path / "c.h5")
