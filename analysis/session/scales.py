@@ -71,7 +71,7 @@ def label_group(group, frame_shape=None, pixel_size_m=None, leading=None, pixel=
     of its maps (default: that of its first array of 2 or more dimensions); ``pixel``: existing (y_m, x_m)
     scales to use instead of making them here."""
     arrays = [obj for obj in group.values() if isinstance(obj, h5py.Dataset) and obj.shape
-              and not is_scale(obj.attrs) and obj.dtype.kind in "biuf"]
+              and not is_scale(obj.attrs)]
     if frame_shape is None:
         maps = [a.shape[-2:] for a in arrays if a.ndim >= 2]
         frame_shape = maps[0] if maps else None
