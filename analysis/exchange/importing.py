@@ -66,7 +66,7 @@ def _finite_or_fail(array, source, what):
     if not finite.any():
         raise EmptyDataError(f"{source}: the {what} of shape {array.shape} holds no finite value (all NaN or "
                              "infinite); check the variable chosen.")
-    return array, int(array.size - np.count_nonzero(finite))
+    return np.where(finite, array, np.nan), int(array.size - np.count_nonzero(finite))  # +-inf: missing too
 
 
 def _frequency_list(source, details, freq, freq_var):

@@ -127,11 +127,12 @@ def test_all_nan_and_partly_nan(tmp_path, sources):
         import_cube(tmp_path / "nan.npy", tmp_path / "s.h5", freq=FREQ_HZ)
     cube = lorentzian_cube()
     cube[1, 2, 5] = np.nan
+    cube[3, 0, 7] = -np.inf
     np.save(tmp_path / "some.npy", cube)
     report = import_cube(tmp_path / "some.npy", tmp_path / "t.h5", freq=FREQ_HZ)
     contrast = _contrast_cube(report.path)[0]
-    assert np.isnan(contrast[1, 2, 5]) and np.count_nonzero(np.isnan(contrast)) == 1
-    assert report.provenance["non_finite_values"] == 1
+    assert np.isnan(contrast[1, 2, 5]) and np.isnan(contrast[3, 0, 7]) and np.count_nonzero(np.isnan(contrast)) == 2
+    assert report.provenance["non_finite_values"] == 2
 
 
 def test_missing_and_unsupported_files(tmp_path, sources):
