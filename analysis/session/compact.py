@@ -12,6 +12,7 @@ import os
 import h5py
 
 from .errors import SessionError
+from .scales import copy_scales
 from .schema import LIBVER, LOCKING
 from .tree import H5_ERRORS
 
@@ -28,6 +29,7 @@ def compact_session(path):
             target.attrs.update(source.attrs)
             for name in source:
                 source.copy(source[name], target, name=name)
+            copy_scales(source, target)  # object copies between files lose dimension-scale links
         os.replace(staging, path)
     except H5_ERRORS as exc:
         if os.path.exists(staging):

@@ -16,6 +16,7 @@ import os
 import h5py
 
 from .errors import SessionExistsError, SessionFileError, SessionSchemaError
+from .scales import copy_scales
 from .schema import FILE_KIND, LIBVER, LOCKING, SCHEMA_VERSION, file_schema_version, utc_now
 from .tree import H5_ERRORS, load_tree, open_h5, read_attrs, write_tree
 
@@ -80,4 +81,6 @@ def migrate_session(source_path, target_path, *, overwrite=False):
     tree.attrs["migrated_utc"] = utc_now()
     with h5py.File(target_path, "w", libver=LIBVER, locking=LOCKING) as h5file:
         write_tree(tree, h5file)
+        with open_h5(source_path, "r") as source:
+            copy_scales(source, h5file)  # the copied attributes' dimension-scale links point into the source
     return file_version

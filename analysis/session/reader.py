@@ -9,6 +9,7 @@ from .cells import cell_table_from_node
 from .encoding import decode_array, from_json
 from .errors import SessionFileError, SessionSchemaError
 from .migrate import load_migrated_tree
+from .scales import is_scale
 from .schema import (
     ACQUISITION,
     ACQUISITION_ARRAYS,
@@ -69,7 +70,7 @@ def _json_leaf(tree, name, path):
 def _map_result(node, path, where):
     arrays, units = {}, {}
     for name, member in node.members.items():
-        if isinstance(member, Leaf):
+        if isinstance(member, Leaf) and not is_scale(member.attrs):  # coordinates (y_m, x_m) are not results
             arrays[name] = decode_array(member.data, member.attrs)
             units[name] = member.attrs.get("units", "")
     settings = from_json(node.attrs.get("settings_json", "{}"), f"{path}: /{where} settings_json")
@@ -133,7 +134,7 @@ def session_from_tree(tree, path, file_version):
     if isinstance(truth_node, Node):
         truth = {}
         for name, leaf in truth_node.members.items():
-            if not isinstance(leaf, Leaf) or name.endswith(INCOMPLETE_SUFFIX):
+            if not isinstance(leaf, Leaf) or name.endswith(INCOMPLETE_SUFFIX) or is_scale(leaf.attrs):
                 continue
             if leaf.attrs.get("encoding") == "json":
                 truth[name] = from_json(leaf.data, f"{path}: /{TRUTH}/{name}")

@@ -11,9 +11,12 @@ import os
 import re
 from collections.abc import Mapping
 
+import numpy as np
+
 from .cells import MODEL_HASH_COLUMN, cell_columns, cell_units, check_snippets, write_cell_columns
 from .encoding import from_json, numeric_array, to_json, write_array, write_json
 from .errors import SessionFileError, SessionInUseError, SessionSchemaError, SessionWriteError
+from .scales import label_group, make_scale, map_pixel_size_m, pixel_scales
 from .schema import (
     ACQUISITION,
     BACKGROUND,
@@ -89,6 +92,7 @@ def _write_maps(path, where, arrays, units, settings, what):
         group.attrs["settings_json"] = settings_text
         for name, array in arrays.items():
             write_array(group, name, array, resolved[name], f"{what}[{name!r}]")
+        label_group(group, pixel_size_m=map_pixel_size_m(group.file, settings))  # named dims for xarray
 
     with _open_for_append(path) as h5file:
         _replace_group(h5file, where, fill)
@@ -147,6 +151,12 @@ def write_cells(path, cells, *, units=None, models=None, settings=None, snippets
     def fill(group):
         group.attrs["settings_json"] = settings_text
         write_cell_columns(group, columns, resolved, snippets)
+        cell = make_scale(group, "cell", np.arange(n_cells), "1", "row of the cell table")
+        label_group(group, leading=cell)
+        if snippets:  # snippet coordinates live in the cells group: the snippets group holds only maps
+            shape = next(iter(snippets.values())).shape[1:]
+            pixel = pixel_scales(group, shape, map_pixel_size_m(group.file, {}), prefix="snippet_")
+            label_group(group["snippets"], shape, leading=cell, pixel=pixel)
 
     with _open_for_append(path) as h5file:
         stored = set(h5file[MODELS]) if MODELS in h5file else set()

@@ -32,6 +32,7 @@ from .encoding import (
     write_json,
 )
 from .errors import SessionError, SessionExistsError, SessionWriteError
+from .scales import label_session
 from .schema import (
     ACQUISITION,
     DARK_FRAME,
@@ -378,6 +379,7 @@ def _layout(h5file, freqs, window_index, frame_shape, texts, truth_arrays, truth
             write_array(group, name, array, units, f"truth[{name!r}]")
         for name, text in truth_json.items():
             group.create_dataset(name, data=text, dtype=STRING_DTYPE).attrs["encoding"] = "json"
+    label_session(h5file, acq, journal, h5file.get(TRUTH), frame_shape, texts["sample"])  # named dims for xarray
 
 
 def write_status(acquisition_group, status, reason, finished_utc):
