@@ -24,9 +24,9 @@ import numpy as np
 from PyQt6.QtCore import QEventLoop, QTimer
 from PyQt6.QtWidgets import QApplication
 
-from app.gui_main import freeze_startup_objects
-from app.main_window import MainWindow
-from app.seams.factory_backend import FactoryBackend
+from app.core.factory_backend import FactoryBackend
+from app.gui.gui_main import freeze_startup_objects
+from app.gui.main_window import MainWindow
 from benchmarks.gil_sampler import GilSampler, main_thread_during
 from benchmarks.machine import describe_machine
 from instruments.config import config_from_dict

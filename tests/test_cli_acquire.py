@@ -3,7 +3,7 @@
 import numpy as np
 
 from analysis.session import read_session
-from app.cli import main
+from app.cli.main import main
 
 
 def test_acquire_mock_writes_a_finished_session_with_truth(tmp_path, capsys):

@@ -3,7 +3,7 @@
 import numpy as np
 
 from analysis.session import read_session
-from app.cli import main
+from app.cli.main import main
 
 
 def test_fit_writes_field_maps_that_match_the_truth(tmp_path, capsys):

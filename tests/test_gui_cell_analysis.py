@@ -7,9 +7,9 @@ from PyQt6.QtCore import Qt
 
 from analysis import physics
 from analysis.session import read_session
-from app.file_messages import PipeConnection, receive, send
-from app.seams.analysis_seams import default_seams
-from app.seams.cell_analysis import CellAnalysis, fill_nan_pixels
+from app.core.analysis_seams import default_seams
+from app.core.cell_analysis import CellAnalysis, fill_nan_pixels
+from app.core.file_messages import PipeConnection, receive, send
 from instruments.virtual_microscope import VirtualMicroscope, VirtualSample
 from tests.gui_helpers import open_window, run_to_end, sweep_values
 

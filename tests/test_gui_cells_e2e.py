@@ -21,7 +21,7 @@ from PyQt6.QtCore import Qt
 from analysis import physics
 from analysis.cells import default_model_path
 from analysis.session import read_session
-from app.seams.analysis_seams import default_seams
+from app.core.analysis_seams import default_seams
 from instruments.virtual_microscope import VirtualMicroscope, VirtualSample
 from tests.gui_helpers import assert_review_matches, open_window, run_to_end, sweep_values
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from analysis import physics
-from app.acquisition_controller import AcquisitionController
-from app.seams import AnalysisSeams
+from app.core import AnalysisSeams
+from app.core.acquisition_controller import AcquisitionController
 from instruments.sweep import SweepPlan
 from tests.gui_helpers import small_microscope
 from tests.sweep_fakes import FakeCamera, FakeRF, FakeShutter

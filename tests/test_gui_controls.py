@@ -4,8 +4,8 @@ import threading
 
 from PyQt6.QtCore import Qt
 
-from app.app_logging import LOG_NAME
-from app.theme import INVALID_STYLE
+from app.core.app_logging import LOG_NAME
+from app.gui.theme import INVALID_STYLE
 from tests.gui_helpers import open_window, sweep_values
 
 RF_TIMEOUT_S = 0.5  # the mock generator's silence becomes a timeout this soon (local replies take < 1 ms)

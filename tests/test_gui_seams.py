@@ -5,9 +5,9 @@ the window."""
 import numpy as np
 from PyQt6.QtCore import Qt
 
-from app.cell_table import COLUMNS, CellTableModel, format_value
-from app.seams import AnalysisSeams, CellRow, cell_rows
-from app.views.snippet_triptych import snippet_around
+from app.core import AnalysisSeams, CellRow, cell_rows
+from app.gui.cell_table import COLUMNS, CellTableModel, format_value
+from app.gui.views.snippet_triptych import snippet_around
 from tests.gui_helpers import open_window, run_to_end
 
 
@@ -77,8 +77,8 @@ def test_injected_cell_analyzer_runs_on_a_click(qtbot, tmp_path):
 def test_the_instrument_layer_behind_the_window(qtbot, tmp_path):
     """The default configuration (all mocks: pylablib mock camera, SCPI mock generator over pyvisa, mock shutter)
     through FactoryBackend: the window connects, shows the *IDN? reply, runs a sweep and leaves things safe."""
-    from app.main_window import MainWindow
-    from app.seams.factory_backend import FactoryBackend
+    from app.core.factory_backend import FactoryBackend
+    from app.gui.main_window import MainWindow
     from instruments.config import load_config
     from tests.gui_helpers import small_microscope, sweep_values
 
@@ -98,7 +98,7 @@ def test_the_instrument_layer_behind_the_window(qtbot, tmp_path):
 
 
 def test_make_backend_without_a_config_gives_mock_instruments():
-    from app.seams import make_backend
+    from app.core import make_backend
 
     backend = make_backend(None)
     try:
@@ -109,7 +109,7 @@ def test_make_backend_without_a_config_gives_mock_instruments():
 
 
 def test_a_bad_configuration_starts_on_the_mocks_and_says_why(tmp_path):
-    from app.gui_main import choose_backend
+    from app.gui.gui_main import choose_backend
 
     bad = tmp_path / "lab.toml"
     bad.write_text("[camera\nkind = 'pvcam'\n")  # not valid TOML

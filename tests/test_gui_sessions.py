@@ -10,8 +10,8 @@ import pytest
 from PyQt6.QtCore import Qt
 
 from analysis.session import read_session
-from app.seams.analysis_seams import default_seams
-from app.views.snippet_triptych import snippet_around
+from app.core.analysis_seams import default_seams
+from app.gui.views.snippet_triptych import snippet_around
 from tests.gui_helpers import assert_review_matches, open_window, run_to_end
 
 CARD = {"name": "stub network", "input": "32 x 32 snippet, T"}
@@ -192,8 +192,8 @@ def test_instrument_fault_keeps_every_completed_step_in_the_file(qtbot, tmp_path
 
 
 def test_review_needs_no_instrument_and_fits_a_file_without_a_fit(qtbot, tmp_path):
-    from app.cli import main
-    from app.main_window import MainWindow
+    from app.cli.main import main
+    from app.gui.main_window import MainWindow
     from tests.gui_helpers import mock_backend
 
     path = tmp_path / "headless.h5"  # acquired without the window, not fitted
@@ -222,7 +222,7 @@ def test_session_panel_says_which_stored_snippets_were_left_out(tmp_path):
     import h5py
 
     from analysis.session import write_cells
-    from app.panels.session_panel import describe_session
+    from app.gui.panels.session_panel import describe_session
     from tests.test_session_roundtrip import make_session
 
     path, _ = make_session(tmp_path / "d.h5", n_sweeps=1)

@@ -1,8 +1,8 @@
 """Settings and layout persist across two windows; the log goes to a file; without the session module the
 file actions say they are not available."""
 
-from app.app_logging import LOG_NAME
-from app.seams.analysis_seams import AnalysisSeams
+from app.core.analysis_seams import AnalysisSeams
+from app.core.app_logging import LOG_NAME
 from tests.gui_helpers import open_window
 
 
@@ -20,7 +20,7 @@ def test_settings_and_layout_persist_between_runs(qtbot, tmp_path):
     first.close()
     assert (tmp_path / "settings.ini").exists()
 
-    from app.main_window import MainWindow
+    from app.gui.main_window import MainWindow
     from tests.gui_helpers import mock_backend
 
     second = MainWindow(mock_backend(), settings_path=tmp_path / "settings.ini",

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PyQt6.QtCore import Qt
 
-from app.seams.instruments import INSTRUMENT_NAMES
+from app.core.instruments import INSTRUMENT_NAMES
 from tests.gui_helpers import N_PX, open_window, run_to_end
 
 

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from app.panels.sweep_form import DEFAULTS, TWO_WINDOWS, parse_sweep_form
-from app.seams.instruments import InstrumentLimits
+from app.core.instruments import InstrumentLimits
+from app.core.sweep_form import DEFAULTS, TWO_WINDOWS, parse_sweep_form
 
 LIMITS = InstrumentLimits(min_frequency_hz=1e9, max_frequency_hz=4e9, max_power_dbm=10.0)
 

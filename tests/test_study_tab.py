@@ -1,6 +1,6 @@
 """The study tab loads sessions in the background and shows the figures and the summary."""
 
-from app.study_tab import StudyTab
+from app.gui.study_tab import StudyTab
 from tests.study_fakes import tiny_study, write_synthetic_cells
 
 

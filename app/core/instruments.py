@@ -1,0 +1,67 @@
+"""The instrument seam: what the instrument panel and the acquisition need from an instrument layer.
+
+``FactoryBackend`` wraps the instrument layer (``instruments.factory.open_instruments(config, microscope)``:
+real drivers or its mocks on the virtual microscope, as the configuration says; the mocks' faults are set in the
+configuration's ``[faults]`` table, which is how tests inject them). ``make_backend`` builds it for a run of the
+app. Every call here may block (a real generator can take a second to
+answer), so the GUI only calls them from a worker thread (``app.core.background_tasks.TaskRunner``).
+"""
+
+from dataclasses import dataclass
+from typing import Protocol
+
+INSTRUMENT_NAMES = ("camera", "rf", "shutter")
+INSTRUMENT_LABELS = {"camera": "Camera", "rf": "RF generator", "shutter": "Laser shutter"}
+
+
+class BackendUnavailable(RuntimeError):
+    """The configured instrument layer cannot be used in this build (says why and what to do)."""
+
+
+@dataclass(frozen=True)
+class InstrumentLimits:
+    """What the sweep settings are checked against before anything is sent (SI units)."""
+
+    min_frequency_hz: float = 1.0e9
+    max_frequency_hz: float = 4.0e9
+    max_power_dbm: float = 10.0
+    max_exposure_s: float = 10.0
+
+
+class InstrumentBackend(Protocol):
+    """One instrument layer: three instruments that connect and disconnect one by one.
+
+    description: one line for the window title ("virtual microscope (mock instruments)").
+    limits: ``InstrumentLimits``; pixel_size_m: pixel size at the sample (m); frame_shape: (rows, cols).
+    microscope: the ``VirtualMicroscope`` behind the mocks, or None for real hardware.
+    """
+
+    description: str
+    limits: InstrumentLimits
+    pixel_size_m: float
+    frame_shape: tuple
+    microscope: object
+
+    def is_mock(self, name: str) -> bool:
+        """True when ``name`` ("camera", "rf", "shutter") is a mock instrument."""
+
+    def connect(self, name: str) -> str:
+        """Open the instrument (may block) and return its identity string (e.g. the SCPI *IDN? answer)."""
+
+    def disconnect(self, name: str) -> None:
+        """Leave the instrument safe (RF off, shutter closed) and close it."""
+
+    def instrument(self, name: str):
+        """The connected driver object the sweep engine talks to; raises if not connected."""
+
+    def close(self) -> None:
+        """RF off, shutter closed, everything disconnected; safe to call twice."""
+
+
+def make_backend(config_path=None, microscope=None):
+    """The instrument layer for a run of the app: the configuration at ``config_path`` (None: the defaults, all
+    mocks on a virtual microscope built from its ``[microscope]`` table, or on ``microscope`` if given).
+    Raises ``BackendUnavailable`` if the instrument layer cannot be imported."""
+    from app.core.factory_backend import FactoryBackend
+
+    return FactoryBackend.from_config_path(config_path, microscope)
