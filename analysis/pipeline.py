@@ -79,15 +79,3 @@ def fit_session_file(path, model="15N", d_hz=None, binning=1, order=2):
     noise = float(1.4826 * np.median(np.abs(finite - np.median(finite)))) if finite.size else float("nan")
     return FieldMapSummary(str(path), fit.converged_fraction, int(freq_hz.size), transitions, noise,
                            float(np.nanmedian(fit.b_nv_t)))
-
-
-def fit_live_cube(cube_steps_first, freq_hz, steps_done, model="15N", d_hz=physics.ZERO_FIELD_SPLITTING_HZ,
-                  transitions=1, binning=1):
-    """Fit what a running acquisition has so far: the completed steps of a (n_steps, rows, cols) spin-contrast
-    cube. Returns None while fewer than ``MIN_STEPS_TO_FIT`` steps are done (nothing to fit yet)."""
-    done = np.asarray(steps_done, dtype=bool)
-    if done.sum() < MIN_STEPS_TO_FIT:
-        return None
-    cube = np.ascontiguousarray(np.moveaxis(np.asarray(cube_steps_first)[done], 0, -1))
-    return fit_odmr(cube, np.asarray(freq_hz)[done], model=model, transitions=transitions, d_hz=d_hz,
-                    binning=binning)

@@ -99,7 +99,7 @@ def main(argv=None):
         ticker.timeout.connect(tick)
         clicker.timeout.connect(click)
         def finish_when_done():
-            if not (window.controller.running or window.controller._fitter.busy):
+            if not (window.controller.running or window.controller.fitter.busy):
                 QTimer.singleShot(300, loop.quit)  # the final fit reaches the views
                 watcher.stop()
 
@@ -121,8 +121,8 @@ def main(argv=None):
         wall_s = time.perf_counter() - t_start
         snap = window.controller.snapshot()
         fit_kind = window.seams.fit_odmr.__module__ + "." + window.seams.fit_odmr.__name__
-        fits = window.controller._fitter.fits_done
-        last_fit_s = window.controller._fitter.last_fit_s
+        fits = window.controller.fitter.fits_done
+        last_fit_s = window.controller.fitter.last_fit_s
         window.close()
     stalls_ms = (np.array(gaps) - TICK_MS / 1e3) * 1e3
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())

@@ -54,7 +54,7 @@ def open_window(qtbot, tmp_path, vm=None, config=None, seams=None, values=None):
 
 def run_to_end(qtbot, window, timeout_ms=30000):
     qtbot.waitUntil(lambda: not window.controller.running, timeout=timeout_ms)
-    qtbot.waitUntil(lambda: not window.controller._fitter.busy, timeout=timeout_ms)
+    qtbot.waitUntil(lambda: not window.controller.fitter.busy, timeout=timeout_ms)
     window.refresh_all()
 
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from analysis import physics
-from app.core import AnalysisSeams
 from app.core.acquisition_controller import AcquisitionController
+from app.core.analysis_seams import AnalysisSeams
 from instruments.sweep import SweepPlan
 from tests.gui_helpers import small_microscope
 from tests.sweep_fakes import FakeCamera, FakeRF, FakeShutter
@@ -29,7 +29,7 @@ def test_spectrum_matches_the_engine_and_the_fit_sees_every_step():
     plan = SweepPlan.from_range(2025e6, 2033e6, 21, pairs_per_step=2)
     controller.start(plan, *_instruments(vm))
     assert controller.wait(30) == "finished"
-    assert controller._fitter.wait_idle(30)
+    assert controller.fitter.wait_idle(30)
     snap = controller.snapshot()
     assert snap.status == "finished" and snap.steps_done == 21 and snap.time_left_s == 0.0
     assert snap.camera_frame.shape == (48, 48) and snap.camera_version > 0
@@ -70,10 +70,11 @@ def test_close_aborts_a_running_sweep_and_leaves_things_safe():
     controller.start(plan, *_instruments(vm))
     controller.engine.add_listener(lambda e: step.set())
     assert step.wait(20)
+    engine = controller.engine
     controller.close()
     assert controller.snapshot().status == "aborted"
     assert not vm.state.rf_on and not vm.state.shutter_open
-    assert not controller.engine._thread.is_alive() and not controller._fitter._thread.is_alive()
+    assert not engine._thread.is_alive() and not controller.fitter._thread.is_alive()
 
 
 def test_a_failing_fit_is_reported_without_stopping_the_sweep():
@@ -85,7 +86,7 @@ def test_a_failing_fit_is_reported_without_stopping_the_sweep():
     controller = AcquisitionController(AnalysisSeams(fit_odmr=broken_fit), fit_interval_s=0.0)
     controller.start(SweepPlan.from_range(2025e6, 2033e6, 11, pairs_per_step=1), *_instruments(vm))
     assert controller.wait(30) == "finished"
-    controller._fitter.wait_idle(10)
+    controller.fitter.wait_idle(10)
     snap = controller.snapshot()
     assert snap.fit_error == "ValueError: no convergence anywhere" and snap.field is None
     controller.close()

@@ -5,7 +5,8 @@ the window."""
 import numpy as np
 from PyQt6.QtCore import Qt
 
-from app.core import AnalysisSeams, CellRow, cell_rows
+from app.core.analysis_seams import AnalysisSeams
+from app.core.cells import CellRow, cell_rows
 from app.gui.cell_table import COLUMNS, CellTableModel, format_value
 from app.gui.views.snippet_triptych import snippet_around
 from tests.gui_helpers import open_window, run_to_end
@@ -98,7 +99,7 @@ def test_the_instrument_layer_behind_the_window(qtbot, tmp_path):
 
 
 def test_make_backend_without_a_config_gives_mock_instruments():
-    from app.core import make_backend
+    from app.core.instruments import make_backend
 
     backend = make_backend(None)
     try:

@@ -66,7 +66,7 @@ def test_cells_of_an_unfitted_session_are_refused_with_what_to_do(tmp_path):
 def test_end_to_end_on_a_small_simulated_session(tmp_path):
     """A 128 x 128 session with 4 cells, fitted and analysed by the real cell pipeline: the cells are found and
     their normalised fields are near the truth (the map noise makes single-cell errors of tens of percent)."""
-    from app.cli.simulate_study import default_samples, simulate_study
+    from app.core.study_simulation import default_samples, simulate_study
 
     samples = default_samples(seed=1, concentrations=[500.0], cells=[4], mean_z_um=[10.0])
     (path,) = simulate_study(str(tmp_path), samples, size=(128, 128), pairs=100, n_points=41)

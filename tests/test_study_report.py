@@ -9,7 +9,7 @@ import pytest
 from analysis.session import read_session, update_sample_metadata
 from analysis.study import StudyInputError, analyse_study, load_study, needed_stages
 from app.cli.main import main
-from app.cli.simulate_study import DEFAULT_MEAN_Z_UM
+from app.core.study_simulation import DEFAULT_MEAN_Z_UM
 from tests.study_fakes import tiny_study, write_synthetic_cells
 
 CELLS_PER_GROUP = 150

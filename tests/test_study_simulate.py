@@ -7,7 +7,7 @@ import pytest
 from analysis import physics
 from analysis.session import read_session
 from app.cli.main import main
-from app.cli.simulate_study import DEFAULT_MEAN_Z_UM, default_samples, sample_microscope
+from app.core.study_simulation import DEFAULT_MEAN_Z_UM, default_samples, sample_microscope
 from instruments.virtual_microscope import (
     PAPER_CONCENTRATIONS_UG_PER_ML,
     VirtualMicroscope,

@@ -6,11 +6,8 @@ import sys
 
 import numpy as np
 
-from analysis import physics
 from app.cli.progress import ProgressBar
 from app.version import APP_VERSION
-
-DEFAULT_WINDOW_HALF_WIDTH_HZ = 6e6
 
 
 def add_parser(sub):
@@ -51,13 +48,13 @@ def add_parser(sub):
 
 
 def _plan(args):
+    from app.core.simulated_sample import default_window_hz
     from instruments.sweep import SweepPlan
 
     if args.window_ghz:
         windows = [(a * 1e9, b * 1e9, int(n)) for a, b, n in args.window_ghz]
     else:
-        f_minus, _ = physics.transitions_hz(physics.DEFAULT_BIAS_FIELD_T)
-        windows = [(f_minus - DEFAULT_WINDOW_HALF_WIDTH_HZ, f_minus + DEFAULT_WINDOW_HALF_WIDTH_HZ, 101)]
+        windows = [default_window_hz(101)]
     return SweepPlan.from_windows(windows, pairs_per_step=args.pairs, n_sweeps=args.sweeps,
                                   exposure_s=args.exposure_ms * 1e-3, rf_power_dbm=args.power_dbm,
                                   scheme=args.scheme), windows
@@ -79,34 +76,14 @@ def simulated_microscope(args):
     return VirtualMicroscope(VirtualSample(n_rows=rows, n_cols=cols, cells=cells), seed=args.seed)
 
 
-def truth_of(microscope):
-    """What a simulated session stores as ground truth: the fields and the cells."""
-    sample = microscope.sample
-    cells = [{"x_m": c.x_m, "y_m": c.y_m, "z_m": c.z_m, "diameter_m": c.diameter_m,
-              "iron_mass_kg": c.iron_mass_kg, "n_clusters": c.n_clusters, "cluster_seed": c.cluster_seed,
-              "layout": c.layout} for c in sample.cells]
-    return {"b_nv_t": microscope.b_nv_map_t, "cell_field_t": sample.cell_field_t(),
-            "background_t": sample.background_field_t(), "cells": cells,
-            "sample": {"pixel_size_m": sample.pixel_size_m, "bias_field_t": sample.bias_field_t,
-                       "nv_azimuth_deg": sample.nv_azimuth_deg, "d_hz": microscope.d_hz}}
-
-
-def _live_fitter(args, plan, microscope):
-    if args.live_fit_every <= 0:
-        return None
-    from analysis.live_fit import LiveFitter
-    from analysis.pipeline import fit_live_cube
-
-    d_hz = microscope.d_hz if microscope is not None else physics.ZERO_FIELD_SPLITTING_HZ
-    transitions = 2 if args.window_ghz and len(args.window_ghz) >= 2 else 1
-    return LiveFitter(lambda cube, freq, done: fit_live_cube(cube, freq, done, d_hz=d_hz, transitions=transitions))
-
-
 def run(args):
+    # here, not at the top: ``nvscope --help`` must not load numba (the controller's fitter)
     from analysis.session import SessionWriter
+    from app.core.acquisition_controller import AcquisitionController
+    from app.core.simulated_sample import truth_of
     from instruments.config import config_from_dict, load_config
     from instruments.factory import open_instruments
-    from instruments.sweep import StepDone, SweepEngine, SweepFailed
+    from instruments.sweep import StepDone
 
     if os.path.exists(args.out) and not args.force:
         raise FileExistsError(f"{args.out} exists; a session is never replaced silently. Choose another --out, "
@@ -129,37 +106,33 @@ def run(args):
                                     app_version=APP_VERSION, overwrite=args.force, dark_frame_adu=dark)
 
     bar = ProgressBar(plan.n_steps * plan.n_sweeps, label="acquire")
-    failure = []
-    live = _live_fitter(args, plan, microscope)
+    controller = AcquisitionController()
+    every = args.live_fit_every
 
     def listen(event):
         if isinstance(event, StepDone):
-            note = ""
-            if live is not None:
-                if event.steps_done % args.live_fit_every == 0:
-                    live.request(engine.spin_contrast_cube, plan.frequencies_hz, engine.n_pairs > 0)
-                latest = live.latest()
-                if latest is not None and latest[1] is not None:
-                    note = f"| live fit {100 * latest[1].converged_fraction:.1f} % converged"
+            maps = controller.field_maps() if every > 0 else None
+            note = "" if maps is None else f"| live fit {100 * maps.fit.converged_fraction:.1f} % converged"
             bar.update(event.steps_done, f"{event.freq_hz / 1e9:.6f} GHz {note}")
-        elif isinstance(event, SweepFailed):
-            failure.append(event.reason)
 
     with open_instruments(config, microscope=microscope) as inst:
-        engine = SweepEngine(plan, inst.camera, inst.rf, inst.shutter, session_factory=make_session,
-                             listeners=[listen], frame_timeout_s=inst.frame_timeout_s)
+        controller.start(plan, inst.camera, inst.rf, inst.shutter, window_sizes=[n for _, _, n in windows],
+                         session_factory=make_session, pixel_size_m=metadata["pixel_size_m"],
+                         d_hz=microscope.d_hz if microscope is not None else None, listeners=[listen],
+                         frame_timeout_s=inst.frame_timeout_s, fit_every_steps=every)
         try:
-            status = engine.run()
+            while controller.running:
+                controller.wait(0.2)
         except KeyboardInterrupt:
-            engine.abort()
-            status = "aborted"
+            controller.stop()
+            controller.wait()
+        timing = controller.engine.timing.report()
+        snapshot = controller.snapshot()
+        controller.close()
     bar.close()
-    if live is not None:
-        live.close()
-    timing = engine.timing.report()
-    print(f"{status}: {args.out} ({plan.n_steps} steps x {plan.n_sweeps} sweeps x {plan.pairs_per_step} pairs); "
-          + ", ".join(f"{k[:-2]} {v:.1f} s" for k, v in timing.items()), file=sys.stderr)
-    if failure:
-        print(f"acquisition failed: {failure[0]} — every completed step is in {args.out}", file=sys.stderr)
+    print(f"{snapshot.status}: {args.out} ({plan.n_steps} steps x {plan.n_sweeps} sweeps x {plan.pairs_per_step} "
+          "pairs); " + ", ".join(f"{k[:-2]} {v:.1f} s" for k, v in timing.items()), file=sys.stderr)
+    if snapshot.failure is not None:
+        print(f"acquisition failed: {snapshot.failure} — every completed step is in {args.out}", file=sys.stderr)
         return 1
     return 0

@@ -2,8 +2,6 @@
 
 import sys
 
-from analysis.odmr import MODELS
-
 
 def add_parser(sub):
     p = sub.add_parser("fit", help="fit a session's ODMR cube, remove the background and store the field maps",
@@ -11,8 +9,9 @@ def add_parser(sub):
                        "background and write fit maps, background and field maps into the session file "
                        "(replacing earlier results).")
     p.add_argument("sessions", nargs="+", help="session files (.h5)")
-    p.add_argument("--model", default="15N", choices=[m for m in MODELS if m != "free"],
-                   help="line model (default 15N: the hyperfine doublet)")
+    # no ``choices=``: listing analysis.odmr.MODELS here would load numba for ``nvscope --help``; run() checks
+    p.add_argument("--model", default="15N", help="line model: 15N (default: the hyperfine doublet), 14N or "
+                   "lorentzian")
     p.add_argument("--d-ghz", type=float, default=None,
                    help="zero-field splitting D in GHz for one-transition sweeps (default: 2.870, or the "
                    "simulated sample's)")
@@ -23,8 +22,12 @@ def add_parser(sub):
 
 
 def run(args):
+    from analysis.odmr import MODELS
     from analysis.pipeline import fit_session_file
 
+    if args.model not in MODELS or args.model == "free":
+        raise ValueError(f"--model {args.model!r} is not a line model; choose one of "
+                         f"{', '.join(m for m in MODELS if m != 'free')}.")
     for path in args.sessions:
         summary = fit_session_file(path, model=args.model, d_hz=None if args.d_ghz is None else args.d_ghz * 1e9,
                                    binning=args.binning, order=args.order)

@@ -15,6 +15,7 @@ import numpy as np
 
 from analysis import physics
 from analysis.live_fit import LiveFitter
+from analysis.pipeline import MIN_STEPS_TO_FIT
 from app.core.analysis_seams import AnalysisSeams
 from app.core.fit_curve import fit_curve
 from app.core.frame_tap import FrameTap
@@ -22,7 +23,6 @@ from instruments.sweep import StepDone, SweepEngine, SweepFailed, SweepFinished,
 
 log = logging.getLogger("nvscope.app")
 
-MIN_STEPS_TO_FIT = 8  # as analysis.pipeline: fewer steps than that cannot constrain a 15N doublet
 _WARM_UP = ("warm-up",)
 FIT_NICENESS = 10
 """How much lower than the GUI's the live fit's scheduling priority is (Linux nice levels; the numba threads it
@@ -81,7 +81,12 @@ class AcquisitionSnapshot:
 
 
 class AcquisitionController:
-    """``start(plan, camera, rf, shutter)`` runs a sweep; ``pause``/``resume``/``stop``; ``close`` on exit."""
+    """``start(plan, camera, rf, shutter)`` runs a sweep; ``pause``/``resume``/``stop``; ``close`` on exit.
+
+    The sweep engine's events are the one bus of an acquisition: the engine writes each step to the session
+    (its ``session_factory``), this controller's listener keeps the views' buffer and asks the live fitter for
+    fits, and any ``listeners`` given to ``start`` (the command line's progress bar) hear the same events. The
+    GUI and ``nvscope acquire`` run this same object."""
 
     def __init__(self, seams=None, fit_interval_s=0.5, engine_factory=SweepEngine):
         self.seams = seams if seams is not None else AnalysisSeams()
@@ -105,10 +110,11 @@ class AcquisitionController:
         self._paused_s = 0.0
         self._paused_at = None
         self._last_fit_request = 0.0
+        self._fit_every_steps = None
         self.pixel_size_m = None
         self.d_hz = physics.ZERO_FIELD_SPLITTING_HZ
         self._niced = False
-        self._fitter = LiveFitter(self._fit, on_result=self._on_fit, on_error=self._on_fit_error)
+        self.fitter = LiveFitter(self._fit, on_result=self._on_fit, on_error=self._on_fit_error)
 
     # -- control (GUI thread) ------------------------------------------------------------------------------
     @property
@@ -116,11 +122,13 @@ class AcquisitionController:
         return self._status in ("running", "paused")
 
     def start(self, plan, camera, rf, shutter, window_sizes=None, session_factory=None, pixel_size_m=None,
-              d_hz=None):
+              d_hz=None, listeners=(), frame_timeout_s=5.0, fit_every_steps=None):
         """Start ``plan`` in the engine's thread. ``window_sizes``: steps per frequency window, e.g. (51, 51)
         for f- and f+ (decides one- or two-transition fits); ``session_factory(frame_shape, dark_frame_adu)``
         -> a session writer, or None to acquire without a file (the engine's own argument); ``pixel_size_m``
-        (m) for the background removal; ``d_hz``: the zero-field splitting a one-transition fit assumes."""
+        (m) for the background removal; ``d_hz``: the zero-field splitting a one-transition fit assumes;
+        ``listeners``: more subscribers to the engine's events; ``fit_every_steps``: ask for a live fit every N
+        steps instead of every ``fit_interval_s`` seconds (0: no live fit until the sweep ends)."""
         if self.running:
             raise RuntimeError("a sweep is already running; stop it before starting another.")
         self._detach()
@@ -128,6 +136,7 @@ class AcquisitionController:
         self.pixel_size_m = pixel_size_m
         self.d_hz = float(d_hz) if d_hz is not None else physics.ZERO_FIELD_SPLITTING_HZ
         self._window_sizes = tuple(window_sizes or (plan.n_steps,))
+        self._fit_every_steps = fit_every_steps
         self._tap = FrameTap(camera)
         with self._lock:
             self._cube = None
@@ -139,7 +148,8 @@ class AcquisitionController:
             self._failure = self._fit_error = None
             self._t_start, self._t_end, self._paused_s, self._paused_at = time.monotonic(), None, 0.0, None
         self.engine = self._engine_factory(plan, self._tap, rf, shutter, session_factory=session_factory,
-                                           listeners=[self._on_event])
+                                           listeners=[self._on_event, *listeners],
+                                           frame_timeout_s=frame_timeout_s)
         log.info("sweep started: %d steps x %d sweeps, %d pairs/step", plan.n_steps, plan.n_sweeps,
                  plan.pairs_per_step)
         self.engine.start()
@@ -171,11 +181,12 @@ class AcquisitionController:
             self.engine.abort()
             self.engine.wait(timeout)
         self._detach()
-        self._fitter.close()
+        self.fitter.close()
 
     def _detach(self):
-        if self.engine is not None and self._on_event in self.engine._listeners:
+        if self.engine is not None:
             self.engine.remove_listener(self._on_event)
+            self.engine = None
 
     # -- the engine's thread ----------------------------------------------------------------------------------
     def _on_event(self, event):
@@ -190,24 +201,31 @@ class AcquisitionController:
                 self._progress = (event.steps_done, event.steps_total, event.step_index, event.sweep_index,
                                   event.freq_hz)
                 self._contrast = (self._contrast[0] + 1, event.spin_contrast)
-            now = time.monotonic()
-            # at most about a third of the time fitting: the fitter shares the CPU with acquisition and the GUI
-            interval = max(self.fit_interval_s, 2.0 * (self._fitter.last_fit_s or 0.0))
-            if now - self._last_fit_request >= interval:
-                self._last_fit_request = now
-                self._fitter.request(self._fit_inputs)
+            if self._fit_due(event.steps_done):
+                self.fitter.request(self._fit_inputs)
         elif isinstance(event, SweepStarted):
             log.info("sweep running on %s frames", event.frame_shape)
         elif isinstance(event, SweepFinished):
             self._end(event.status)
-            self._fitter.request(self._fit_inputs)  # the fit of all the data, whatever the throttle did
+            self.fitter.request(self._fit_inputs)  # the fit of all the data, whatever the throttle did
             log.info("sweep %s; time ledger %s", event.status, _fmt_timing(event.timing))
         elif isinstance(event, SweepFailed):
             with self._lock:
                 self._failure = event.reason
             self._end("failed")
-            self._fitter.request(self._fit_inputs)  # the completed steps are worth a fit (and are in the file)
+            self.fitter.request(self._fit_inputs)  # the completed steps are worth a fit (and are in the file)
             log.error("sweep failed: %s", event.reason, exc_info=event.error)
+
+    def _fit_due(self, steps_done):
+        if self._fit_every_steps is not None:
+            return self._fit_every_steps > 0 and steps_done % self._fit_every_steps == 0
+        now = time.monotonic()
+        # at most about a third of the time fitting: the fitter shares the CPU with acquisition and the GUI
+        interval = max(self.fit_interval_s, 2.0 * (self.fitter.last_fit_s or 0.0))
+        if now - self._last_fit_request < interval:
+            return False
+        self._last_fit_request = now
+        return True
 
     def _end(self, status):
         with self._lock:
@@ -241,7 +259,7 @@ class AcquisitionController:
     def warm_up(self):
         """Run the fit once on a tiny synthetic cube in the fitter's thread, so that loading (or compiling) its
         jitted code, which holds the GIL, happens before a sweep and not in the middle of one."""
-        self._fitter.request(_WARM_UP)
+        self.fitter.request(_WARM_UP)
 
     def _fit(self, inputs):
         # numba's thread count is per launching thread: the live fit leaves one core to acquisition and the GUI

@@ -13,7 +13,7 @@ import numpy as np
 
 from analysis import session as sessions
 from analysis.pipeline import FIT_UNITS
-from app.cli.acquire import truth_of
+from app.core.simulated_sample import truth_of
 from app.version import APP_VERSION
 
 # the session file's column names (value, uncertainty "<value>_err") for the fields of a ``CellRow``
@@ -37,7 +37,7 @@ def instrument_settings_of(backend):
 
 
 def simulated_truth(backend):
-    """A callable giving the simulated sample's ground truth (``acquire_command.truth_of``) when every instrument
+    """A callable giving the simulated sample's ground truth (``simulated_sample.truth_of``) when every instrument
     is a mock on a virtual microscope, else None."""
     microscope = getattr(backend, "microscope", None)
     if microscope is None or not all(backend.is_mock(n) for n in ("camera", "rf", "shutter")):

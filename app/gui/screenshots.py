@@ -62,7 +62,7 @@ def main(argv=None):
         window.sweep_panel.set_values({**window.sweep_panel.values(), "pairs": str(args.pairs)})
         window.start_sweep()
         wait_until(app, lambda: window.controller.snapshot().status == "finished", 600)
-        wait_until(app, lambda: not window.controller._fitter.busy and not window.session_actions.busy, 120)
+        wait_until(app, lambda: not window.controller.fitter.busy and not window.session_actions.busy, 120)
         settle(app, window)
         if window.seams.cell_analyzer is not None:
             window.cells.detect_all()

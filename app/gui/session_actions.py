@@ -155,7 +155,7 @@ class SessionActions:
         if self._results_pending and self.live_path is not None:
             controller = window.controller
             snap = controller.snapshot()
-            if snap.status in _ENDED and not controller._fitter.busy:
+            if snap.status in _ENDED and not controller.fitter.busy:
                 self._results_pending = False
                 maps = controller.field_maps()
                 if maps is not None:
