@@ -18,6 +18,8 @@ def add_parser(sub):
                        "concentration, fit the saturation curve and write an HTML report with the figures.")
     p.add_argument("sessions", nargs="+", help="session files (.h5), one or more per concentration")
     p.add_argument("--report", help="HTML report to write (self-contained, figures embedded)")
+    p.add_argument("--figures", choices=("png", "svg", "pdf"), default="png",
+                   help="figure format of the report: png or svg embedded (default png), pdf as files next to it")
     p.add_argument("--json", help="JSON summary to write (half-max concentration, B_max, per-concentration means)")
     p.add_argument("--distance-window-um", type=float, nargs=2, default=(4.0, 35.0), metavar=("MIN", "MAX"),
                    help="keep cells whose fitted distance lies in this window, in um (default 4 35: closer than a "
@@ -66,10 +68,11 @@ def run(args):
     result = analyse_study(load_study(args.sessions, window))
     t2 = time.perf_counter()
     if args.report or args.json:
-        from app.core.study_report import write_report
+        from app.core.study_report import write_report  # matplotlib: not for ``nvscope --help``
 
         summary = write_report(result, args.report, args.json,
-                               extra={"pipeline_timings_s": {k: round(v, 2) for k, v in timings.items()}})
+                               extra={"pipeline_timings_s": {k: round(v, 2) for k, v in timings.items()}},
+                               figure_format=args.figures)
     else:
         summary = result.to_json_dict()
     t3 = time.perf_counter()

@@ -1,7 +1,8 @@
-"""The labelling study's HTML report: self-contained (figures embedded as base64 PNGs), plus the JSON summary.
+"""The labelling study's HTML report: self-contained (figures embedded as base64 PNG or SVG; as PDF files next
+to it on request), plus the JSON summary.
 
-The statistics come from ``analysis.study``; the figures from ``app.gui.study_figures`` (pyqtgraph, rendered off
-screen). Displayed units: uT, um, pg, ug/ml.
+The statistics come from ``analysis.study``; the figures from ``app.core.study_plots`` (matplotlib, no Qt: the
+report is written on a headless server). Displayed units: uT, um, pg, ug/ml.
 """
 
 import base64
@@ -9,24 +10,13 @@ import html
 import json
 import os
 
-from app.gui.study_figures import FIGURES, ensure_application, widget_png
+from app.core.study_plots import FORMATS, render_figures
 from app.version import APP_VERSION
 
 _CSS = """body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:3px 8px;text-align:right}
 th{background:#eee}td.l,th.l{text-align:left}img{max-width:100%;border:1px solid #ddd}
 .bad{color:#b00;font-weight:bold}.good{color:#070;font-weight:bold}figcaption{font-style:italic;margin:.3em 0 1.5em}"""
-
-
-def render_figures(result, width=None):
-    """key -> (caption, PNG bytes) of every report figure."""
-    ensure_application()
-    out = {}
-    for key, caption, builder in FIGURES:
-        widget = builder(result)
-        out[key] = (caption, widget_png(widget, width))
-        widget.deleteLater()
-    return out
 
 
 def _f(value, scale=1.0, digits=2):
@@ -111,8 +101,22 @@ def _headline_reason(summary):
             f"delta AIC {summary['delta_aic']:.1f} &lt; 2")
 
 
-def report_html(summary, figures, title="Labelling-efficiency study"):
-    """The HTML text of the report from the JSON summary and the rendered figures."""
+_MIME = {"png": "image/png", "svg": "image/svg+xml"}
+
+
+def _figure_html(key, caption, fmt, payload):
+    """One figure: embedded (PNG, SVG: ``payload`` is its bytes) or linked (PDF: ``payload`` is the file name)."""
+    alt = html.escape(caption)
+    if fmt == "pdf":
+        body = f"<a href='{html.escape(payload)}'>{html.escape(payload)} (PDF)</a>"
+    else:
+        body = f"<img alt='{alt}' src='data:{_MIME[fmt]};base64,{base64.b64encode(payload).decode('ascii')}'>"
+    return f"<figure id='{key}'>{body}<figcaption>{alt}</figcaption></figure>"
+
+
+def report_html(summary, figures, title="Labelling-efficiency study", fmt="png"):
+    """The HTML text of the report from the JSON summary and the rendered figures (key -> (caption, payload),
+    see ``_figure_html``)."""
     parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
              f"<style>{_CSS}</style></head><body><h1>{html.escape(title)}</h1>"
              f"<p>nvscope {APP_VERSION}; {summary['n_sessions']} sessions, {summary['n_cells']} cells "
@@ -141,31 +145,41 @@ def report_html(summary, figures, title="Labelling-efficiency study"):
                  "15 um). Samples mounted at different distances rank differently by the two:</p>"
                  + _ranking_html(summary))
     parts.append("<h2>Figures</h2>")
-    for key, (caption, png) in figures.items():
-        data = base64.b64encode(png).decode("ascii")
-        parts.append(f"<figure id='{key}'><img alt='{html.escape(caption)}' src='data:image/png;base64,{data}'>"
-                     f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+    parts.extend(_figure_html(key, caption, fmt, payload) for key, (caption, payload) in figures.items())
     parts.append("</body></html>")
     return "\n".join(parts)
 
 
-def write_report(result, report_path=None, json_path=None, width=None, extra=None):
+def write_report(result, report_path=None, json_path=None, width=None, extra=None, figure_format="png"):
     """Write the HTML report and/or the JSON summary of a ``StudyResult``; returns the summary dict.
 
-    extra: more JSON-able entries for the summary (e.g. the pipeline's timings)."""
+    extra: more JSON-able entries for the summary (e.g. the pipeline's timings); figure_format: "png" or "svg"
+    (embedded) or "pdf" (one file per figure next to the report, ``<report>_<key>.pdf``, linked)."""
+    if figure_format not in FORMATS:
+        raise ValueError(f"figure format {figure_format!r} is not one of {', '.join(FORMATS)}; choose one of those.")
     summary = {**result.to_json_dict(), **(extra or {})}
     if json_path:
         _write_text(json_path, json.dumps(summary, indent=1))
     if report_path:
-        _write_text(report_path, report_html(summary, render_figures(result, width)))
+        figures = render_figures(result, figure_format, width)
+        if figure_format == "pdf":
+            stem = os.path.splitext(os.path.abspath(report_path))[0]
+            for key, (caption, data) in figures.items():
+                _write_bytes(f"{stem}_{key}.pdf", data)
+                figures[key] = (caption, os.path.basename(f"{stem}_{key}.pdf"))
+        _write_text(report_path, report_html(summary, figures, fmt=figure_format))
     return summary
 
 
 def _write_text(path, text):
+    _write_bytes(path, text.encode("utf-8"))
+
+
+def _write_bytes(path, data):
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"cannot write {path}: the folder {folder} does not exist.")
     tmp = path + ".part"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
+    with open(tmp, "wb") as f:
+        f.write(data)
     os.replace(tmp, path)

@@ -7,10 +7,11 @@ statistics) and shows the result when it is ready; the GUI polls the worker on a
 
 from concurrent.futures import ThreadPoolExecutor
 
+from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg, NavigationToolbar2QT
 from PyQt6 import QtCore, QtWidgets
 
+from app.core.study_plots import FIGURES
 from app.core.study_report import report_html
-from app.gui.study_figures import FIGURES
 
 _POLL_MS = 200
 
@@ -24,6 +25,17 @@ def analyse_paths(paths, on_progress=None):
         if on_progress is not None:
             on_progress(i + 1, len(paths))
     return analyse_study(load_study(paths))
+
+
+def _figure_widget(figure):
+    """A report figure on a Qt canvas with matplotlib's toolbar (zoom, pan, save): the tab and the HTML report
+    show the same figures."""
+    widget = QtWidgets.QWidget()
+    canvas = FigureCanvasQTAgg(figure)
+    layout = QtWidgets.QVBoxLayout(widget)
+    layout.addWidget(NavigationToolbar2QT(canvas, widget))
+    layout.addWidget(canvas, 1)
+    return widget
 
 
 class StudyTab(QtWidgets.QWidget):
@@ -102,7 +114,7 @@ class StudyTab(QtWidgets.QWidget):
             widget.deleteLater()
         self.summary.setHtml(report_html(summary, {}))
         for key, caption, builder in FIGURES:
-            widget = builder(result)
+            widget = _figure_widget(builder(result))
             widget.setObjectName(key)
             widget.setToolTip(caption)
             self.tabs.addTab(widget, caption.split(":")[0])
