@@ -7,8 +7,9 @@ from PyQt6.QtCore import Qt
 
 from analysis import physics
 from analysis.session import read_session
+from analysis.session_cells import fill_unfitted_pixels
 from app.core.analysis_seams import default_seams
-from app.core.cell_analysis import CellAnalysis, fill_nan_pixels
+from app.core.cell_analysis import CellAnalysis
 from app.core.file_messages import PipeConnection, receive, send
 from instruments.virtual_microscope import VirtualMicroscope, VirtualSample
 from tests.gui_helpers import open_window, run_to_end, sweep_values
@@ -22,9 +23,11 @@ def test_nan_pixels_are_filled_from_their_neighbours():
     plane = 0.5 * x + 0.25 * y
     holes = plane.copy()
     holes[5, 7] = holes[10:13, 20:23] = np.nan
-    filled = fill_nan_pixels(holes)
+    filled, n_filled = fill_unfitted_pixels(holes)
+    assert n_filled == 1 + 9
     assert np.all(np.isfinite(filled)) and np.array_equal(filled[np.isfinite(holes)], plane[np.isfinite(holes)])
-    # the mean of a symmetric neighbourhood of a plane is the plane's value there
+    # the median of a point-symmetric neighbourhood of a plane is the plane's value there (the 3 x 3 hole fills
+    # from its rim inwards, symmetrically, so its centre too)
     assert filled[5, 7] == pytest.approx(plane[5, 7], abs=1e-12)
     assert filled[11, 21] == pytest.approx(plane[11, 21], abs=1e-12)
 

@@ -18,7 +18,7 @@ def test_the_seams_default_to_the_real_fit_and_background_removal():
 
     seams = AnalysisSeams()
     assert seams.fit_odmr is fit_odmr and seams.remove_background is remove_background
-    assert seams.cell_analyzer is None and not seams.sessions.available
+    assert seams.cell_analyzer is None and seams.sessions is None
 
 
 def test_cell_rows_from_records_and_from_arrays():

@@ -38,11 +38,11 @@ def test_settings_and_layout_persist_between_runs(qtbot, tmp_path):
     assert log_text.count("started on virtual microscope") == 2 and "instruments left safe" in log_text
 
 
-def test_session_actions_say_not_available_without_the_session_module(qtbot, tmp_path):
+def test_session_actions_say_not_available_without_session_files(qtbot, tmp_path):
     window, _ = open_window(qtbot, tmp_path, seams=AnalysisSeams())  # no session files
     window.actions_.save.trigger()
     qtbot.waitUntil(lambda: getattr(window, "info_box", None) is not None and window.info_box.isVisible(),
                     timeout=2000)
-    assert "not available in this build" in window.info_box.text()
+    assert "writes no session files" in window.info_box.text()
     assert window.statusBar().currentMessage() == "session files: not available"
     window.info_box.done(0)

@@ -77,6 +77,8 @@ class AcquisitionSnapshot:
     field_version: int = 0
     field: FieldMaps = None
     failure: str = None
+    failure_error: BaseException = None
+    """The exception that stopped the sweep (its type says what failed: ``SessionError`` for the file)."""
     fit_error: str = None
 
 
@@ -211,7 +213,7 @@ class AcquisitionController:
             log.info("sweep %s; time ledger %s", event.status, _fmt_timing(event.timing))
         elif isinstance(event, SweepFailed):
             with self._lock:
-                self._failure = event.reason
+                self._failure = (event.reason, event.error)
             self._end("failed")
             self.fitter.request(self._fit_inputs)  # the completed steps are worth a fit (and are in the file)
             log.error("sweep failed: %s", event.reason, exc_info=event.error)
@@ -318,11 +320,11 @@ class AcquisitionController:
                 left = 0.0
             contrast_version, contrast = self._contrast
             field_version, field = self._field
-            status, failure, fit_error = self._status, self._failure, self._fit_error
+            status, (failure, failure_error), fit_error = self._status, self._failure or (None, None), self._fit_error
         camera_version, frame = self._tap.latest() if self._tap is not None else (0, None)
         return AcquisitionSnapshot(status, steps_done, steps_total, step_index, sweep_index, freq_hz, elapsed, left,
                                    contrast_version, contrast, camera_version, frame, field_version, field, failure,
-                                   fit_error)
+                                   failure_error, fit_error)
 
     def contrast_cube(self):
         """A copy of the (n_steps, rows, cols) spin-contrast cube so far (NaN where not measured), or None."""

@@ -7,9 +7,13 @@ In use: ``analysis.odmr.fit_odmr``, ``analysis.background.remove_background``, t
 controller tests use; tests replace any part by passing it.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from app.core.sessions import UnavailableSessions
+from analysis.background import remove_background
+from analysis.odmr import fit_odmr
+from app.core.cell_analysis import CellAnalysis
+from app.core.file_process import FileProcess
+from app.core.session_files import H5Sessions
 
 
 @dataclass
@@ -17,30 +21,15 @@ class AnalysisSeams:
     """fit_odmr(cube (rows, cols, n_freq), freq_hz, model=, transitions=) -> fit result with b_nv_t, chi2, ...
     (default ``analysis.odmr.fit_odmr``); remove_background(b_nv_map_t) -> (background_t, residual_t, info)
     (default ``analysis.background.remove_background``);
-    cell_analyzer(b_nv_map_t, pixel_size_m, positions_px=None, noise_t=None) -> results, or None (not yet);
-    sessions: a ``SessionBackend``."""
+    cell_analyzer(b_nv_map_t, pixel_size_m, positions_px=None, noise_t=None) -> results, or None (no cell
+    analysis); sessions: a ``SessionBackend``, or None (acquisitions are not saved)."""
 
-    fit_odmr: object = None
-    remove_background: object = None
+    fit_odmr: object = fit_odmr
+    remove_background: object = remove_background
     cell_analyzer: object = None
-    sessions: object = field(default_factory=UnavailableSessions)
+    sessions: object = None
     model: str = "15N"
-
-    def __post_init__(self):
-        # imported here, not at module level: the fitter's numba kernels load only when seams are made
-        if self.fit_odmr is None:
-            from analysis.odmr import fit_odmr
-
-            self.fit_odmr = fit_odmr
-        if self.remove_background is None:
-            from analysis.background import remove_background
-
-            self.remove_background = remove_background
 
 
 def default_seams():
-    from app.core.cell_analysis import default_cell_analyzer
-    from app.core.file_process import FileProcess
-    from app.core.session_files import H5Sessions
-
-    return AnalysisSeams(cell_analyzer=default_cell_analyzer(), sessions=H5Sessions(files=FileProcess()))
+    return AnalysisSeams(cell_analyzer=CellAnalysis(), sessions=H5Sessions(files=FileProcess()))

@@ -2,7 +2,7 @@
 
 What this adapter adds for the window:
 - the live field map has NaN where the ODMR fit did not converge; the analysis needs a full map, so those
-  pixels are filled with the mean of their finite neighbours (``fill_nan_pixels``);
+  pixels are filled as ``nvscope analyze`` fills them (``analysis.session_cells.fill_unfitted_pixels``);
 - a click is rarely on the dipole's centre (users click a lobe): the matched-filter detection runs in a window
   around the click and the nearest signature is analysed (the click itself when none is found);
 - one CNN session (``CellCNN``) is loaded once and shared by all clicks; every result carries the model's
@@ -15,7 +15,8 @@ import math
 import threading
 from pathlib import Path
 
-import numpy as np
+from analysis.cells import CellCNN, analyze_field_map, default_model_path, detect_cells, map_noise_t
+from analysis.session_cells import fill_unfitted_pixels
 
 NEAR_WINDOW_PX = 48
 """Half-size of the window searched around a click (px); a dipole's lobes lie within ~1.5 z of its centre."""
@@ -23,42 +24,11 @@ NEAR_RADIUS_PX = 24.0
 """The nearest signature is used only when it lies within this distance of the click (px)."""
 
 
-def fill_nan_pixels(b_map_t, radius_px=2, max_rounds=20):
-    """A copy of ``b_map_t`` with each NaN or inf pixel replaced by the mean of the finite pixels in the
-    (2 radius + 1)^2 square around it; repeated for larger holes; what is left gets the map's median."""
-    m = np.array(b_map_t, dtype=np.float64)
-    for _ in range(max_rounds):
-        bad = ~np.isfinite(m)
-        if not bad.any():
-            return m
-        good = ~bad
-        values = np.where(good, m, 0.0)
-        sums, counts = _box_sum(values, radius_px), _box_sum(good.astype(np.float64), radius_px)
-        fill = bad & (counts > 0)
-        if not fill.any():
-            break
-        m[fill] = sums[fill] / counts[fill]
-    finite = m[np.isfinite(m)]
-    m[~np.isfinite(m)] = np.median(finite) if finite.size else 0.0
-    return m
-
-
-def _box_sum(a, r):
-    """Sum of ``a`` over the (2r+1)^2 square around every pixel (zero outside), by cumulative sums."""
-    padded = np.pad(a, r)
-    c = np.zeros((padded.shape[0] + 1, padded.shape[1] + 1))
-    c[1:, 1:] = padded.cumsum(0).cumsum(1)
-    k = 2 * r + 1
-    return c[k:, k:] - c[:-k, k:] - c[k:, :-k] + c[:-k, :-k]
-
-
 class CellAnalysis:
     """``CellAnalyzer``: ``f(b_nv_map_t, pixel_size_m, positions_px=None, noise_t=None) -> list of dict``
     (the ``CellResult`` fields plus ``model_sha256`` and ``model_card``)."""
 
     def __init__(self, model_path=None):
-        from analysis.cells import default_model_path
-
         self.model_path = Path(model_path) if model_path is not None else default_model_path()
         self.uses_cnn = self.model_path.is_file()
         self._cnn = None
@@ -67,21 +37,17 @@ class CellAnalysis:
     @property
     def description(self):
         return ("CNN + physics refinement" if self.uses_cnn else
-                f"physics refinement only (no CNN: {self.model_path.name} is not in this build)")
+                f"physics refinement only (no CNN: {self.model_path} is missing)")
 
     def cnn(self):
         """The shared ``CellCNN``, or None without the model file."""
-        from analysis.cells import CellCNN
-
         with self._lock:
             if self._cnn is None and self.uses_cnn:
                 self._cnn = CellCNN(self.model_path)
             return self._cnn
 
     def __call__(self, b_nv_map_t, pixel_size_m, positions_px=None, noise_t=None):
-        from analysis.cells import analyze_field_map, map_noise_t
-
-        m = fill_nan_pixels(b_nv_map_t)
+        m, _ = fill_unfitted_pixels(b_nv_map_t)
         noise = map_noise_t(m) if noise_t is None else float(noise_t)
         if positions_px is not None:
             positions_px = [self.nearest_signature(m, pixel_size_m, row, col, noise) for row, col in positions_px]
@@ -94,8 +60,6 @@ class CellAnalysis:
     @staticmethod
     def nearest_signature(m, pixel_size_m, row, col, noise_t):
         """(row, col) of the detected dipole nearest to a click at (row, col), or the click itself."""
-        from analysis.cells import detect_cells
-
         r0, c0 = max(int(row) - NEAR_WINDOW_PX, 0), max(int(col) - NEAR_WINDOW_PX, 0)
         window = m[r0:int(row) + NEAR_WINDOW_PX, c0:int(col) + NEAR_WINDOW_PX]
         found = detect_cells(window, pixel_size_m, noise_t)
@@ -105,12 +69,3 @@ class CellAnalysis:
             if distance < best_d:
                 best, best_d = (d.row_px + r0, d.col_px + c0), distance
         return best
-
-
-def default_cell_analyzer():
-    """``CellAnalysis`` (on the committed CNN when its file is there), or None without ``analysis.cells``."""
-    try:
-        import analysis.cells  # noqa: F401 - only whether it is in the build
-    except ImportError:
-        return None
-    return CellAnalysis()

@@ -10,18 +10,16 @@ import os
 import shutil
 
 from analysis import session as sessions
+from analysis.pipeline import fit_session_file, write_session_maps
 from app.core.file_messages import PipeConnection, receive, send
 
 
 def _fit_session_file(path):
-    from analysis.pipeline import fit_session_file
-
     fit_session_file(path)
 
 
-CALLS = {"fit_session_file": _fit_session_file, "write_fit_results": sessions.write_fit_results,
-         "write_background": sessions.write_background,
-         "write_field_map": sessions.write_field_map, "write_cells": sessions.write_cells,
+CALLS = {"fit_session_file": _fit_session_file, "write_session_maps": write_session_maps,
+         "write_cells": sessions.write_cells,
          "update_sample_metadata": sessions.update_sample_metadata, "copy": shutil.copy2}
 _LOST = "the nvscope window's process ended during the acquisition; every step written before is in the file"
 

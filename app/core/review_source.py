@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from analysis.pipeline import session_pixel_size_m
+from analysis.pipeline import assumed_d_hz, session_pixel_size_m
 from app.core.acquisition_controller import AcquisitionSnapshot, FieldMaps
 from app.core.cells import cell_rows
 from app.core.fit_curve import deepest_step, fit_curve
@@ -39,7 +39,7 @@ def field_maps_of(session):
         info["used"] = background["used_mask"]
     return FieldMaps(b_nv_t, np.asarray(background_t, dtype=np.float64), np.asarray(residual, dtype=np.float64),
                      np.asarray(quality, dtype=np.float64), SimpleNamespace(**fit.arrays), n_used, math.nan,
-                     float(fit.settings.get("d_hz_assumed", fit.settings.get("assumed_d_hz", math.nan))), info)
+                     assumed_d_hz(fit.settings), info)
 
 
 def rows_of_table(table):

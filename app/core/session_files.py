@@ -12,7 +12,7 @@ import shutil
 import numpy as np
 
 from analysis import session as sessions
-from analysis.pipeline import FIT_UNITS
+from analysis.pipeline import session_maps, write_session_maps
 from app.core.simulated_sample import truth_of
 from app.version import APP_VERSION
 
@@ -79,9 +79,6 @@ class H5Sessions:
     """``files``: an ``app.core.file_process.FileProcess`` to write through (HDF5 compression then never holds the
     window's GIL), or None to write in the calling thread."""
 
-    available = True
-    unavailable_reason = ""
-
     def __init__(self, files=None):
         self.files = files
 
@@ -96,6 +93,8 @@ class H5Sessions:
     def _call(self, function, /, *args, **kwargs):
         if self.files is not None:
             return self.files.call(function, *args, **kwargs)
+        if function == "write_session_maps":
+            return write_session_maps(*args, **kwargs)
         return getattr(sessions, function)(*args, **kwargs)
 
     def session_factory(self, path, plan, *, freq_windows_hz, instrument_settings, sample_metadata, truth=None):
@@ -120,26 +119,12 @@ class H5Sessions:
         return create
 
     def write_field_maps(self, path, maps, pixel_size_m):
-        arrays = fit_arrays(maps.fit)
-        units = {name: FIT_UNITS[name] for name in arrays if name in FIT_UNITS}
-        settings = {**fit_settings(maps.fit), "n_steps_used": int(maps.n_steps_used),
-                    "d_hz_assumed": float(maps.d_hz), "written_by": "nvscope GUI (the maps it showed)"}
-        self._call("write_fit_results", path, arrays, units=units, settings=settings)
-        info = maps.background_info or {}
-        background = {"background_t": maps.background_t}
-        if info.get("used") is not None:
-            background["used_mask"] = np.asarray(info["used"], dtype=bool)
-        self._call("write_background", path, background, settings={
-            "order": int(info.get("order", 2)),
-            "coefficients_t": np.asarray(info.get("coefficients_t", []), dtype=np.float64).tolist(),
-            "noise_t": float(info.get("noise_t", np.nan)) if np.isfinite(info.get("noise_t", np.nan)) else None})
-        b_err = getattr(maps.fit, "b_nv_err_t", None)
-        field = {"b_nv_t": maps.b_nv_t, "b_nv_residual_t": maps.residual_t}
-        if b_err is not None:
-            field["b_nv_err_t"] = np.asarray(b_err)
-        self._call("write_field_map", path, field, settings={
-            "pixel_size_m": float(pixel_size_m), "binning": 1,
-            "residual": "b_nv_t minus the robust polynomial background"})
+        """Store the maps the window showed (a live fit's ``FieldMaps``), named as ``nvscope fit`` names them."""
+        groups = session_maps(fit_arrays(maps.fit), fit_settings(maps.fit), maps.n_steps_used, maps.d_hz,
+                              maps.background_t, maps.background_info, maps.b_nv_t,
+                              getattr(maps.fit, "b_nv_err_t", None), maps.residual_t, pixel_size_m,
+                              written_by="nvscope GUI (the maps it showed)")
+        self._call("write_session_maps", path, groups)
 
     def write_cells(self, path, rows, models):
         records = same_fields([cell_record(r) for r in rows])

@@ -4,21 +4,13 @@ A ``SessionBackend`` gives the sweep engine a session factory for a new acquisit
 ``session_factory(frame_shape, dark_frame_adu)`` once, then ``writer.write_step(...)`` per step and
 ``writer.finish(status=, reason=)``), adds the analysis results the window shows to a finished file, copies a
 file (Save as), edits its sample metadata and reads a file for review. ``H5Sessions`` (session_files.py) is
-the adapter over ``analysis.session``; ``UnavailableSessions`` answers every call with ``FeatureNotAvailable``
-(builds without the session module).
+the adapter over ``analysis.session``; ``AnalysisSeams(sessions=None)`` runs acquisitions without files.
 """
 
 from typing import Protocol
 
 
-class FeatureNotAvailable(RuntimeError):
-    """A menu action whose part of nvscope is not in this build yet; the message says so for the user."""
-
-
 class SessionBackend(Protocol):
-    available: bool
-    unavailable_reason: str
-
     def session_factory(self, path, plan, *, freq_windows_hz, instrument_settings, sample_metadata, truth=None):
         """``f(frame_shape, dark_frame_adu) -> analysis.session.SessionWriter`` creating ``path`` (never over an
         existing file), or None to acquire without a file."""
@@ -40,17 +32,3 @@ class SessionBackend(Protocol):
 
     def open(self, path):
         """Read a session file for review; returns ``analysis.session.Session``."""
-
-
-class UnavailableSessions:
-    available = False
-    unavailable_reason = ("Session files are not available in this build: they need the session module "
-                          "(analysis.session). Acquisitions run and display normally but are not saved.")
-
-    def session_factory(self, path, plan, **_):
-        return None
-
-    def _refuse(self, *args, **kwargs):
-        raise FeatureNotAvailable(self.unavailable_reason)
-
-    write_field_maps = write_cells = fit_session = update_sample_metadata = save_as = open = _refuse

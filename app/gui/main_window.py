@@ -11,6 +11,7 @@ from pathlib import Path
 from PyQt6.QtCore import QByteArray, Qt, QTimer
 from PyQt6.QtWidgets import QMainWindow, QMessageBox
 
+from analysis.session import SessionError
 from app.core.acquisition_controller import AcquisitionController
 from app.core.analysis_seams import default_seams
 from app.core.app_logging import LOG_NAME, attach_log_file, detach_log_file
@@ -71,7 +72,7 @@ class MainWindow(QMainWindow):
         self._pinned = (self.backend.frame_shape[0] // 2, self.backend.frame_shape[1] // 2)
         self._hovered = None
         self._seen = {"camera": 0, "contrast": 0, "field": 0, "spectrum": None}
-        self._last_status = "idle"
+        self.shown_status = "idle"
         self._tick = 0
         self._shut_down = False
         self._connect_signals()
@@ -124,7 +125,7 @@ class MainWindow(QMainWindow):
         self.field_view.clear_maps()
         self.settings.set_json("sweep/values", self.sweep_panel.values())
         self._seen.update(camera=0, contrast=0, spectrum=None)
-        self._last_status = "running"
+        self.shown_status = "running"
         self.statusBar().showMessage("sweep running")
         self.update_actions()
 
@@ -187,7 +188,7 @@ class MainWindow(QMainWindow):
         if snap.fit_error and snap.fit_error != self._seen.get("fit_error"):
             self.statusBar().showMessage(f"live fit failed (the sweep goes on): {snap.fit_error}")
         self._seen["fit_error"] = snap.fit_error
-        if snap.status != self._last_status:
+        if snap.status != self.shown_status:
             self._status_changed(snap)
 
     def refresh_all(self):
@@ -227,7 +228,7 @@ class MainWindow(QMainWindow):
             self.spectrum_view.set_spectrum(pixel, *data, fit_curve=self.source.fit_curve(*pixel), source=source)
 
     def _status_changed(self, snap):
-        self._last_status = snap.status
+        self.shown_status = snap.status
         self._refresh_acquisition_views(snap)  # the last frame of a sweep is shown, whichever tick it fell on
         self.update_actions()
         deepest = self.source.deepest_step() if snap.status in ("finished", "aborted") else None
@@ -241,7 +242,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(message)
         if snap.status == "failed":
             self.statusBar().showMessage("sweep failed")
-            file_failed = (snap.failure or "").startswith(("FileProcessError", "Session"))
+            file_failed = isinstance(snap.failure_error, SessionError)
             self.errors.report("Sweep failed", f"The sweep stopped: {snap.failure}",
                                (_FILE_FAILED_WHAT_TO_DO if file_failed else _FAILED_WHAT_TO_DO).format(
                                    log=self.log_dir / LOG_NAME))

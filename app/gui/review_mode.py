@@ -59,7 +59,7 @@ def enter_review(window, session):
     window.camera_view.title.setText("Mean PL, RF off (ADU)")
     window.step_browser.show_for(source)
     window.reset_views()
-    window._last_status = "review"
+    window.shown_status = "review"
     maps = source.field_maps()
     window.field_view.clear_maps() if maps is None else window.field_view.set_maps(maps, " — saved fit")
     window.refresh_all()
@@ -87,7 +87,7 @@ def leave_review(window):
     window.session_panel.set_file(window.session_actions.live_path, window.session_actions.file_is_writable())
     window.camera_view.title.setText("Camera frame")
     window.reset_views()
-    window._last_status = window.controller.snapshot().status  # its end was reported when it happened
+    window.shown_status = window.controller.snapshot().status  # its end was reported when it happened
     window.field_view.clear_maps()
     window.refresh_all()
     window.setWindowTitle(f"nvscope — {window.backend.description}")

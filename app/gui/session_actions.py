@@ -17,11 +17,12 @@ from PyQt6.QtWidgets import QFileDialog
 from analysis import physics
 from app.core.background_tasks import TaskRunner
 from app.core.session_files import SESSION_SUFFIX, instrument_settings_of, simulated_truth
-from app.core.sessions import FeatureNotAvailable
 from app.gui.settings_store import default_data_dir
 
 log = logging.getLogger("nvscope.app")
 FILE_FILTER = "nvscope sessions (*.h5 *.hdf5);;all files (*)"
+_NO_SESSION_FILES = ("This window writes no session files: it was started without a session backend "
+                     "(AnalysisSeams(sessions=None)). Acquisitions run and display normally but are not saved.")
 _ENDED = ("finished", "aborted", "failed")
 
 
@@ -98,7 +99,7 @@ class SessionActions:
 
     def factory_for(self, form):
         """The engine's session factory for ``form`` (a valid ``SweepForm``), or None without session files."""
-        if not self.sessions.available:
+        if self.sessions is None:
             return None
         if self._cells_dirty and self.file_is_writable():  # the last file's table first
             self._cells_dirty = False
@@ -143,7 +144,7 @@ class SessionActions:
 
     def file_is_writable(self):
         """True when the current file may take results now (not being acquired into)."""
-        if self.current_path is None or not self.sessions.available:
+        if self.current_path is None or self.sessions is None:
             return False
         return not (self.window.review is None and self.window.controller.running)
 
@@ -215,13 +216,13 @@ class SessionActions:
         return path
 
     # -- Open, Save as ------------------------------------------------------------------------------------
-    def _unavailable(self, exc):
-        self.window.show_info("session files: not available", str(exc))
+    def _no_session_files(self):
+        self.window.show_info("session files: not available", _NO_SESSION_FILES)
 
     def open(self, path=None):
         """Read ``path`` (or one the user picks) in a worker, then show it in review mode."""
-        if not self.sessions.available:
-            return self._unavailable(FeatureNotAvailable(self.sessions.unavailable_reason))
+        if self.sessions is None:
+            return self._no_session_files()
         if self.window.controller.running:
             return self.window.errors.report("Cannot open a session now", "A sweep is running.",
                                              "Stop it (or wait until it ends), then open the file.")
@@ -250,8 +251,8 @@ class SessionActions:
         self.panel.set_metadata(session.sample_metadata)
 
     def save_as(self, path=None):
-        if not self.sessions.available:
-            return self._unavailable(FeatureNotAvailable(self.sessions.unavailable_reason))
+        if self.sessions is None:
+            return self._no_session_files()
         if self.current_path is None or not self.file_is_writable() or self.busy:
             return self.window.errors.report(
                 "Nothing to save yet", "There is no finished session file to copy.",
