@@ -23,18 +23,18 @@ def test_the_seams_default_to_the_real_fit_and_background_removal():
 
 def test_cell_rows_from_records_and_from_arrays():
     arrays = {"row_px": np.array([10.0, 20.0]), "col_px": np.array([5.0, 6.0]), "z_m": np.array([15e-6, 9e-6]),
-              "z_err_m": np.array([1e-6, 0.5e-6]), "iron_mass_g": np.array([1.75e-12, 1e-12]),
+              "z_m_err": np.array([1e-6, 0.5e-6]), "iron_mass_g": np.array([1.75e-12, 1e-12]),
               "flag": np.array(["ok", "edge"])}
     rows = cell_rows(arrays)
     assert [(r.row_px, r.col_px, r.flag) for r in rows] == [(10, 5, "ok"), (20, 6, "edge")]
-    assert rows[1].z_err_m == 0.5e-6 and np.isnan(rows[0].diameter_m)
+    assert rows[1].z_m_err == 0.5e-6 and np.isnan(rows[0].diameter_m)
     records = [CellRow(1, 2, z_m=12e-6), {"row_px": 3, "col_px": 4, "normalised_field_t": 2.71e-6}]
     assert [r.row_px for r in cell_rows(records)] == [1, 3] and cell_rows(records)[1].normalised_field_t == 2.71e-6
 
 
 def test_cell_table_shows_display_units_with_errors():
     model = CellTableModel()
-    model.set_rows([CellRow(10, 5, z_m=15.2e-6, z_err_m=0.83e-6, iron_mass_g=1.75e-12, iron_mass_err_g=0.12e-12,
+    model.set_rows([CellRow(10, 5, z_m=15.2e-6, z_m_err=0.83e-6, iron_mass_g=1.75e-12, iron_mass_g_err=0.12e-12,
                             normalised_field_t=2.71e-6, flag="ok")])
     headers = [c[0] for c in COLUMNS]
     text = {h: model.data(model.index(0, k)) for k, h in enumerate(headers)}
@@ -58,8 +58,8 @@ def test_injected_cell_analyzer_runs_on_a_click(qtbot, tmp_path):
         calls.append((b_nv_map_t.shape, pixel_size_m, positions_px))
         row, col = positions_px[0]
         snippet = snippet_around(b_nv_map_t, row, col)
-        return [{"row_px": row, "col_px": col, "z_m": 10e-6, "z_err_m": 1e-6, "iron_mass_g": 2e-12,
-                 "snippet_t": snippet, "model_t": snippet * 0.9, "residual_t": snippet * 0.1}]
+        return [{"row_px": row, "col_px": col, "z_m": 10e-6, "z_m_err": 1e-6, "iron_mass_g": 2e-12,
+                 "measured_t": snippet, "model_t": snippet * 0.9, "residual_t": snippet * 0.1}]
 
     window, vm = open_window(qtbot, tmp_path, seams=AnalysisSeams(cell_analyzer=analyzer))
     window.start_sweep()

@@ -29,7 +29,7 @@ def stub_analyzer(b_nv_map_t, pixel_size_m, positions_px=None, noise_t=None):
                     "diameter_m": 12e-6, "diameter_m_err": 1e-6, "iron_mass_g": 1e-12 * col,
                     "iron_mass_g_err": 1e-13, "background_t": 1e-7, "background_t_err": 1e-8,
                     "normalised_field_t": 2e-6, "normalised_field_t_err": 2e-7, "reduced_chi2": 1.1, "flag": 0,
-                    "flag_names": "", "snippet_t": snippet, "model_t": 0.9 * snippet, "residual_t": 0.1 * snippet,
+                    "flag_names": "", "measured_t": snippet, "model_t": 0.9 * snippet, "residual_t": 0.1 * snippet,
                     "model_sha256": SHA, "model_card": CARD})
     return out
 
@@ -98,13 +98,13 @@ def test_sweep_is_saved_and_review_mode_shows_it_exactly(qtbot, tmp_path):
     reviewed = window.cell_panel.model.rows()
     assert [(c.row_px, c.col_px, c.label, c.model_sha256) for c in reviewed] == [
         (c.row_px, c.col_px, c.label, c.model_sha256) for c in rows]
-    for name in ("z_m", "z_err_m", "iron_mass_g", "iron_mass_err_g", "normalised_field_t", "reduced_chi2"):
+    for name in ("z_m", "z_m_err", "iron_mass_g", "iron_mass_g_err", "normalised_field_t", "reduced_chi2"):
         assert [getattr(c, name) for c in reviewed] == [getattr(c, name) for c in rows], name
     assert review.session.models[SHA] == CARD
     # the triptych of a cell as it was analysed: measured, reconstructed and residual come from the file
     window.cells.show_cell(0)
     triptych = window.cell_panel.triptych
-    for name, live in (("measured", rows[0].snippet_t), ("reconstructed", rows[0].model_t),
+    for name, live in (("measured", rows[0].measured_t), ("reconstructed", rows[0].model_t),
                        ("residual", rows[0].residual_t)):
         np.testing.assert_allclose(triptych.shown(name), np.asarray(live) * 1e6, rtol=1e-6, err_msg=name)
     assert review.session.sample_metadata["name"] == "HeLa dish 3"

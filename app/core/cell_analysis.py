@@ -54,8 +54,9 @@ class CellAnalysis:
         cnn = self.cnn()
         results = analyze_field_map(m, pixel_size_m, positions_px, noise, model=cnn if cnn is not None else False)
         sha, card = (cnn.sha256, cnn.card) if cnn is not None else ("", None)
-        return [{**{f.name: getattr(r, f.name) for f in dataclasses.fields(r)}, "model_sha256": sha,
-                 "model_card": card, "record": r.record() if hasattr(r, "record") else None} for r in results]
+        # the CellResult's fields under the cell record's names (the file calls the reconstruction model_t)
+        return [{**{f.name: getattr(r, f.name) for f in dataclasses.fields(r)}, "model_t": r.reconstructed_t,
+                 "model_sha256": sha, "model_card": card, "record": r.record()} for r in results]
 
     @staticmethod
     def nearest_signature(m, pixel_size_m, row, col, noise_t):

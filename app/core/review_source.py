@@ -6,7 +6,6 @@ There is no camera frame in a session file: the camera view shows the mean RF-of
 (off_sum / n_pairs, ADU) and the contrast view its spin contrast; ``select_step(k)`` browses the cube.
 """
 
-import dataclasses
 import math
 from types import SimpleNamespace
 
@@ -14,7 +13,7 @@ import numpy as np
 
 from analysis.pipeline import assumed_d_hz, session_pixel_size_m
 from app.core.acquisition_controller import AcquisitionSnapshot, FieldMaps
-from app.core.cells import cell_rows
+from app.core.cells import rows_of_table
 from app.core.fit_curve import deepest_step, fit_curve
 
 REVIEW = "review"
@@ -40,25 +39,6 @@ def field_maps_of(session):
     return FieldMaps(b_nv_t, np.asarray(background_t, dtype=np.float64), np.asarray(residual, dtype=np.float64),
                      np.asarray(quality, dtype=np.float64), SimpleNamespace(**fit.arrays), n_used, math.nan,
                      assumed_d_hz(fit.settings), info)
-
-
-def rows_of_table(table):
-    """``CellRow``s of a stored cell table, each keeping its stored columns (without the label) as ``record``
-    and its stored snippet maps (measured, reconstructed, residual; None where the file has none)."""
-    if table is None or not len(table):
-        return []
-    records = table.records()
-    rows = cell_rows(records)
-    maps = getattr(table, "snippets", {}) or {}
-
-    def stored(name, i):
-        m = maps.get(name)
-        return None if m is None or not np.any(np.isfinite(m[i])) else np.asarray(m[i], dtype=np.float64)
-
-    return [dataclasses.replace(row, record={k: v for k, v in rec.items() if k != "label"},
-                                snippet_t=stored("measured_t", i), model_t=stored("model_t", i),
-                                residual_t=stored("residual_t", i))
-            for i, (row, rec) in enumerate(zip(rows, records, strict=True))]
 
 
 class ReviewSource:

@@ -13,13 +13,10 @@ import numpy as np
 
 from analysis import session as sessions
 from analysis.pipeline import session_maps, write_session_maps
+from app.core.cells import cell_record, cell_record_columns
 from app.core.simulated_sample import truth_of
 from app.version import APP_VERSION
 
-# the session file's column names (value, uncertainty "<value>_err") for the fields of a ``CellRow``
-CELL_COLUMNS = (("row_px", None), ("col_px", None), ("z_m", "z_err_m"), ("diameter_m", "diameter_err_m"),
-                ("iron_mass_g", "iron_mass_err_g"), ("background_t", "background_err_t"),
-                ("normalised_field_t", "normalised_field_err_t"), ("reduced_chi2", None))
 SESSION_SUFFIX = ".h5"
 
 
@@ -55,24 +52,6 @@ def fit_arrays(fit):
 
 def fit_settings(fit):
     return fit.attributes() if hasattr(fit, "attributes") else {"model": getattr(fit, "model", "")}
-
-
-def cell_record(row):
-    """A ``CellRow`` as one row of the session's cell table (units in the names, ``_err`` after them): the
-    analysis's own record when it gave one (``CellResult.record()``) with the user's label, else the shown
-    values."""
-    if row.record:
-        return {**row.record, "label": str(row.label)}
-    record = {}
-    for name, err_name in CELL_COLUMNS:
-        record[name] = float(getattr(row, name))
-        if err_name:
-            record[f"{name}_err"] = float(getattr(row, err_name))
-    record["flag"] = int(row.flag_code)
-    record["flag_names"] = str(row.flag)
-    record["label"] = str(row.label)
-    record["model_sha256"] = str(row.model_sha256)
-    return record
 
 
 class H5Sessions:
@@ -132,7 +111,7 @@ class H5Sessions:
             records = {name: np.zeros(0) for name in cell_record_columns()}
             records.update(flag=np.zeros(0, dtype=np.int64), flag_names=np.array([], dtype=object),
                            label=np.array([], dtype=object), model_sha256=np.array([], dtype=object))
-        snippets = sessions.stack_cell_snippets([{"measured_t": r.snippet_t, "model_t": r.model_t,
+        snippets = sessions.stack_cell_snippets([{"measured_t": r.measured_t, "model_t": r.model_t,
                                                   "residual_t": r.residual_t} for r in rows])
         self._call("write_cells", path, records, models=models or None, settings={"written_by": "nvscope GUI"},
                    snippets=snippets)
@@ -169,12 +148,3 @@ def same_fields(records):
     names = list(dict.fromkeys(name for record in records for name in record))
     text = {name for record in records for name, value in record.items() if isinstance(value, str)}
     return [{name: record.get(name, "" if name in text else float("nan")) for name in names} for record in records]
-
-
-def cell_record_columns():
-    names = []
-    for name, err_name in CELL_COLUMNS:
-        names.append(name)
-        if err_name:
-            names.append(f"{name}_err")
-    return names

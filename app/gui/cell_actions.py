@@ -8,8 +8,7 @@ import math
 
 from PyQt6.QtWidgets import QFileDialog
 
-from app.core.cells import cell_rows
-from app.gui.cell_table import write_csv
+from app.core.cells import cell_rows, write_csv
 from app.gui.views.snippet_triptych import snippet_around
 
 log = logging.getLogger("nvscope.app")
@@ -140,7 +139,7 @@ class CellActions:
         if not 0 <= index < self.panel.model.rowCount():
             return
         cell = self.panel.model.cell(index)
-        measured = cell.snippet_t
+        measured = cell.measured_t
         if measured is None:
             maps = self.window.source.field_maps()
             if maps is None:

@@ -1,31 +1,27 @@
-"""The cell table: one row per analysed cell, values with their uncertainties in display units, an editable
-label; CSV export in SI units with the uncertainties in their own columns."""
+"""The cell table: one row per analysed cell (``app.core.cells.CellRow``), values with their uncertainties in
+display units, an editable label (the CSV export is ``app.core.cells.write_csv``)."""
 
-import csv
 import dataclasses
 import math
 
 from PyQt6.QtCore import QAbstractTableModel, QModelIndex, Qt, pyqtSignal
 
-# header, value attribute, its uncertainty, display scale from SI
+from app.core.cells import err
+
+# header, value (``app.core.cells``'s names; its uncertainty is ``cells.err(name)``), display scale from SI
 COLUMNS = (
-    ("row", "row_px", None, 1.0),
-    ("col", "col_px", None, 1.0),
-    ("z (µm)", "z_m", "z_err_m", 1e6),
-    ("d (µm)", "diameter_m", "diameter_err_m", 1e6),
-    ("m_Fe (pg)", "iron_mass_g", "iron_mass_err_g", 1e12),
-    ("B_bg (µT)", "background_t", "background_err_t", 1e6),
-    ("B_norm (µT)", "normalised_field_t", "normalised_field_err_t", 1e6),
-    ("χ²_red", "reduced_chi2", None, 1.0),
-    ("flag", "flag", None, None),
-    ("label", "label", None, None),
+    ("row", "row_px", 1.0),
+    ("col", "col_px", 1.0),
+    ("z (µm)", "z_m", 1e6),
+    ("d (µm)", "diameter_m", 1e6),
+    ("m_Fe (pg)", "iron_mass_g", 1e12),
+    ("B_bg (µT)", "background_t", 1e6),
+    ("B_norm (µT)", "normalised_field_t", 1e6),
+    ("χ²_red", "reduced_chi2", 1.0),
+    ("flag", "flag", None),
+    ("label", "label", None),
 )
 LABEL_COLUMN = len(COLUMNS) - 1
-# CSV: SI units in the header, the uncertainty of each value in the next column
-CSV_COLUMNS = (("row_px", None), ("col_px", None), ("z_m", "z_err_m"), ("diameter_m", "diameter_err_m"),
-               ("iron_mass_g", "iron_mass_err_g"), ("background_t", "background_err_t"),
-               ("normalised_field_t", "normalised_field_err_t"), ("reduced_chi2", None), ("flag_code", None),
-               ("flag", None), ("label", None), ("model_sha256", None))
 
 
 FIXED_DECIMALS = {"reduced_chi2": 2}
@@ -47,33 +43,8 @@ def format_value(value, error=None, scale=1.0, decimals=None):
     return f"{v:.{decimals}f} ± {e:.{decimals}f}"
 
 
-def write_csv(path, rows):
-    """The cells as CSV (SI units named in the header: ``z_m``, ``z_m_err``, ...)."""
-    header = []
-    for name, err_name in CSV_COLUMNS:
-        header.append(name)
-        if err_name:
-            header.append(f"{name}_err")
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        for row in rows:
-            values = []
-            for name, err_name in CSV_COLUMNS:
-                values.append(_csv_value(getattr(row, name)))
-                if err_name:
-                    values.append(_csv_value(getattr(row, err_name)))
-            writer.writerow(values)
-
-
-def _csv_value(value):
-    if isinstance(value, float):
-        return "" if not math.isfinite(value) else repr(value)
-    return str(value)
-
-
 class CellTableModel(QAbstractTableModel):
-    """Rows are ``app.core.CellRow``s. ``edited()`` when the user changes a label."""
+    """Rows are ``app.core.cells.CellRow``s. ``edited()`` when the user changes a label."""
 
     edited = pyqtSignal()
 
@@ -143,11 +114,11 @@ class CellTableModel(QAbstractTableModel):
         if not index.isValid():
             return None
         row = self._rows[index.row()]
-        _, name, err_name, scale = COLUMNS[index.column()]
+        _, name, scale = COLUMNS[index.column()]
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
             if name in ("row_px", "col_px"):
                 return f"{getattr(row, name):.0f}"
-            error = getattr(row, err_name) if err_name else None
+            error = getattr(row, err(name)) if err(name) else None
             return format_value(getattr(row, name), error, scale, FIXED_DECIMALS.get(name))
         if role == Qt.ItemDataRole.TextAlignmentRole and scale is not None:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
