@@ -99,7 +99,7 @@ def test_the_instrument_layer_behind_the_window(qtbot, tmp_path):
 
 
 def test_make_backend_without_a_config_gives_mock_instruments():
-    from app.core.instruments import make_backend
+    from app.core.factory_backend import make_backend
 
     backend = make_backend(None)
     try:

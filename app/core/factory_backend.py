@@ -8,10 +8,17 @@ the set on the first connect and closes it when the last one disconnects (or on 
 
 import threading
 
-from app.core.instruments import INSTRUMENT_NAMES, BackendUnavailable, InstrumentLimits
+from analysis.pipeline import DEFAULT_PIXEL_SIZE_M
+from app.core.instruments import INSTRUMENT_NAMES, InstrumentLimits
+from instruments.config import load_config
+from instruments.factory import build_microscope, open_instruments
 
-_CANNOT_IMPORT = ("the instrument layer (instruments.factory) cannot be imported in this installation; install "
-                  "nvscope's dependencies (pyvisa, pyvisa-py, pylablib-lightweight) and start it again.")
+
+def make_backend(config_path=None, microscope=None):
+    """The instrument layer for a run of the app: the configuration at ``config_path`` (None: the defaults, all
+    mocks on a virtual microscope built from its ``[microscope]`` table, or on ``microscope`` if given). An
+    invalid configuration raises ``instruments.errors.ConfigError``."""
+    return FactoryBackend(load_config(config_path), microscope)
 
 
 def identity_of(device):
@@ -33,8 +40,6 @@ class FactoryBackend:
         self.config = config
         mock = {name: getattr(config, name).driver == "mock" for name in INSTRUMENT_NAMES}
         if microscope is None and any(mock.values()):
-            from instruments.factory import build_microscope
-
             microscope = build_microscope(config.microscope)
         self.microscope = microscope
         self._mock = mock
@@ -44,7 +49,7 @@ class FactoryBackend:
         if microscope is not None:
             self.pixel_size_m, self.frame_shape = microscope.sample.pixel_size_m, microscope.shape
         else:
-            self.pixel_size_m = getattr(config.microscope, "pixel_size_m", 1.3e-6)
+            self.pixel_size_m = DEFAULT_PIXEL_SIZE_M  # real hardware: the configuration does not say (yet)
             self.frame_shape = (config.microscope.n_rows, config.microscope.n_cols)
         kinds = {"mock" if m else "real" for m in mock.values()}
         self.description = ("virtual microscope (mock instruments)" if kinds == {"mock"} else
@@ -52,16 +57,6 @@ class FactoryBackend:
         self._opened = None
         self._connected = set()
         self._lock = threading.Lock()
-
-    @classmethod
-    def from_config_path(cls, config_path=None, microscope=None):
-        """The configuration at ``config_path`` (None: the defaults, all mocks)."""
-        try:
-            from instruments.config import load_config
-            from instruments.factory import open_instruments  # noqa: F401 - checked here, used on connect
-        except ImportError as exc:
-            raise BackendUnavailable(f"cannot use the configuration {config_path}: {exc}; {_CANNOT_IMPORT}") from exc
-        return cls(load_config(config_path), microscope)
 
     def is_mock(self, name):
         return self._mock[name]
@@ -71,8 +66,6 @@ class FactoryBackend:
             raise KeyError(f"no instrument called {name!r}; the instruments are {INSTRUMENT_NAMES}.")
         with self._lock:
             if self._opened is None:
-                from instruments.factory import open_instruments
-
                 self._opened = open_instruments(self.config, self.microscope)
             self._connected.add(name)
             return identity_of(getattr(self._opened, name))

@@ -2,8 +2,8 @@
 
 ``FactoryBackend`` wraps the instrument layer (``instruments.factory.open_instruments(config, microscope)``:
 real drivers or its mocks on the virtual microscope, as the configuration says; the mocks' faults are set in the
-configuration's ``[faults]`` table, which is how tests inject them). ``make_backend`` builds it for a run of the
-app. Every call here may block (a real generator can take a second to
+configuration's ``[faults]`` table, which is how tests inject them; ``factory_backend.make_backend`` builds it
+for a run of the app). Every call here may block (a real generator can take a second to
 answer), so the GUI only calls them from a worker thread (``app.core.background_tasks.TaskRunner``).
 """
 
@@ -12,10 +12,6 @@ from typing import Protocol
 
 INSTRUMENT_NAMES = ("camera", "rf", "shutter")
 INSTRUMENT_LABELS = {"camera": "Camera", "rf": "RF generator", "shutter": "Laser shutter"}
-
-
-class BackendUnavailable(RuntimeError):
-    """The configured instrument layer cannot be used in this build (says why and what to do)."""
 
 
 @dataclass(frozen=True)
@@ -56,12 +52,3 @@ class InstrumentBackend(Protocol):
 
     def close(self) -> None:
         """RF off, shutter closed, everything disconnected; safe to call twice."""
-
-
-def make_backend(config_path=None, microscope=None):
-    """The instrument layer for a run of the app: the configuration at ``config_path`` (None: the defaults, all
-    mocks on a virtual microscope built from its ``[microscope]`` table, or on ``microscope`` if given).
-    Raises ``BackendUnavailable`` if the instrument layer cannot be imported."""
-    from app.core.factory_backend import FactoryBackend
-
-    return FactoryBackend.from_config_path(config_path, microscope)

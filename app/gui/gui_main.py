@@ -1,23 +1,25 @@
-"""Start the desktop app (Qt lives only in app/): the mock microscope unless a configuration names hardware."""
+"""Start the desktop app (Qt lives only in app/gui/): the mock microscope unless a configuration names hardware."""
 
 import gc
 import logging
 import sys
 
+from PyQt6.QtWidgets import QApplication
+
+from app.core.factory_backend import make_backend
+from app.gui import theme
+from app.gui.main_window import MainWindow
+from instruments.errors import ConfigError
+
 log = logging.getLogger("nvscope.app")
 
 
 def run_gui(args):
-    from PyQt6.QtWidgets import QApplication
-
-    from app.gui import theme
-    from app.gui.main_window import MainWindow
-
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("nvscope")
     app.setOrganizationName("nvscope")
     theme.apply_theme(app)
-    backend, problem = choose_backend(getattr(args, "config", None))
+    backend, problem = choose_backend(args.config)
     window = MainWindow(backend)
     freeze_startup_objects()
     _route_uncaught_exceptions(window)
@@ -25,7 +27,7 @@ def run_gui(args):
     if problem is not None:
         window.errors.report("Instruments not available", str(problem),
                              "nvscope started on the virtual microscope with mock instruments instead.")
-    if getattr(args, "session", None):
+    if args.session:
         window.open_session(args.session)
     return app.exec()
 
@@ -34,18 +36,12 @@ def choose_backend(config):
     """(instrument backend, problem or None) for the configuration file ``config`` (None: the defaults, all
     mocks). A configuration that is missing, invalid or names hardware this build cannot drive gives the mocks
     and the reason, which the window shows; if even the defaults cannot be used, SystemExit says why."""
-    from app.core.instruments import BackendUnavailable, make_backend
-    from instruments.errors import ConfigError
-
     try:
         return make_backend(config), None
-    except (BackendUnavailable, ConfigError) as exc:
+    except ConfigError as exc:
         if config is None:  # the defaults themselves cannot be used: nothing to fall back to
             raise SystemExit(f"nvscope cannot start: {exc}") from exc
-        try:
-            return make_backend(None), exc
-        except BackendUnavailable as fallback_exc:
-            raise SystemExit(f"nvscope cannot start: {exc}; and without the configuration: {fallback_exc}") from exc
+        return make_backend(None), exc
 
 
 def freeze_startup_objects():

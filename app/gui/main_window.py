@@ -16,7 +16,8 @@ from app.core.acquisition_controller import AcquisitionController
 from app.core.analysis_seams import default_seams
 from app.core.app_logging import LOG_NAME, attach_log_file, detach_log_file
 from app.core.background_tasks import TaskRunner
-from app.core.instruments import INSTRUMENT_NAMES, make_backend
+from app.core.factory_backend import make_backend
+from app.core.instruments import INSTRUMENT_NAMES
 from app.gui import theme
 from app.gui.actions import build_actions
 from app.gui.cell_actions import CellActions
