@@ -8,6 +8,7 @@ If the window's process goes away mid-acquisition, the file is finished as "fail
 
 import os
 import shutil
+import sys
 
 from analysis import session as sessions
 from analysis.pipeline import fit_session_file, write_session_maps
@@ -72,8 +73,6 @@ def main(connection):
 
 
 if __name__ == "__main__":  # python -m app.core.file_worker: requests on stdin, replies on stdout
-    import sys
-
     channel = PipeConnection(sys.stdin.buffer, sys.stdout.buffer)
     sys.stdout = sys.stderr  # nothing else may write into the reply channel
     main(channel)

@@ -12,7 +12,7 @@ import shutil
 import numpy as np
 
 from analysis import session as sessions
-from analysis.pipeline import session_maps, write_session_maps
+from analysis.pipeline import fit_session_file, session_maps, write_session_maps
 from app.core.cells import cell_record, cell_record_columns
 from app.core.simulated_sample import truth_of
 from app.version import APP_VERSION
@@ -121,8 +121,6 @@ class H5Sessions:
         into the file), in the file process when there is one."""
         if self.files is not None:
             return self.files.call("fit_session_file", path)
-        from analysis.pipeline import fit_session_file
-
         return fit_session_file(path)
 
     def update_sample_metadata(self, path, **fields):

@@ -31,9 +31,18 @@ from statistics import NormalDist
 import numpy as np
 
 from analysis import physics
+from analysis.session import SessionWriter
 from app.core.simulated_sample import DEFAULT_WINDOW_HALF_WIDTH_HZ, truth_of
 from app.core.study_defaults import DEFAULT_CELLS, DEFAULT_MASS_LOG_SD, DEFAULT_MEAN_Z_UM, DEFAULT_Z_SPREAD_UM
 from app.version import APP_VERSION
+from instruments.sweep import SweepPlan
+from instruments.virtual_microscope import (
+    PAPER_CONCENTRATIONS_UG_PER_ML,
+    VirtualMicroscope,
+    VirtualSample,
+    iron_mass_for_concentration_kg,
+    random_cells,
+)
 
 DARK_FRAMES = 8
 SNIPPET_MARGIN_M = 22e-6
@@ -55,8 +64,6 @@ class SimulatedSample:
 
 def default_samples(seed=0, concentrations=None, cells=None, mean_z_um=None):
     """The default study: the paper's five concentrations with different distances and cell counts."""
-    from instruments.virtual_microscope import PAPER_CONCENTRATIONS_UG_PER_ML
-
     conc = tuple(concentrations or PAPER_CONCENTRATIONS_UG_PER_ML)
     cells = tuple(cells or DEFAULT_CELLS)
     mean_z = tuple(mean_z_um or DEFAULT_MEAN_Z_UM)
@@ -89,13 +96,6 @@ def stratified_masses_kg(mean_mass_kg, n_cells, log_sd, rng):
 def sample_microscope(spec, size=(256, 256), z_spread_m=DEFAULT_Z_SPREAD_UM * 1e-6, mass_log_sd=DEFAULT_MASS_LOG_SD,
                       mass_sampling="stratified"):
     """The virtual microscope imaging one simulated sample (see the module docstring for the mass sampling)."""
-    from instruments.virtual_microscope import (
-        VirtualMicroscope,
-        VirtualSample,
-        iron_mass_for_concentration_kg,
-        random_cells,
-    )
-
     if mass_sampling not in ("stratified", "random"):
         raise ValueError(f"mass_sampling = {mass_sampling!r}; choose 'stratified' or 'random'.")
     rows, cols = size
@@ -114,9 +114,6 @@ def sample_microscope(spec, size=(256, 256), z_spread_m=DEFAULT_Z_SPREAD_UM * 1e
 def write_simulated_session(path, microscope, spec, pairs=300, n_points=101, exposure_s=1e-3, rf_power_dbm=0.0,
                             overwrite=False, on_step=None, options=None):
     """Acquire one simulated sweep (f- of the bias field +- 6 MHz) into a session file; returns the path."""
-    from analysis.session import SessionWriter
-    from instruments.sweep import SweepPlan
-
     f_minus, _ = physics.transitions_hz(microscope.sample.bias_field_t, microscope.d_hz)
     window = (f_minus - DEFAULT_WINDOW_HALF_WIDTH_HZ, f_minus + DEFAULT_WINDOW_HALF_WIDTH_HZ, int(n_points))
     plan = SweepPlan.from_windows([window], pairs_per_step=int(pairs), n_sweeps=1, exposure_s=exposure_s,

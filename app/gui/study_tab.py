@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg, NavigationToolbar2QT
 from PyQt6 import QtCore, QtWidgets
 
+from analysis.study import analyse_session, analyse_study, load_study
 from app.core.study_plots import FIGURES
 from app.core.study_report import report_html
 
@@ -18,8 +19,6 @@ _POLL_MS = 200
 
 def analyse_paths(paths, on_progress=None):
     """Run the missing pipeline stages on every session, then the study statistics (worker-thread side)."""
-    from analysis.study import analyse_session, analyse_study, load_study
-
     for i, path in enumerate(paths):
         analyse_session(path)
         if on_progress is not None:
