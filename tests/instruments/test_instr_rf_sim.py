@@ -1,25 +1,15 @@
 """The SCPI driver's exact command strings for each dialect, against the pyvisa-sim instruments in
 resources/instruments_sim.yaml."""
 
-from pathlib import Path
 
 import pytest
-import pyvisa
 
 from instruments.errors import ConfigError, InstrumentLimitError, InstrumentReplyError
 from instruments.rf.dialects import DIALECTS, parse_scpi_error, parse_sg384_error
 from instruments.rf.interface import RfLimits
 from instruments.rf.scpi_source import ScpiRfSource
 
-SIM_YAML = Path(__file__).resolve().parents[1] / "resources" / "instruments_sim.yaml"
 LIMITS = RfLimits(1e9, 5e9, 25.0)  # wider than some instruments allow, to reach their own error queues
-
-
-@pytest.fixture(scope="module")
-def sim_rm():
-    rm = pyvisa.ResourceManager(f"{SIM_YAML}@sim")
-    yield rm
-    rm.close()
 
 
 def _open(sim_rm, dialect):

@@ -11,7 +11,7 @@ from analysis.odmr import fit_odmr
 
 scipy_optimize = pytest.importorskip("scipy.optimize", reason="scipy (dev extra) is needed for the reference fits")
 
-DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real_odmr"
+DATA_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "real_odmr"
 SINGLE_DIP = "2D_ODMR_scan_1730052773.npy"
 TWO_DIPS = "2D_ODMR_scan_1730338486.npy"
 

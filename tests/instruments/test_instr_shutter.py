@@ -4,10 +4,8 @@ its faults."""
 import contextlib
 import struct
 import time
-from pathlib import Path
 
 import pytest
-import pyvisa
 
 from instruments.errors import (
     DriverUnavailableError,
@@ -18,8 +16,6 @@ from instruments.errors import (
 from instruments.faults import ShutterFaults
 from instruments.shutter import Ksc101Shutter, MockShutter, Sc10Shutter, Shutter, kinesis_solenoid_class
 from instruments.virtual_microscope import InstrumentState
-
-SIM_YAML = Path(__file__).resolve().parents[1] / "resources" / "instruments_sim.yaml"
 
 
 class FakeSc10Port:
@@ -85,13 +81,6 @@ def test_sc10_interlock_stops_it_opening():
     shutter = Sc10Shutter("ASRL1::INSTR", resource_manager=FakeRm(FakeSc10Port(interlock_ok=False)))
     with pytest.raises(InstrumentReplyError, match="did not open"):
         shutter.open_shutter()
-
-
-@pytest.fixture(scope="module")
-def sim_rm():
-    rm = pyvisa.ResourceManager(f"{SIM_YAML}@sim")
-    yield rm
-    rm.close()
 
 
 def test_sc10_commands_against_pyvisa_sim(sim_rm):

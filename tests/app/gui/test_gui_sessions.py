@@ -223,7 +223,7 @@ def test_session_panel_says_which_stored_snippets_were_left_out(tmp_path):
 
     from analysis.session import write_cells
     from app.gui.panels.session_panel import describe_session
-    from tests.test_session_roundtrip import make_session
+    from tests.analysis.test_session_roundtrip import make_session
 
     path, _ = make_session(tmp_path / "d.h5", n_sweeps=1)
     write_cells(path, [{"row_px": 3.0}], snippets={"measured_t": np.zeros((1, 32, 32))})

@@ -22,7 +22,7 @@ from analysis.session import (
 )
 from analysis.session.superblock import lookup3_hash
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SHAPE = (12, 10)  # not square, so a transposition would show
 N_STEPS = 6
 N_PAIRS = 4
@@ -101,7 +101,7 @@ def assert_holds(session, expected):
 
 
 def start_writer(path, n_sweeps, sleep_s, crash_step=None, crash_sweep=None):
-    code = ("from tests.test_session_processes import run_writer; "
+    code = ("from tests.analysis.test_session_processes import run_writer; "
             f"run_writer({str(path)!r}, {n_sweeps}, {sleep_s}, {crash_step!r}, {crash_sweep!r})")
     return subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
