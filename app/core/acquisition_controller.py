@@ -284,12 +284,10 @@ class AcquisitionController:
         t0 = time.perf_counter()
         fit = self.seams.fit_odmr(cube, freq_hz, model=self.seams.model, transitions=transitions, d_hz=self.d_hz)
         b_nv_t = np.asarray(fit.b_nv_t, dtype=np.float64)
-        converged = np.asarray(getattr(fit, "converged", np.isfinite(b_nv_t)), dtype=bool)
+        converged = np.asarray(fit.converged, dtype=bool)
         background_t, residual_t, info = self.seams.remove_background(np.where(converged, b_nv_t, np.nan),
                                                                       pixel_size_m=self.pixel_size_m)
-        quality = getattr(fit, "reduced_chi2", None)
-        quality = np.asarray(quality if quality is not None else getattr(fit, "chi2", np.full(b_nv_t.shape, np.nan)),
-                             dtype=np.float64)
+        quality = np.asarray(fit.reduced_chi2, dtype=np.float64)
         info = {**dict(info or {}), "order": (info or {}).get("order", 2)}
         return FieldMaps(b_nv_t, np.asarray(background_t), np.asarray(residual_t), quality, fit, len(freq_hz),
                          time.perf_counter() - t0, self.d_hz, info)

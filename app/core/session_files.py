@@ -4,7 +4,6 @@ names the headless pipeline (``analysis.pipeline.fit_session_file``) uses, so a 
 of the two analysed it; review mode reads it back with ``read_session``.
 """
 
-import dataclasses
 import json
 import os
 import shutil
@@ -36,22 +35,10 @@ def instrument_settings_of(backend):
 def simulated_truth(backend):
     """A callable giving the simulated sample's ground truth (``simulated_sample.truth_of``) when every instrument
     is a mock on a virtual microscope, else None."""
-    microscope = getattr(backend, "microscope", None)
+    microscope = backend.microscope
     if microscope is None or not all(backend.is_mock(n) for n in ("camera", "rf", "shutter")):
         return None
     return lambda: truth_of(microscope)
-
-
-def fit_arrays(fit):
-    """Every map of a fit result: ``to_arrays()`` of ``analysis.odmr``'s result, else its array fields."""
-    if hasattr(fit, "to_arrays"):
-        return fit.to_arrays()
-    return {f.name: getattr(fit, f.name) for f in dataclasses.fields(fit)
-            if isinstance(getattr(fit, f.name), np.ndarray)}
-
-
-def fit_settings(fit):
-    return fit.attributes() if hasattr(fit, "attributes") else {"model": getattr(fit, "model", "")}
 
 
 class H5Sessions:
@@ -83,7 +70,7 @@ class H5Sessions:
         if os.path.exists(path):
             raise sessions.SessionExistsError(f"{path} exists; a session is never replaced. Choose another file "
                                               "(Session panel: Save to…) or leave it empty for a new name.")
-        plan_dict = plan.to_dict() if hasattr(plan, "to_dict") else dict(plan)
+        plan_dict = plan.to_dict()
 
         def create(frame_shape, dark_frame_adu):
             kwargs = dict(path=path, frame_shape=tuple(frame_shape),
@@ -99,9 +86,9 @@ class H5Sessions:
 
     def write_field_maps(self, path, maps, pixel_size_m):
         """Store the maps the window showed (a live fit's ``FieldMaps``), named as ``nvscope fit`` names them."""
-        groups = session_maps(fit_arrays(maps.fit), fit_settings(maps.fit), maps.n_steps_used, maps.d_hz,
-                              maps.background_t, maps.background_info, maps.b_nv_t,
-                              getattr(maps.fit, "b_nv_err_t", None), maps.residual_t, pixel_size_m,
+        groups = session_maps(maps.fit.to_arrays(), maps.fit.attributes(), maps.n_steps_used, maps.d_hz,
+                              maps.background_t, maps.background_info, maps.b_nv_t, maps.fit.b_nv_err_t,
+                              maps.residual_t, pixel_size_m,
                               written_by="nvscope GUI (the maps it showed)")
         self._call("write_session_maps", path, groups)
 

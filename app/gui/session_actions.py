@@ -46,7 +46,7 @@ class SessionActions:
         self._metadata_pending = False
         self.writes_done = 0
         self.last_error = None
-        if hasattr(self.sessions, "start"):
+        if self.sessions is not None:
             self.sessions.start()  # the file process imports HDF5 while the user sets up the sweep
         truth = simulated_truth(window.backend)
         # computing it holds the GIL ~0.1 s: in a worker at start-up, not as a sweep starts
@@ -134,8 +134,7 @@ class SessionActions:
 
     @staticmethod
     def d_hz_of(backend):
-        microscope = getattr(backend, "microscope", None)
-        return getattr(microscope, "d_hz", physics.ZERO_FIELD_SPLITTING_HZ)
+        return backend.microscope.d_hz if backend.microscope is not None else physics.ZERO_FIELD_SPLITTING_HZ
 
     # -- writing into the file after the sweep --------------------------------------------------------------
     @property
@@ -296,5 +295,5 @@ class SessionActions:
                                           dict(self.window.cells.models))
         except Exception as exc:  # noqa: BLE001 - closing goes on; the acquisition itself is in the file
             log.error("results not written into %s on exit: %s", self.current_path, exc, exc_info=exc)
-        if hasattr(self.sessions, "close"):
+        if self.sessions is not None:
             self.sessions.close()

@@ -42,7 +42,7 @@ def describe_session(session):
 
 def snippet_problems(session):
     """Why stored cell snippets were left out on reading (damaged or foreign datasets), one line each."""
-    problems = getattr(session.cells, "snippet_problems", None) or []
+    problems = session.cells.snippet_problems if session.cells is not None else []
     return [f"stored cell snippets not shown: {p}" for p in problems]
 
 
