@@ -48,6 +48,7 @@ def test_raw_peak_field_ranks_the_samples_wrongly_the_normalised_field_does_not(
     assert ranking["by_raw_peak_field"][0] == 500.0  # the closest sample looks strongest by far
 
 
+@pytest.mark.slow
 def test_study_command_writes_report_and_json(study_paths, tmp_path, capsys):
     report, summary_path = tmp_path / "report.html", tmp_path / "summary.json"
     assert main(["study", *study_paths, "--report", str(report), "--json", str(summary_path)]) == 0

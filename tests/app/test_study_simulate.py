@@ -37,6 +37,7 @@ def test_frame_sum_has_the_mean_and_variance_of_summed_frames(shutter_open, expo
     assert var_drawn.mean() == pytest.approx(expected_var.mean(), rel=0.03)
 
 
+@pytest.mark.slow
 def test_samples_differ_as_the_paper_describes():
     samples = default_samples(seed=0)
     assert [s.concentration_ug_per_ml for s in samples] == list(PAPER_CONCENTRATIONS_UG_PER_ML)

@@ -32,6 +32,7 @@ def test_nan_pixels_are_filled_from_their_neighbours():
     assert filled[11, 21] == pytest.approx(plane[11, 21], abs=1e-12)
 
 
+@pytest.mark.slow
 def test_a_click_on_a_lobe_analyses_the_dipole_nearby(qtbot, tmp_path):
     vm = VirtualMicroscope(VirtualSample(n_rows=64, n_cols=64, pixel_size_m=PIXEL_M, cells=(CELL,)), seed=3)
     seams = default_seams()

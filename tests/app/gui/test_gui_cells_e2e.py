@@ -31,6 +31,7 @@ N_PX, PIXEL_M = 64, 1.3e-6
 TRUTH = physics.LabelledCell(32 * PIXEL_M, 32 * PIXEL_M, 13e-6, 12e-6, 5e-15, n_clusters=60, cluster_seed=4)
 
 
+@pytest.mark.slow
 def test_click_a_dipole_and_compare_with_the_truth_then_review(qtbot, tmp_path):
     vm = VirtualMicroscope(VirtualSample(n_rows=N_PX, n_cols=N_PX, pixel_size_m=PIXEL_M, cells=(TRUTH,)), seed=3)
     window, _ = open_window(qtbot, tmp_path, vm=vm, seams=default_seams(),

@@ -1,5 +1,7 @@
 """The study tab loads sessions in the background and shows the figures and the summary."""
 
+import pytest
+
 from app.gui.study_tab import StudyTab
 from tests.study_fakes import tiny_study, write_synthetic_cells
 
@@ -28,6 +30,7 @@ def test_study_tab_reports_a_failure(qtbot, tmp_path):
     assert "failed" in tab.status.text()
 
 
+@pytest.mark.slow
 def test_the_main_window_has_the_study_beside_the_cells(qtbot, tmp_path):
     from tests.gui_helpers import open_window
 
