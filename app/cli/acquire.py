@@ -7,7 +7,6 @@ import sys
 import numpy as np
 
 from app.cli.progress import ProgressBar
-from app.version import APP_VERSION
 
 
 def add_parser(sub):
@@ -78,8 +77,8 @@ def simulated_microscope(args):
 
 def run(args):
     # here, not at the top: ``nvscope --help`` must not load numba (the controller's fitter)
-    from analysis.session import SessionWriter
     from app.core.acquisition_controller import AcquisitionController
+    from app.core.session_files import H5Sessions
     from app.core.simulated_sample import truth_of
     from instruments.config import config_from_dict, load_config
     from instruments.factory import open_instruments
@@ -99,11 +98,10 @@ def run(args):
                 "mock": uses_mock}
     freq_windows = [np.linspace(a, b, n) for a, b, n in windows]
 
-    def make_session(shape, dark):
-        return SessionWriter.create(args.out, frame_shape=shape, freq_hz=freq_windows, plan=plan.to_dict(),
-                                    instrument_settings=json.loads(json.dumps(settings, default=str)),
-                                    sample_metadata=metadata, truth=truth_of(microscope) if microscope else None,
-                                    app_version=APP_VERSION, overwrite=args.force, dark_frame_adu=dark)
+    # the GUI's session factory, writing in this process (the command has no window to keep responsive)
+    make_session = H5Sessions().session_factory(
+        args.out, plan, freq_windows_hz=freq_windows, instrument_settings=json.loads(json.dumps(settings, default=str)),
+        sample_metadata=metadata, truth=(lambda: truth_of(microscope)) if microscope else None, overwrite=args.force)
 
     bar = ProgressBar(plan.n_steps * plan.n_sweeps, label="acquire")
     controller = AcquisitionController()

@@ -63,11 +63,13 @@ class H5Sessions:
             return write_session_maps(*args, **kwargs)
         return getattr(sessions, function)(*args, **kwargs)
 
-    def session_factory(self, path, plan, *, freq_windows_hz, instrument_settings, sample_metadata, truth=None):
+    def session_factory(self, path, plan, *, freq_windows_hz, instrument_settings, sample_metadata, truth=None,
+                        overwrite=False):
         """``truth`` may be a callable: it is then called in the engine's thread when the file is created (the
-        simulated truth takes a while to compute; the GUI thread should not)."""
+        simulated truth takes a while to compute; the GUI thread should not). ``overwrite``: replace an existing
+        file (``nvscope acquire --force``); the GUI never does."""
         path = os.fspath(path)
-        if os.path.exists(path):
+        if os.path.exists(path) and not overwrite:
             raise sessions.SessionExistsError(f"{path} exists; a session is never replaced. Choose another file "
                                               "(Session panel: Save to…) or leave it empty for a new name.")
         plan_dict = plan.to_dict()
@@ -77,7 +79,7 @@ class H5Sessions:
                           freq_hz=[np.asarray(f, dtype=np.float64) for f in freq_windows_hz], plan=plan_dict,
                           instrument_settings=instrument_settings, sample_metadata=sample_metadata,
                           truth=truth() if callable(truth) else truth, app_version=APP_VERSION,
-                          dark_frame_adu=dark_frame_adu)
+                          dark_frame_adu=dark_frame_adu, overwrite=overwrite)
             if self.files is not None:
                 return self.files.create_writer(**kwargs)
             return sessions.SessionWriter.create(**kwargs)
