@@ -38,10 +38,10 @@ class CellRow:
     normalised_field_t: float = np.nan
     normalised_field_t_err: float = np.nan
     reduced_chi2: float = np.nan
-    flag: str = ""
-    """The flag as text ("ok", or the names of the problems)."""
-    flag_code: int = 0
+    flag: int = 0
     """The analysis's flag bits (0 = good)."""
+    flag_names: str = ""
+    """The names of the set bits, joined by '|' as the session file stores them."""
     label: str = ""
     """The user's label."""
     model_sha256: str = ""
@@ -52,13 +52,20 @@ class CellRow:
     model_t: object = None
     residual_t: object = None
 
+    @property
+    def flag_text(self):
+        """The flag as the table shows it: "ok", or the problems' names."""
+        if self.flag_names:
+            return self.flag_names.replace("|", ", ")
+        return "ok" if self.flag == 0 else f"flag {self.flag}"
+
 
 VALUE_COLUMNS = ("row_px", "col_px", "z_m", "diameter_m", "iron_mass_g", "background_t", "normalised_field_t",
                  "reduced_chi2")
 """The values of a cell, in table order; those in ``WITH_ERRORS`` have an uncertainty ``<name>_err``."""
 WITH_ERRORS = ("z_m", "diameter_m", "iron_mass_g", "background_t", "normalised_field_t")
 _ARRAYS = ("measured_t", "model_t", "residual_t", "record")
-_TEXT = ("flag", "label", "model_sha256")
+_TEXT = ("flag_names", "label", "model_sha256")
 
 
 def err(name):
@@ -78,21 +85,12 @@ def _lookup(record, name, index):
 
 
 def _flag(record, index):
-    """(text, code) of a record's flag: a text flag as it is; an integer flag with its ``flag_names``."""
-    flag = _lookup(record, "flag", index)
+    """(bits, names joined by '|') of a record's flag; the names may come as a tuple (``CellResult``)."""
+    code = _lookup(record, "flag", index)
     names = _lookup(record, "flag_names", index)
-    code = _lookup(record, "flag_code", index)
     if isinstance(names, (tuple, list)):
-        names = ", ".join(str(n) for n in names)
-    elif isinstance(names, str):
-        names = names.replace("|", ", ")  # the session table joins the names with '|'
-
-    if flag is None:
-        return (str(names) if names else ""), int(code or 0)
-    if isinstance(flag, (str, np.str_)):
-        return str(flag), int(code or 0)
-    code = int(flag)
-    return (str(names) if names else ("ok" if code == 0 else f"flag {code}")), code
+        names = "|".join(str(n) for n in names)
+    return int(code if code is not None else 0), str(names) if names is not None else ""
 
 
 def cell_rows(results):
@@ -110,12 +108,12 @@ def cell_rows(results):
     for record, index in zip(records, indices, strict=True):
         values = {}
         for name in names:
-            if name in ("flag", "flag_code"):
+            if name in ("flag", "flag_names"):
                 continue
             value = _lookup(record, name, index)
             if value is not None:
                 values[name] = value if name in _ARRAYS else (str(value) if name in _TEXT else float(value))
-        values["flag"], values["flag_code"] = _flag(record, index)
+        values["flag"], values["flag_names"] = _flag(record, index)
         rows.append(CellRow(**values))
     return rows
 
@@ -148,7 +146,7 @@ def cell_record(row):
         record[name] = float(getattr(row, name))
         if err(name):
             record[err(name)] = float(getattr(row, err(name)))
-    record.update(flag=int(row.flag_code), flag_names=str(row.flag), label=str(row.label),
+    record.update(flag=int(row.flag), flag_names=str(row.flag_names), label=str(row.label),
                   model_sha256=str(row.model_sha256))
     return record
 
@@ -158,7 +156,7 @@ def cell_record_columns():
     return [c for name in VALUE_COLUMNS for c in (name, err(name)) if c]
 
 
-CSV_COLUMNS = (*cell_record_columns(), "flag_code", "flag", "label", "model_sha256")
+CSV_COLUMNS = (*cell_record_columns(), "flag", "flag_names", "label", "model_sha256")
 """The CSV export's columns: SI units named in the header, each value's uncertainty in the next column."""
 
 

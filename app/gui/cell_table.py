@@ -18,7 +18,7 @@ COLUMNS = (
     ("B_bg (µT)", "background_t", 1e6),
     ("B_norm (µT)", "normalised_field_t", 1e6),
     ("χ²_red", "reduced_chi2", 1.0),
-    ("flag", "flag", None),
+    ("flag", "flag_text", None),
     ("label", "label", None),
 )
 LABEL_COLUMN = len(COLUMNS) - 1
@@ -122,6 +122,6 @@ class CellTableModel(QAbstractTableModel):
             return format_value(getattr(row, name), error, scale, FIXED_DECIMALS.get(name))
         if role == Qt.ItemDataRole.TextAlignmentRole and scale is not None:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ToolTipRole and name == "flag" and row.model_sha256:
-            return f"flag bits {row.flag_code}; start values from network {row.model_sha256[:12]}…"
+        if role == Qt.ItemDataRole.ToolTipRole and name == "flag_text" and row.model_sha256:
+            return f"flag bits {row.flag}; start values from network {row.model_sha256[:12]}…"
         return None

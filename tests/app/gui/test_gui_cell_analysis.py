@@ -52,7 +52,7 @@ def test_a_click_on_a_lobe_analyses_the_dipole_nearby(qtbot, tmp_path):
     assert np.hypot(cell.row_px - 32, cell.col_px - 32) < 1.0
     assert cell.z_m == pytest.approx(CELL.z_m, rel=0.15)
     assert cell.iron_mass_g == pytest.approx(CELL.iron_mass_kg * 1e3, rel=0.25)
-    assert "NO_CNN" in cell.flag and cell.model_sha256 == ""
+    assert "NO_CNN" in cell.flag_names and cell.model_sha256 == ""
     assert "physics refinement only" in window.cell_panel.status.text() or window.cell_panel.model.rowCount() == 1
 
 

@@ -83,7 +83,7 @@ def test_click_a_dipole_and_compare_with_the_truth_then_review(qtbot, tmp_path):
     [again] = window.cell_panel.model.rows()
     for name in ("row_px", "col_px", "z_m", "z_m_err", "diameter_m", "diameter_m_err", "iron_mass_g",
                  "iron_mass_g_err", "background_t", "background_t_err", "normalised_field_t",
-                 "normalised_field_t_err", "reduced_chi2", "flag", "flag_code", "model_sha256"):
+                 "normalised_field_t_err", "reduced_chi2", "flag", "flag_names", "model_sha256"):
         np.testing.assert_equal(getattr(again, name), getattr(cell, name), err_msg=name)  # NaN == NaN here
     session = read_session(path)
     assert session.models[cell.model_sha256]["onnx_sha256"] == cell.model_sha256

@@ -24,9 +24,9 @@ def test_the_seams_default_to_the_real_fit_and_background_removal():
 def test_cell_rows_from_records_and_from_arrays():
     arrays = {"row_px": np.array([10.0, 20.0]), "col_px": np.array([5.0, 6.0]), "z_m": np.array([15e-6, 9e-6]),
               "z_m_err": np.array([1e-6, 0.5e-6]), "iron_mass_g": np.array([1.75e-12, 1e-12]),
-              "flag": np.array(["ok", "edge"])}
+              "flag": np.array([0, 8]), "flag_names": np.array(["", "EDGE"], dtype=object)}
     rows = cell_rows(arrays)
-    assert [(r.row_px, r.col_px, r.flag) for r in rows] == [(10, 5, "ok"), (20, 6, "edge")]
+    assert [(r.row_px, r.col_px, r.flag, r.flag_text) for r in rows] == [(10, 5, 0, "ok"), (20, 6, 8, "EDGE")]
     assert rows[1].z_m_err == 0.5e-6 and np.isnan(rows[0].diameter_m)
     records = [CellRow(1, 2, z_m=12e-6), {"row_px": 3, "col_px": 4, "normalised_field_t": 2.71e-6}]
     assert [r.row_px for r in cell_rows(records)] == [1, 3] and cell_rows(records)[1].normalised_field_t == 2.71e-6
@@ -35,7 +35,7 @@ def test_cell_rows_from_records_and_from_arrays():
 def test_cell_table_shows_display_units_with_errors():
     model = CellTableModel()
     model.set_rows([CellRow(10, 5, z_m=15.2e-6, z_m_err=0.83e-6, iron_mass_g=1.75e-12, iron_mass_g_err=0.12e-12,
-                            normalised_field_t=2.71e-6, flag="ok")])
+                            normalised_field_t=2.71e-6)])
     headers = [c[0] for c in COLUMNS]
     text = {h: model.data(model.index(0, k)) for k, h in enumerate(headers)}
     assert text["z (µm)"] == "15.20 ± 0.83"
