@@ -54,6 +54,47 @@ def fit_cube_of(session):
     return np.ascontiguousarray(cube), np.asarray(session.freq_hz)[done], 2 if len(windows) >= 2 else 1
 
 
+def session_maps(fit_arrays, fit_attributes, n_steps_used, d_hz, background_t, background_info, b_nv_t, b_nv_err_t,
+                 residual_t, pixel_size_m, binning=1, written_by=None):
+    """The fit, background and field-map groups of a session's analysis, as ``write_session_maps`` stores them:
+    the one place that names them, for ``nvscope fit``, the GUI (the maps it showed) and the study. Plain dicts
+    of arrays, so the GUI can send them to its file process. ``d_hz`` is stored as ``assumed_d_hz`` (files
+    before 0.2 may hold ``d_hz_assumed``: read both)."""
+    settings = {**fit_attributes, "n_steps_used": int(n_steps_used), "assumed_d_hz": float(d_hz)}
+    if written_by:
+        settings["written_by"] = written_by
+    info = background_info or {}
+    noise = float(info.get("noise_t", np.nan))
+    background = {"background_t": np.asarray(background_t)}
+    if info.get("used") is not None:
+        background["used_mask"] = np.asarray(info["used"], dtype=bool)
+    field = {"b_nv_t": np.asarray(b_nv_t), "b_nv_residual_t": np.asarray(residual_t)}
+    if b_nv_err_t is not None:
+        field["b_nv_err_t"] = np.asarray(b_nv_err_t)
+    return {"fit": {"arrays": fit_arrays, "units": {k: v for k, v in FIT_UNITS.items() if k in fit_arrays},
+                    "settings": settings},
+            "background": {"arrays": background, "settings": {
+                "order": int(info.get("order", 2)),
+                "coefficients_t": np.asarray(info.get("coefficients_t", []), dtype=np.float64).tolist(),
+                "noise_t": noise if np.isfinite(noise) else None}},
+            "field_map": {"arrays": field, "settings": {
+                "pixel_size_m": float(pixel_size_m), "binning": int(binning),
+                "residual": "b_nv_t minus the robust polynomial background"}}}
+
+
+def assumed_d_hz(fit_settings, default=float("nan")):
+    """The D (Hz) a stored fit assumed, from its settings (either name a version of nvscope wrote)."""
+    return float(fit_settings.get("assumed_d_hz", fit_settings.get("d_hz_assumed", default)))
+
+
+def write_session_maps(path, maps):
+    """Write ``session_maps``'s groups into the session file (replacing earlier results)."""
+    fit, background, field = maps["fit"], maps["background"], maps["field_map"]
+    write_fit_results(path, fit["arrays"], units=fit["units"], settings=fit["settings"])
+    write_background(path, background["arrays"], settings=background["settings"])
+    write_field_map(path, field["arrays"], settings=field["settings"])
+
+
 def fit_session_file(path, model="15N", d_hz=None, binning=1, order=2):
     """Fit every pixel, remove the background and write the fit maps, background and field maps into ``path``.
 
@@ -64,30 +105,13 @@ def fit_session_file(path, model="15N", d_hz=None, binning=1, order=2):
     if d_hz is None:
         d_hz = ((session.truth or {}).get("sample") or {}).get("d_hz", physics.ZERO_FIELD_SPLITTING_HZ)
     fit = fit_odmr(cube, freq_hz, model=model, transitions=transitions, d_hz=float(d_hz), binning=binning)
-    settings = {**fit.attributes(), "n_steps_used": int(freq_hz.size), "d_hz_assumed": float(d_hz)}
-    write_fit_results(path, fit.to_arrays(), units=FIT_UNITS, settings=settings)
     pixel_size_m = session_pixel_size_m(session) * binning
     b_nv = np.where(fit.converged, fit.b_nv_t, np.nan)
     background, residual, info = remove_background(b_nv, order=order, pixel_size_m=pixel_size_m)
-    write_background(path, {"background_t": background, "used_mask": info["used"]},
-                     settings={"order": order, "coefficients_t": np.asarray(info["coefficients_t"]).tolist(),
-                               "noise_t": float(info["noise_t"])})
-    write_field_map(path, {"b_nv_t": fit.b_nv_t, "b_nv_err_t": fit.b_nv_err_t, "b_nv_residual_t": residual},
-                    settings={"pixel_size_m": pixel_size_m, "binning": binning,
-                              "residual": "b_nv_t minus the robust polynomial background"})
+    write_session_maps(path, session_maps(fit.to_arrays(), fit.attributes(), freq_hz.size, d_hz, background,
+                                          {**info, "order": order}, fit.b_nv_t, fit.b_nv_err_t, residual,
+                                          pixel_size_m, binning))
     finite = residual[np.isfinite(residual)]
     noise = float(1.4826 * np.median(np.abs(finite - np.median(finite)))) if finite.size else float("nan")
     return FieldMapSummary(str(path), fit.converged_fraction, int(freq_hz.size), transitions, noise,
                            float(np.nanmedian(fit.b_nv_t)))
-
-
-def fit_live_cube(cube_steps_first, freq_hz, steps_done, model="15N", d_hz=physics.ZERO_FIELD_SPLITTING_HZ,
-                  transitions=1, binning=1):
-    """Fit what a running acquisition has so far: the completed steps of a (n_steps, rows, cols) spin-contrast
-    cube. Returns None while fewer than ``MIN_STEPS_TO_FIT`` steps are done (nothing to fit yet)."""
-    done = np.asarray(steps_done, dtype=bool)
-    if done.sum() < MIN_STEPS_TO_FIT:
-        return None
-    cube = np.ascontiguousarray(np.moveaxis(np.asarray(cube_steps_first)[done], 0, -1))
-    return fit_odmr(cube, np.asarray(freq_hz)[done], model=model, transitions=transitions, d_hz=d_hz,
-                    binning=binning)

@@ -7,6 +7,7 @@ fit_session_file``, so a session's cells are measured the same way everywhere.
 import dataclasses
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from analysis.pipeline import session_pixel_size_m
 from analysis.session import read_session, stack_cell_snippets, write_cells
@@ -35,15 +36,26 @@ def cell_records(results):
 
 
 def fill_unfitted_pixels(b_nv_map_t):
-    """The map with NaN pixels (unconverged ODMR fits) replaced by the median of their finite 3 x 3 neighbours
-    (0 where none is finite: the background-subtracted map's level). Returns (map, number filled)."""
+    """The map with NaN pixels (unconverged ODMR fits) replaced by the median of their finite 3 x 3 neighbours,
+    in rounds, so that larger holes fill from their rims inwards (0 where the map has no finite pixel: the
+    background-subtracted map's level). The one policy for unfitted pixels: the GUI's click and detect-all and
+    ``nvscope analyze`` analyse the same map. Returns (map, number filled)."""
     m = np.array(b_nv_map_t, dtype=np.float64)
-    bad = np.argwhere(~np.isfinite(m))
-    for r, c in bad:
-        block = m[max(r - 1, 0):r + 2, max(c - 1, 0):c + 2]
-        finite = block[np.isfinite(block)]
-        m[r, c] = float(np.median(finite)) if finite.size else 0.0
-    return m, len(bad)
+    n_bad = int(np.count_nonzero(~np.isfinite(m)))
+    m[~np.isfinite(m)] = np.nan
+    while True:
+        bad = np.isnan(m)
+        if not bad.any():
+            break
+        windows = sliding_window_view(np.pad(m, 1, constant_values=np.nan), (3, 3))[bad].reshape(-1, 9)
+        fillable = np.isfinite(windows).any(axis=1)
+        if not fillable.any():
+            m[bad] = 0.0
+            break
+        rows, cols = np.nonzero(bad)
+        # every pixel of a round from the map as it was before the round: the fill does not depend on order
+        m[rows[fillable], cols[fillable]] = np.nanmedian(windows[fillable], axis=1)
+    return m, n_bad
 
 
 def _cnn_or_physics_only():

@@ -1,4 +1,4 @@
-"""The desktop app and the command line (the only place that imports Qt)."""
+"""The app: ``core`` (no Qt), ``gui`` (the only place that imports Qt) and ``cli`` (the ``nvscope`` command)."""
 
 import os
 

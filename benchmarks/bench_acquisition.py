@@ -18,7 +18,7 @@ from benchmarks.machine import describe_machine
 
 _CHILD = r"""
 import json, resource, sys, time
-from app.cli import build_parser
+from app.cli.main import build_parser
 
 import instruments.sweep.engine as engine_module
 

@@ -24,9 +24,9 @@ import numpy as np
 from PyQt6.QtCore import QEventLoop, QTimer
 from PyQt6.QtWidgets import QApplication
 
-from app.gui_main import freeze_startup_objects
-from app.main_window import MainWindow
-from app.seams.factory_backend import FactoryBackend
+from app.core.factory_backend import FactoryBackend
+from app.gui.gui_main import freeze_startup_objects
+from app.gui.main_window import MainWindow
 from benchmarks.gil_sampler import GilSampler, main_thread_during
 from benchmarks.machine import describe_machine
 from instruments.config import config_from_dict
@@ -99,7 +99,7 @@ def main(argv=None):
         ticker.timeout.connect(tick)
         clicker.timeout.connect(click)
         def finish_when_done():
-            if not (window.controller.running or window.controller._fitter.busy):
+            if not (window.controller.running or window.controller.fitter.busy):
                 QTimer.singleShot(300, loop.quit)  # the final fit reaches the views
                 watcher.stop()
 
@@ -121,8 +121,8 @@ def main(argv=None):
         wall_s = time.perf_counter() - t_start
         snap = window.controller.snapshot()
         fit_kind = window.seams.fit_odmr.__module__ + "." + window.seams.fit_odmr.__name__
-        fits = window.controller._fitter.fits_done
-        last_fit_s = window.controller._fitter.last_fit_s
+        fits = window.controller.fitter.fits_done
+        last_fit_s = window.controller.fitter.last_fit_s
         window.close()
     stalls_ms = (np.array(gaps) - TICK_MS / 1e3) * 1e3
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from analysis import physics  # noqa: E402
 from analysis.study.saturation import compare_saturation_models  # noqa: E402
-from app.simulate_study_command import (  # noqa: E402
+from app.core.study_simulation import (  # noqa: E402
     DEFAULT_CELLS,
     DEFAULT_MASS_LOG_SD,
     random_masses_kg,

@@ -30,7 +30,7 @@ def sweep_values(vm, points=21, pairs=3, half_width_hz=4e6):
 def mock_backend(vm=None, config=None):
     """``FactoryBackend`` over the instrument layer's mocks on ``vm`` (default ``small_microscope()``), the default
     configuration overridden by ``config``."""
-    from app.seams.factory_backend import FactoryBackend
+    from app.core.factory_backend import FactoryBackend
 
     return FactoryBackend(config_from_dict(config or {}, "the test's configuration"),
                           vm if vm is not None else small_microscope())
@@ -39,7 +39,7 @@ def mock_backend(vm=None, config=None):
 def open_window(qtbot, tmp_path, vm=None, config=None, seams=None, values=None):
     """The window on ``vm`` with the instrument layer's mocks (``config``: see the module docstring), connected,
     its sweep settings ``values`` (default ``sweep_values(vm)``)."""
-    from app.main_window import MainWindow
+    from app.gui.main_window import MainWindow
 
     vm = vm if vm is not None else small_microscope()
     window = MainWindow(mock_backend(vm, config), seams=seams,
@@ -54,7 +54,7 @@ def open_window(qtbot, tmp_path, vm=None, config=None, seams=None, values=None):
 
 def run_to_end(qtbot, window, timeout_ms=30000):
     qtbot.waitUntil(lambda: not window.controller.running, timeout=timeout_ms)
-    qtbot.waitUntil(lambda: not window.controller._fitter.busy, timeout=timeout_ms)
+    qtbot.waitUntil(lambda: not window.controller.fitter.busy, timeout=timeout_ms)
     window.refresh_all()
 
 

@@ -4,7 +4,7 @@ import numpy as np
 
 from analysis import physics
 from analysis.session import read_session, write_cells
-from app.simulate_study_command import default_samples, simulate_study
+from app.core.study_simulation import default_samples, simulate_study
 
 CELL_COLUMNS = ("row_px", "col_px", "z_m", "diameter_m", "iron_mass_g", "background_t", "normalised_field_t")
 

@@ -1,0 +1,364 @@
+"""Owns one acquisition: the sweep engine (its own thread), the live fitter (its own thread) and what the views
+pull. Qt-free: the engine's listener only stores the newest data under a lock; the GUI's timer calls
+``snapshot()`` and ``spectrum(row, col)``, which copy nothing large and never wait on an instrument or a fit.
+"""
+
+import logging
+import os
+import sys
+import threading
+import time
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+from analysis import physics
+from analysis.live_fit import LiveFitter
+from analysis.pipeline import MIN_STEPS_TO_FIT
+from app.core.analysis_seams import AnalysisSeams
+from app.core.fit_curve import fit_curve
+from app.core.frame_tap import FrameTap
+from instruments.sweep import StepDone, SweepEngine, SweepFailed, SweepFinished, SweepStarted
+
+log = logging.getLogger("nvscope.app")
+
+_WARM_UP = ("warm-up",)
+FIT_NICENESS = 10
+"""How much lower than the GUI's the live fit's scheduling priority is (Linux nice levels; the numba threads it
+starts inherit it): on a busy machine the kernel then gives the GUI thread the CPU first, and the fit waits."""
+
+
+def lower_thread_priority(niceness):
+    """Lower the calling thread's scheduling priority by ``niceness`` (Linux: threads have their own nice value;
+    elsewhere nothing happens). Returns True when it was lowered."""
+    if not hasattr(os, "setpriority") or not sys.platform.startswith("linux"):
+        return False
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + niceness)
+    except OSError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class FieldMaps:
+    """One live fit: B_NV (T), its background and the background-subtracted residual (T; NaN where the fit did
+    not converge, as in ``analysis.pipeline.fit_session_file``), the fit quality (reduced chi2 map), the fit
+    result itself, how many steps went in, the D assumed for one transition (Hz) and the background's info."""
+
+    b_nv_t: np.ndarray
+    background_t: np.ndarray
+    residual_t: np.ndarray
+    quality: np.ndarray
+    fit: object
+    n_steps_used: int
+    fit_s: float
+    d_hz: float = physics.ZERO_FIELD_SPLITTING_HZ
+    background_info: dict = None
+
+
+@dataclass(frozen=True)
+class AcquisitionSnapshot:
+    status: str
+    """"idle", "running", "paused", "finished", "aborted" or "failed"."""
+    steps_done: int = 0
+    steps_total: int = 0
+    step_index: int = -1
+    sweep_index: int = -1
+    freq_hz: float = float("nan")
+    elapsed_s: float = 0.0
+    time_left_s: float = float("nan")
+    contrast_version: int = 0
+    contrast_image: np.ndarray = None
+    camera_version: int = 0
+    camera_frame: np.ndarray = None
+    field_version: int = 0
+    field: FieldMaps = None
+    failure: str = None
+    failure_error: BaseException = None
+    """The exception that stopped the sweep (its type says what failed: ``SessionError`` for the file)."""
+    fit_error: str = None
+
+
+class AcquisitionController:
+    """``start(plan, camera, rf, shutter)`` runs a sweep; ``pause``/``resume``/``stop``; ``close`` on exit.
+
+    The sweep engine's events are the one bus of an acquisition: the engine writes each step to the session
+    (its ``session_factory``), this controller's listener keeps the views' buffer and asks the live fitter for
+    fits, and any ``listeners`` given to ``start`` (the command line's progress bar) hear the same events. The
+    GUI and ``nvscope acquire`` run this same object."""
+
+    def __init__(self, seams=None, fit_interval_s=0.5, engine_factory=SweepEngine):
+        self.seams = seams if seams is not None else AnalysisSeams()
+        self.fit_interval_s = fit_interval_s
+        self._engine_factory = engine_factory
+        self._lock = threading.Lock()
+        self.engine = None
+        self.plan = None
+        self._tap = None
+        self._cube = None
+        self._step_means = None
+        self._window_sizes = ()
+        self._status = "idle"
+        self._progress = (0, 0, -1, -1, float("nan"))
+        self._contrast = (0, None)
+        self._field = (0, None)
+        self._failure = None
+        self._fit_error = None
+        self._t_start = None
+        self._t_end = None
+        self._paused_s = 0.0
+        self._paused_at = None
+        self._last_fit_request = 0.0
+        self._fit_every_steps = None
+        self.pixel_size_m = None
+        self.d_hz = physics.ZERO_FIELD_SPLITTING_HZ
+        self._niced = False
+        self.fitter = LiveFitter(self._fit, on_result=self._on_fit, on_error=self._on_fit_error)
+
+    # -- control (GUI thread) ------------------------------------------------------------------------------
+    @property
+    def running(self):
+        return self._status in ("running", "paused")
+
+    def start(self, plan, camera, rf, shutter, window_sizes=None, session_factory=None, pixel_size_m=None,
+              d_hz=None, listeners=(), frame_timeout_s=5.0, fit_every_steps=None):
+        """Start ``plan`` in the engine's thread. ``window_sizes``: steps per frequency window, e.g. (51, 51)
+        for f- and f+ (decides one- or two-transition fits); ``session_factory(frame_shape, dark_frame_adu)``
+        -> a session writer, or None to acquire without a file (the engine's own argument); ``pixel_size_m``
+        (m) for the background removal; ``d_hz``: the zero-field splitting a one-transition fit assumes;
+        ``listeners``: more subscribers to the engine's events; ``fit_every_steps``: ask for a live fit every N
+        steps instead of every ``fit_interval_s`` seconds (0: no live fit until the sweep ends)."""
+        if self.running:
+            raise RuntimeError("a sweep is already running; stop it before starting another.")
+        self._detach()
+        self.plan = plan
+        self.pixel_size_m = pixel_size_m
+        self.d_hz = float(d_hz) if d_hz is not None else physics.ZERO_FIELD_SPLITTING_HZ
+        self._window_sizes = tuple(window_sizes or (plan.n_steps,))
+        self._fit_every_steps = fit_every_steps
+        self._tap = FrameTap(camera)
+        with self._lock:
+            self._cube = None
+            self._step_means = np.full(plan.n_steps, np.nan)
+            self._status = "running"
+            self._progress = (0, plan.n_steps * plan.n_sweeps, -1, -1, float("nan"))
+            self._contrast = (self._contrast[0], None)
+            self._field = (self._field[0] + 1, None)
+            self._failure = self._fit_error = None
+            self._t_start, self._t_end, self._paused_s, self._paused_at = time.monotonic(), None, 0.0, None
+        self.engine = self._engine_factory(plan, self._tap, rf, shutter, session_factory=session_factory,
+                                           listeners=[self._on_event, *listeners],
+                                           frame_timeout_s=frame_timeout_s)
+        log.info("sweep started: %d steps x %d sweeps, %d pairs/step", plan.n_steps, plan.n_sweeps,
+                 plan.pairs_per_step)
+        self.engine.start()
+
+    def pause(self):
+        if self.engine is not None and self._status == "running":
+            self.engine.pause()
+            with self._lock:
+                self._status, self._paused_at = "paused", time.monotonic()
+
+    def resume(self):
+        if self.engine is not None and self._status == "paused":
+            with self._lock:
+                self._paused_s += time.monotonic() - self._paused_at
+                self._status, self._paused_at = "running", None
+            self.engine.resume()
+
+    def stop(self):
+        """Abort between frames; the engine switches the RF off and closes the shutter."""
+        if self.engine is not None:
+            self.engine.abort()
+
+    def wait(self, timeout=None):
+        return self.engine.wait(timeout) if self.engine is not None else self._status
+
+    def close(self, timeout=10.0):
+        """Stop the sweep (abort + wait) and the live fitter."""
+        if self.engine is not None:
+            self.engine.abort()
+            self.engine.wait(timeout)
+        self._detach()
+        self.fitter.close()
+
+    def _detach(self):
+        if self.engine is not None:
+            self.engine.remove_listener(self._on_event)
+            self.engine = None
+
+    # -- the engine's thread ----------------------------------------------------------------------------------
+    def _on_event(self, event):
+        if isinstance(event, StepDone):
+            finite = event.spin_contrast[np.isfinite(event.spin_contrast)]
+            mean = float(finite.mean()) if finite.size else np.nan  # for deepest_step, here and not in the GUI
+            with self._lock:
+                if self._cube is None:
+                    self._cube = np.full((self.plan.n_steps, *event.spin_contrast.shape), np.nan, np.float32)
+                self._cube[event.step_index] = event.spin_contrast
+                self._step_means[event.step_index] = mean
+                self._progress = (event.steps_done, event.steps_total, event.step_index, event.sweep_index,
+                                  event.freq_hz)
+                self._contrast = (self._contrast[0] + 1, event.spin_contrast)
+            if self._fit_due(event.steps_done):
+                self.fitter.request(self._fit_inputs)
+        elif isinstance(event, SweepStarted):
+            log.info("sweep running on %s frames", event.frame_shape)
+        elif isinstance(event, SweepFinished):
+            self._end(event.status)
+            self.fitter.request(self._fit_inputs)  # the fit of all the data, whatever the throttle did
+            log.info("sweep %s; time ledger %s", event.status, _fmt_timing(event.timing))
+        elif isinstance(event, SweepFailed):
+            with self._lock:
+                self._failure = (event.reason, event.error)
+            self._end("failed")
+            self.fitter.request(self._fit_inputs)  # the completed steps are worth a fit (and are in the file)
+            log.error("sweep failed: %s", event.reason, exc_info=event.error)
+
+    def _fit_due(self, steps_done):
+        if self._fit_every_steps is not None:
+            return self._fit_every_steps > 0 and steps_done % self._fit_every_steps == 0
+        now = time.monotonic()
+        # at most about a third of the time fitting: the fitter shares the CPU with acquisition and the GUI
+        interval = max(self.fit_interval_s, 2.0 * (self.fitter.last_fit_s or 0.0))
+        if now - self._last_fit_request < interval:
+            return False
+        self._last_fit_request = now
+        return True
+
+    def _end(self, status):
+        with self._lock:
+            if self._paused_at is not None:
+                self._paused_s += time.monotonic() - self._paused_at
+                self._paused_at = None
+            self._status, self._t_end = status, time.monotonic()
+
+    # -- the live fitter's thread ---------------------------------------------------------------------------
+    def _fit_inputs(self):
+        """The acquired steps of the cube as (rows, cols, n_freq), their frequencies, and the transitions."""
+        with self._lock:
+            if self._cube is None:
+                return None
+            n_acquired = min(self._progress[0], len(self._cube))  # steps are taken in order
+            first = self._window_sizes[0]
+            if n_acquired >= len(self._cube) and len(self._window_sizes) == 2:
+                n_used, transitions = len(self._cube), 2
+            else:
+                n_used, transitions = min(n_acquired, first), 1
+            if n_used < MIN_STEPS_TO_FIT:
+                return None
+            cube = self._cube
+        # step by step, the lock held only for one step's copy (the GUI thread takes it at every refresh)
+        cube_t = np.empty((cube.shape[1], cube.shape[2], n_used), dtype=np.float32)
+        for k in range(n_used):
+            with self._lock:
+                cube_t[:, :, k] = cube[k]
+        return cube_t, self.plan.frequencies_hz[:n_used], transitions
+
+    def warm_up(self):
+        """Run the fit once on a tiny synthetic cube in the fitter's thread, so that loading (or compiling) its
+        jitted code, which holds the GIL, happens before a sweep and not in the middle of one."""
+        self.fitter.request(_WARM_UP)
+
+    def _fit(self, inputs):
+        # numba's thread count is per launching thread: the live fit leaves one core to acquisition and the GUI
+        numba.set_num_threads(max(1, numba.config.NUMBA_NUM_THREADS - 1))
+        if not self._niced:  # first call (the warm-up), before numba starts its threads from this one
+            self._niced = lower_thread_priority(FIT_NICENESS) or True
+        if inputs is None:
+            return None
+        if inputs is _WARM_UP:
+            freq_hz = np.linspace(2.025e9, 2.033e9, 21)
+            spectrum = physics.odmr_spectrum(freq_hz, 2.029e9, 1.0e6, 0.015, isotope=self.seams.model)
+            cube = np.broadcast_to(spectrum, (8, 8, freq_hz.size)).astype(np.float32)
+            try:
+                fit = self.seams.fit_odmr(cube, freq_hz, model=self.seams.model, transitions=1)
+                self.seams.remove_background(np.asarray(fit.b_nv_t, dtype=np.float64))
+            except Exception as exc:  # noqa: BLE001 - a warm-up is an optimisation; the real fit reports errors
+                log.info("fit warm-up did not run through: %s", exc)
+            return None
+        cube, freq_hz, transitions = inputs
+        t0 = time.perf_counter()
+        fit = self.seams.fit_odmr(cube, freq_hz, model=self.seams.model, transitions=transitions, d_hz=self.d_hz)
+        b_nv_t = np.asarray(fit.b_nv_t, dtype=np.float64)
+        converged = np.asarray(fit.converged, dtype=bool)
+        background_t, residual_t, info = self.seams.remove_background(np.where(converged, b_nv_t, np.nan),
+                                                                      pixel_size_m=self.pixel_size_m)
+        quality = np.asarray(fit.reduced_chi2, dtype=np.float64)
+        info = {**dict(info or {}), "order": (info or {}).get("order", 2)}
+        return FieldMaps(b_nv_t, np.asarray(background_t), np.asarray(residual_t), quality, fit, len(freq_hz),
+                         time.perf_counter() - t0, self.d_hz, info)
+
+    def _on_fit(self, maps):
+        if maps is None:
+            return
+        with self._lock:
+            self._field = (self._field[0] + 1, maps)
+            self._fit_error = None
+
+    def _on_fit_error(self, exc):
+        with self._lock:
+            self._fit_error = f"{type(exc).__name__}: {exc}"
+        log.warning("live fit failed: %s", exc, exc_info=exc)
+
+    # -- what the views pull (GUI thread) ----------------------------------------------------------------------
+    def snapshot(self):
+        with self._lock:
+            steps_done, steps_total, step_index, sweep_index, freq_hz = self._progress
+            now = self._t_end if self._t_end is not None else time.monotonic()
+            paused = self._paused_s + ((now - self._paused_at) if self._paused_at is not None else 0.0)
+            elapsed = (now - self._t_start - paused) if self._t_start is not None else 0.0
+            left = float("nan")
+            if self.running and steps_done > 0:
+                left = elapsed / steps_done * (steps_total - steps_done)
+            elif self._status == "finished":
+                left = 0.0
+            contrast_version, contrast = self._contrast
+            field_version, field = self._field
+            status, (failure, failure_error), fit_error = self._status, self._failure or (None, None), self._fit_error
+        camera_version, frame = self._tap.latest() if self._tap is not None else (0, None)
+        return AcquisitionSnapshot(status, steps_done, steps_total, step_index, sweep_index, freq_hz, elapsed, left,
+                                   contrast_version, contrast, camera_version, frame, field_version, field, failure,
+                                   failure_error, fit_error)
+
+    def contrast_cube(self):
+        """A copy of the (n_steps, rows, cols) spin-contrast cube so far (NaN where not measured), or None."""
+        with self._lock:
+            return None if self._cube is None else self._cube.copy()
+
+    def field_maps(self):
+        with self._lock:
+            return self._field[1]
+
+    def spectrum(self, row, col):
+        """(freq_hz, PL on/off of pixel (row, col) per step (NaN where not measured yet)) or None."""
+        with self._lock:
+            if self._cube is None or not (0 <= row < self._cube.shape[1] and 0 <= col < self._cube.shape[2]):
+                return None
+            values = self._cube[:, row, col].copy()
+        return self.plan.frequencies_hz, values
+
+    def deepest_step(self):
+        """(step index, freq_hz, spin-contrast image) of the step with the deepest mean dip, or None: after a
+        sweep this is the contrast image worth looking at (the last step is usually off resonance)."""
+        with self._lock:
+            if self._cube is None or not np.isfinite(self._step_means).any():
+                return None
+            k = int(np.nanargmin(self._step_means))
+            image = self._cube[k].copy()
+        return k, float(self.plan.freq_hz[k]), image
+
+    def fit_curve(self, row, col):
+        """(freq_hz, model PL) of the latest fit at pixel (row, col), windows separated by NaN; or None."""
+        maps = self.field_maps()
+        if maps is None:
+            return None
+        return fit_curve(maps.fit, row, col, self.plan.frequencies_hz[:maps.n_steps_used], self._window_sizes,
+                         self.seams.model)
+
+
+def _fmt_timing(timing):
+    return ", ".join(f"{k} {v:.2f}" for k, v in sorted(timing.items()))

@@ -1,0 +1,362 @@
+"""The main window: instruments and sweep settings on the left, live views in the middle, cells on the right.
+
+The sweep runs in the engine's thread and the live fit in the fitter's; this window only pulls their newest
+results on a timer (``refresh``, 10 Hz) and never waits on an instrument, a fit or a cell analysis.
+"""
+
+import logging
+import sys
+from pathlib import Path
+
+from PyQt6.QtCore import QByteArray, Qt, QTimer
+from PyQt6.QtWidgets import QMainWindow, QMessageBox
+
+from analysis.session import SessionError
+from app.core.acquisition_controller import AcquisitionController
+from app.core.analysis_seams import default_seams
+from app.core.app_logging import LOG_NAME, attach_log_file, detach_log_file
+from app.core.background_tasks import TaskRunner
+from app.core.factory_backend import make_backend
+from app.core.instruments import INSTRUMENT_NAMES
+from app.gui import theme
+from app.gui.actions import build_actions
+from app.gui.cell_actions import CellActions
+from app.gui.error_dialog import ErrorReporter
+from app.gui.exports import export_png
+from app.gui.panels.run_panel import RunPanel
+from app.gui.review_mode import enter_review, leave_review
+from app.gui.session_actions import SessionActions
+from app.gui.settings_store import SettingsStore, default_data_dir
+from app.gui.window_layout import build_docks, build_views
+from app.version import APP_VERSION
+
+log = logging.getLogger("nvscope.app")
+REFRESH_MS = 100
+GIL_SWITCH_INTERVAL_S = 0.0002
+_FAILED_WHAT_TO_DO = ("The RF output was switched off and the laser shutter closed. Check the instrument named in "
+                      "the message (cable, power, address), reconnect it in the Instruments panel if its light is "
+                      "not green, and start the sweep again. Details are in the log file {log}.")
+_FILE_FAILED_WHAT_TO_DO = ("The RF output was switched off and the laser shutter closed. The session file keeps every "
+                           "step written before the failure. Check the disk (space, permissions) and start the "
+                           "sweep again. Details are in the log file {log}.")
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, backend=None, seams=None, settings_path=None, log_dir=None, auto_connect=True,
+                 refresh_ms=REFRESH_MS):
+        super().__init__()
+        # the sweep and the live fit run Python in other threads: with the default 5 ms GIL switch interval the
+        # GUI thread can wait 5 ms at each of the many Python calls a repaint makes (bench_gui_responsiveness)
+        sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
+        theme.apply_theme()
+        self.backend = backend if backend is not None else make_backend()
+        self.seams = seams if seams is not None else default_seams()
+        self.settings = SettingsStore(settings_path)
+        self.log_dir = Path(log_dir) if log_dir is not None else default_data_dir() / "logs"
+        self._log_handler = attach_log_file(self.log_dir)
+        self.errors = ErrorReporter(self)
+        self.tasks = TaskRunner()
+        self.controller = AcquisitionController(self.seams)
+        self.controller.warm_up()
+        self.review = None
+        """A ``ReviewSource`` while a saved session is shown (review mode), else None."""
+        self.setWindowTitle(f"nvscope — {self.backend.description}")
+        build_views(self)
+        build_docks(self)
+        self.actions_ = build_actions(self)
+        self.run_panel = RunPanel(self.actions_.start, self.actions_.pause, self.actions_.stop)
+        self.sweep_box.layout().insertWidget(0, self.run_panel)
+        for dock in (self.instrument_dock, self.sweep_dock, self.session_dock, self.cell_dock, self.study_dock):
+            self.actions_.view_menu.addAction(dock.toggleViewAction())
+        self.cells = CellActions(self)
+        self.session_actions = SessionActions(self)
+        self._pinned = (self.backend.frame_shape[0] // 2, self.backend.frame_shape[1] // 2)
+        self._hovered = None
+        self._seen = {"camera": 0, "contrast": 0, "field": 0, "spectrum": None}
+        self.shown_status = "idle"
+        self._tick = 0
+        self._shut_down = False
+        self._connect_signals()
+        self._default_state = self.saveState()
+        self._restore_settings()
+        self.update_actions()
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self.refresh)
+        self.timer.start(refresh_ms)
+        log.info("nvscope %s started on %s", APP_VERSION, self.backend.description)
+        if auto_connect and all(self.backend.is_mock(n) for n in INSTRUMENT_NAMES):
+            self.instruments.connect_all()
+
+    def _connect_signals(self):
+        self.sweep_panel.formChanged.connect(self.update_actions)
+        self.instruments.stateChanged.connect(self.update_actions)
+        self.instruments.faulted.connect(self._instrument_fault)
+        for view in (self.field_view, self.contrast_view, self.camera_view):
+            view.pixelClicked.connect(self.pin_pixel)
+            view.pixelHovered.connect(self._hover)
+        self.field_view.pixelClicked.connect(self.cells.analyse_at)
+        self.cell_panel.cellSelected.connect(self.cells.show_cell)
+
+    # -- where the views' data come from ------------------------------------------------------------------
+    @property
+    def source(self):
+        """The reviewed session in review mode, else the live acquisition (same pull interface)."""
+        return self.review if self.review is not None else self.controller
+
+    def pixel_size_m(self):
+        return self.review.pixel_size_m if self.review is not None else self.backend.pixel_size_m
+
+    # -- acquisition ---------------------------------------------------------------------------------------
+    def start_sweep(self):
+        form = self.sweep_panel.form
+        if not self.actions_.start.isEnabled() or form is None or not form.valid:
+            return
+        try:
+            camera, rf, shutter = (self.backend.instrument(n) for n in INSTRUMENT_NAMES)
+            factory = self.session_actions.factory_for(form)
+            self.controller.start(form.plan, camera, rf, shutter, window_sizes=form.window_sizes,
+                                  session_factory=factory, pixel_size_m=self.backend.pixel_size_m,
+                                  d_hz=self.session_actions.d_hz_of(self.backend))
+        except Exception as exc:  # noqa: BLE001 - any refusal is shown to the user with what to do
+            self.errors.report("Cannot start the sweep", str(exc),
+                               "Check the sweep settings, the session file (Session panel) and that every "
+                               "instrument light is green.", exc)
+            return
+        self.cells.set_rows([])
+        self.field_view.clear_maps()
+        self.settings.set_json("sweep/values", self.sweep_panel.values())
+        self._seen.update(camera=0, contrast=0, spectrum=None)
+        self.shown_status = "running"
+        self.statusBar().showMessage("sweep running")
+        self.update_actions()
+
+    def toggle_pause(self):
+        if self.controller.snapshot().status == "paused":
+            self.controller.resume()
+        else:
+            self.controller.pause()
+        self.update_actions()
+
+    def stop_sweep(self):
+        self.controller.stop()
+        self.statusBar().showMessage("stopping between frames…")
+
+    def _start_blockers(self):
+        reasons = []
+        if self.review is not None:
+            reasons.append("review mode: File > Back to live acquisition")
+        if self.controller.running:
+            reasons.append("a sweep is running")
+        if not self.instruments.all_connected():
+            reasons.append("connect every instrument (Instruments panel)")
+        form = self.sweep_panel.form
+        if form is None or not form.valid:
+            reasons.append("fix the sweep settings: " + (form.summary() if form is not None else ""))
+        return reasons
+
+    def update_actions(self, *_):
+        running = self.controller.running
+        blockers = self._start_blockers()
+        self.actions_.start.setEnabled(not blockers)
+        self.actions_.start.setToolTip("start the sweep" if not blockers else "Start needs: " + "; ".join(blockers))
+        self.actions_.pause.setEnabled(running)
+        self.actions_.pause.setText("&Resume" if self.controller.snapshot().status == "paused" else "&Pause")
+        self.actions_.stop.setEnabled(running)
+        self.sweep_panel.set_running(running or self.review is not None)
+        self.instruments.set_running(running)
+        self.actions_.live.setEnabled(self.review is not None)
+        self.actions_.fit_now.setEnabled(self.review is not None)
+        self.actions_.open.setEnabled(not running)
+        self.actions_.save.setEnabled(not running)
+
+    def _instrument_fault(self, name, exc):
+        self.errors.report(f"{name} fault", f"The {name} could not be reached: {exc}",
+                           "Check its cable, power and address (configuration), then press Connect again.", exc)
+
+    # -- the timer: pull the newest results ------------------------------------------------------------------
+    def refresh(self):
+        """Pull the newest results. The image views take turns (camera and contrast on one tick, field map and
+        spectrum on the next), so one pass of the event loop never repaints all of them at once."""
+        self.tasks.poll()
+        self.session_actions.poll()
+        snap = self.source.snapshot()
+        self._tick += 1
+        if self._tick % 2 == 0 and snap.status not in ("finished", "aborted", "failed"):
+            self._refresh_acquisition_views(snap)
+        else:
+            self._refresh_result_views(snap)
+        self.run_panel.show_progress(snap)
+        if snap.fit_error and snap.fit_error != self._seen.get("fit_error"):
+            self.statusBar().showMessage(f"live fit failed (the sweep goes on): {snap.fit_error}")
+        self._seen["fit_error"] = snap.fit_error
+        if snap.status != self.shown_status:
+            self._status_changed(snap)
+
+    def refresh_all(self):
+        """Bring every view up to date now (scripts and tests)."""
+        snap = self.source.snapshot()
+        self._refresh_acquisition_views(snap)
+        self._refresh_result_views(snap)
+        self.refresh()
+
+    def _refresh_acquisition_views(self, snap):
+        if snap.camera_frame is not None and snap.camera_version != self._seen["camera"]:
+            self._seen["camera"] = snap.camera_version
+            self.camera_view.set_image(snap.camera_frame)
+        if snap.contrast_image is not None and snap.contrast_version != self._seen["contrast"]:
+            self._seen["contrast"] = snap.contrast_version
+            self.contrast_view.set_image(snap.contrast_image)
+            where = f"step {snap.step_index + 1}" + (f", sweep {snap.sweep_index + 1}" if snap.status != "review"
+                                                     else f" of {snap.steps_total}")
+            self.contrast_view.title.setText(f"Spin contrast at {snap.freq_hz / 1e6:.3f} MHz ({where})")
+            self.spectrum_view.set_current_frequency(snap.freq_hz)
+
+    def _refresh_result_views(self, snap):
+        if snap.field is not None and snap.field_version != self._seen["field"]:
+            self._seen["field"] = snap.field_version
+            self.field_view.set_maps(snap.field)
+        self._refresh_spectrum(snap)
+
+    def _refresh_spectrum(self, snap, force=False):
+        pixel = self._hovered or self._pinned
+        key = (pixel, snap.contrast_version, snap.field_version)
+        if not force and key == self._seen["spectrum"]:
+            return
+        self._seen["spectrum"] = key
+        data = self.source.spectrum(*pixel)
+        if data is not None:
+            source = " (under the cursor)" if self._hovered else ""
+            self.spectrum_view.set_spectrum(pixel, *data, fit_curve=self.source.fit_curve(*pixel), source=source)
+
+    def _status_changed(self, snap):
+        self.shown_status = snap.status
+        self._refresh_acquisition_views(snap)  # the last frame of a sweep is shown, whichever tick it fell on
+        self.update_actions()
+        deepest = self.source.deepest_step() if snap.status in ("finished", "aborted") else None
+        if deepest is not None:
+            step, freq_hz, image = deepest
+            self.contrast_view.set_image(image)
+            self.contrast_view.title.setText(f"Spin contrast at {freq_hz / 1e6:.3f} MHz (step {step + 1}, the "
+                                             "deepest mean dip)")
+        message = {"finished": "sweep finished", "aborted": "sweep stopped", "paused": "paused"}.get(snap.status)
+        if message:
+            self.statusBar().showMessage(message)
+        if snap.status == "failed":
+            self.statusBar().showMessage("sweep failed")
+            file_failed = isinstance(snap.failure_error, SessionError)
+            self.errors.report("Sweep failed", f"The sweep stopped: {snap.failure}",
+                               (_FILE_FAILED_WHAT_TO_DO if file_failed else _FAILED_WHAT_TO_DO).format(
+                                   log=self.log_dir / LOG_NAME))
+
+    # -- pixels --------------------------------------------------------------------------------------------
+    def pin_pixel(self, row, col):
+        """Show pixel (row, col)'s spectrum and mark it on the maps (a click on any image view)."""
+        self._pinned, self._hovered = (row, col), None
+        for view in (self.field_view, self.contrast_view, self.camera_view):
+            view.set_marker(row, col)
+        self._refresh_spectrum(self.source.snapshot(), force=True)
+
+    def _hover(self, row, col):
+        self._hovered = (row, col) if row >= 0 else None
+        value = self.field_view.value_at(row, col) if self._hovered else None
+        if value is not None:
+            unit = "" if self.field_view.mode == "fit quality" else " µT"
+            self.statusBar().showMessage(f"pixel (row {row}, col {col}): {self.field_view.mode} = {value:.3f}{unit}")
+
+    # -- files and review mode ----------------------------------------------------------------------------
+    def save_session(self, path=None):
+        return self.session_actions.save_as(path)
+
+    def open_session(self, path=None):
+        return self.session_actions.open(path)
+
+    def enter_review(self, session):
+        enter_review(self, session)
+
+    def leave_review(self):
+        leave_review(self)
+
+    def select_step(self, step):
+        """Review mode: show frequency step ``step`` (the slider under the spin contrast)."""
+        if self.review is not None:
+            self.review.select_step(step)
+            self.step_browser.show_step(self.review)
+            self._refresh_acquisition_views(self.review.snapshot())
+
+    def reset_views(self):
+        """Forget what the views showed (a new source of data)."""
+        self._seen.update(camera=-1, contrast=-1, field=-1, spectrum=None)
+        for view in (self.camera_view, self.contrast_view, self.field_view.view):
+            view.set_pixel_size_m(self.pixel_size_m())
+
+    def export_view(self, which, path=None):
+        """Save a view ("field map", "spin contrast", "spectrum", "cell snippets", "window") as PNG."""
+        widgets = {"field map": self.field_view, "spin contrast": self.contrast_view, "camera": self.camera_view,
+                   "spectrum": self.spectrum_view, "cell snippets": self.cell_panel.triptych, "window": self}
+        return export_png(self, widgets[which], which, path)
+
+    def show_info(self, title, text):
+        self.statusBar().showMessage(title)
+        box = QMessageBox(QMessageBox.Icon.Information, f"nvscope — {title}", text, QMessageBox.StandardButton.Ok,
+                          self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.info_box = box
+        box.open()
+
+    def fill_recent_menu(self):
+        menu = self.actions_.recent_menu
+        menu.clear()
+        for path in self.settings.recent_files():
+            menu.addAction(path, lambda p=path: self.open_session(p))
+        menu.setEnabled(bool(self.settings.recent_files()))
+
+    def show_about(self):
+        QMessageBox.about(self, "About nvscope",
+                          f"nvscope {APP_VERSION}\nNV-centre widefield magnetic microscope.\n"
+                          f"Instruments: {self.backend.description}\nLog: {self.log_dir / LOG_NAME}")
+
+    # -- settings and teardown -----------------------------------------------------------------------------
+    def reset_layout(self):
+        self.restoreState(self._default_state)
+
+    def _restore_settings(self):
+        state = self.settings.get_bytes("window/state")
+        if state is not None:  # first: which docks show decides the smallest size the geometry may take
+            self.restoreState(state)
+            self.layout().activate()  # now, not at the next event: hidden (tabbed) docks must not clamp the size
+        geometry = self.settings.get_bytes("window/geometry")
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(1680, 1000)
+        splitter = self.settings.get_bytes("window/views")
+        if splitter is not None:
+            self.view_splitter.restoreState(splitter)
+        self.sweep_panel.set_values(self.settings.get_json("sweep/values", {}))
+        self.field_view.set_mode(self.settings.get_json("view/field_mode", ""))
+        self.fill_recent_menu()
+
+    def save_settings(self):
+        self.settings.set_bytes("window/geometry", self.saveGeometry())
+        self.settings.set_bytes("window/state", self.saveState())
+        self.settings.set_bytes("window/views", QByteArray(self.view_splitter.saveState()))
+        self.settings.set_json("sweep/values", self.sweep_panel.values())
+        self.settings.set_json("view/field_mode", self.field_view.mode)
+        self.settings.sync()
+
+    def shutdown(self):
+        """Stop everything this window started: timer, sweep (abort + wait), fitter, workers, instruments."""
+        if self._shut_down:
+            return
+        self._shut_down = True
+        self.timer.stop()
+        self.save_settings()
+        self.controller.close()
+        self.tasks.close(wait=True)
+        self.session_actions.close()
+        self.study_tab.close()
+        self.backend.close()
+        log.info("nvscope closed; instruments left safe")
+        detach_log_file(self._log_handler)
+
+    def closeEvent(self, event):
+        self.shutdown()
+        super().closeEvent(event)

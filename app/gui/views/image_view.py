@@ -1,0 +1,204 @@
+"""An image with a colour bar, axes in µm, a scale bar and pixel-exact clicks and hovers.
+
+The image item works in pixel units (x = column, y = row, row 0 at the top); ``setRect`` places it in metres
+in the plot, so axes and scale bar read in µm while a click maps back to (row, col) without rounding error.
+"""
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6.QtCore import QPoint, QPointF, QRectF, Qt, pyqtSignal
+from PyQt6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from app.gui.theme import FOREGROUND
+
+LEVEL_TOLERANCE = 0.05
+
+
+def nice_length(span):
+    """The largest 1, 2 or 5 x 10^k not above ``span`` (for a scale bar about a fifth of the field)."""
+    if not span > 0:
+        return 0.0
+    exponent = math.floor(math.log10(span))
+    for mantissa in (5, 2, 1):
+        if mantissa * 10**exponent <= span:
+            return mantissa * 10**exponent
+    return 10**exponent
+
+
+def robust_levels(data, symmetric=False, percentile=99.5):
+    """Colour levels that ignore the few extreme pixels (and NaN): (lo, hi)."""
+    data = np.asarray(data)
+    if data.size > 16384:  # every few pixels are plenty for a percentile, and keep a refresh cheap
+        data = data.ravel()[:: data.size // 16384]
+    finite = data[np.isfinite(data)]
+    if finite.size == 0:
+        return 0.0, 1.0
+    if symmetric:
+        limit = float(np.percentile(np.abs(finite), percentile)) or 1.0
+        return -limit, limit
+    lo, hi = np.percentile(finite, [100.0 - percentile, percentile])
+    return (float(lo), float(hi)) if hi > lo else (float(lo) - 0.5, float(lo) + 0.5)
+
+
+class _PixelImage(pg.ImageItem):
+    """An ImageItem that reports left clicks as pixel indices."""
+
+    def __init__(self, on_click):
+        super().__init__(axisOrder="row-major")
+        self._on_click = on_click
+
+    def mouseClickEvent(self, ev):
+        if ev.button() != Qt.MouseButton.LeftButton or self.image is None:
+            return super().mouseClickEvent(ev)
+        pos = ev.pos()
+        row, col = math.floor(pos.y()), math.floor(pos.x())
+        if 0 <= row < self.image.shape[0] and 0 <= col < self.image.shape[1]:
+            ev.accept()
+            self._on_click(row, col)
+
+
+class _Marker(pg.ScatterPlotItem):
+    """The pinned-pixel cross; it never takes the click from the image under it."""
+
+    def mouseClickEvent(self, ev):
+        ev.ignore()
+
+
+class ImageView(QWidget):
+    """A titled image view. Signals: ``pixelClicked(row, col)``; ``pixelHovered(row, col)`` ((-1, -1) off it)."""
+
+    pixelClicked = pyqtSignal(int, int)
+    pixelHovered = pyqtSignal(int, int)
+
+    def __init__(self, title, colorbar_label, cmap="viridis", symmetric=False, pixel_size_m=1.3e-6, axes=True,
+                 parent=None):
+        super().__init__(parent)
+        self.symmetric = symmetric
+        self.pixel_size_m = pixel_size_m
+        self.title = QLabel(title)
+        self.title.setObjectName("ViewTitle")
+        self.graphics = pg.GraphicsLayoutWidget()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.setSpacing(0)
+        layout.addWidget(self.title)
+        layout.addWidget(self.graphics, 1)
+        self.plot = self.graphics.addPlot()
+        self.plot.setAspectLocked(True)
+        self.plot.invertY(True)
+        self.plot.setMenuEnabled(False)
+        if axes:
+            self.plot.setLabel("bottom", "x", units="m")
+            self.plot.setLabel("left", "y", units="m")
+        else:  # the scale bar gives the size; fewer axes to repaint on every new frame
+            self.plot.hideAxis("bottom")
+            self.plot.hideAxis("left")
+        self.image = _PixelImage(self._clicked)
+        self.plot.addItem(self.image)
+        self.colorbar = pg.ColorBarItem(colorMap=pg.colormap.get(cmap), label=colorbar_label, interactive=False,
+                                        width=14, pen=FOREGROUND)
+        self.colorbar.setImageItem(self.image, insert_in=self.plot)
+        self.marker = _Marker(size=16, symbol="+", pen=pg.mkPen("#ff2a2a", width=2), brush=None)
+        self.marker.setZValue(10)
+        self.plot.addItem(self.marker)
+        self.scale_bar = None
+        self._shape = None
+        self._hovered = (-1, -1)
+        self.graphics.scene().sigMouseMoved.connect(self._moved)
+
+    # -- data ----------------------------------------------------------------------------------------------
+    def set_image(self, data, levels=None):
+        """Show ``data``; colour levels from ``levels`` or robust percentiles. Automatic levels that moved by less
+        than ``LEVEL_TOLERANCE`` of their span are kept: re-laying out the colour bar's axis for a small jitter
+        is a good part of a repaint's cost, and a steady scale is easier to read anyway."""
+        data = np.asarray(data)
+        first = self.image.image is None
+        self.image.setImage(data, autoLevels=False)
+        if levels is None:
+            levels = robust_levels(data, self.symmetric)
+            old = self.colorbar.levels()
+            span = old[1] - old[0]
+            if span > 0 and max(abs(levels[0] - old[0]), abs(levels[1] - old[1])) < LEVEL_TOLERANCE * span:
+                levels = None
+        if levels is not None:
+            self.colorbar.setLevels(levels)
+        if data.shape != self._shape:
+            self._shape = data.shape
+            self._place()
+        elif first:  # laid out beforehand (prepare_shape): the item's rect needs its image's size
+            self._set_rect()
+
+    def prepare_shape(self, shape):
+        """Lay the view out for images of ``shape`` (rows, cols) now, so that the first image of a sweep costs
+        no layout (scale bar, ranges): that first layout took 50-80 ms on a busy 2-core machine."""
+        if tuple(shape) != self._shape:
+            self._shape = tuple(shape)
+            self._place()
+
+    def clear_image(self):
+        self.image.clear()
+
+    def set_colorbar(self, label, cmap, symmetric):
+        self.symmetric = symmetric
+        self.colorbar.setColorMap(pg.colormap.get(cmap))
+        self.colorbar.axis.setLabel(label)
+
+    def set_pixel_size_m(self, pixel_size_m):
+        changed = pixel_size_m != self.pixel_size_m
+        self.pixel_size_m = pixel_size_m
+        if changed and self._shape is not None:
+            self._place()
+
+    def set_marker(self, row, col):
+        p = self.pixel_size_m
+        self.marker.setData([(col + 0.5) * p], [(row + 0.5) * p])
+
+    def _set_rect(self):
+        rows, cols = self._shape
+        if self.image.image is not None:
+            self.image.setRect(QRectF(0.0, 0.0, cols * self.pixel_size_m, rows * self.pixel_size_m))
+
+    def _place(self):
+        rows, cols = self._shape
+        p = self.pixel_size_m
+        self._set_rect()
+        if self.scale_bar is not None:  # (pyqtgraph's ScaleBar cannot be unparented: it re-anchors)
+            self.plot.scene().removeItem(self.scale_bar)
+        self.scale_bar = pg.ScaleBar(size=nice_length(cols * p / 4.0), width=6, brush="w", pen=FOREGROUND,
+                                     suffix="m", offset=(-14, -14))
+        self.scale_bar.text.setColor("w")
+        self.scale_bar.text.fill = pg.mkBrush(0, 0, 0, 110)
+        self.scale_bar.setParentItem(self.plot.getViewBox())
+        self.plot.setRange(xRange=(0.0, cols * p), yRange=(0.0, rows * p), padding=0.0)  # with or without data
+
+    # -- mouse ---------------------------------------------------------------------------------------------
+    def _clicked(self, row, col):
+        self.pixelClicked.emit(row, col)
+
+    def _moved(self, scene_pos):
+        pixel = (-1, -1)
+        if self.image.image is not None and self.plot.sceneBoundingRect().contains(scene_pos):
+            pos = self.image.mapFromScene(scene_pos)
+            row, col = math.floor(pos.y()), math.floor(pos.x())
+            if 0 <= row < self.image.image.shape[0] and 0 <= col < self.image.image.shape[1]:
+                pixel = (row, col)
+        if pixel != self._hovered:
+            self._hovered = pixel
+            self.pixelHovered.emit(*pixel)
+
+    def leaveEvent(self, event):
+        if self._hovered != (-1, -1):
+            self._hovered = (-1, -1)
+            self.pixelHovered.emit(-1, -1)
+        super().leaveEvent(event)
+
+    def viewport_pos_of_pixel(self, row, col):
+        """Where the centre of pixel (row, col) is on ``self.graphics.viewport()`` (for tests and scripts)."""
+        scene = self.image.mapToScene(QPointF(col + 0.5, row + 0.5))
+        return self.graphics.mapFromScene(scene)
+
+    def pixel_at_viewport_pos(self, pos: QPoint):
+        item = self.image.mapFromScene(self.graphics.mapToScene(pos))
+        return math.floor(item.y()), math.floor(item.x())

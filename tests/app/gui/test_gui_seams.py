@@ -1,0 +1,121 @@
+"""The seams the later parts plug into: the analysis the seams default to, cell results in either shape, the cell
+table's formatting, an injected cell analyzer driven by a click on the field map, and the instrument layer behind
+the window."""
+
+import numpy as np
+from PyQt6.QtCore import Qt
+
+from app.core.analysis_seams import AnalysisSeams
+from app.core.cells import CellRow, cell_rows
+from app.gui.cell_table import COLUMNS, CellTableModel, format_value
+from app.gui.views.snippet_triptych import snippet_around
+from tests.gui_helpers import open_window, run_to_end
+
+
+def test_the_seams_default_to_the_real_fit_and_background_removal():
+    from analysis.background import remove_background
+    from analysis.odmr import fit_odmr
+
+    seams = AnalysisSeams()
+    assert seams.fit_odmr is fit_odmr and seams.remove_background is remove_background
+    assert seams.cell_analyzer is None and seams.sessions is None
+
+
+def test_cell_rows_from_records_and_from_arrays():
+    arrays = {"row_px": np.array([10.0, 20.0]), "col_px": np.array([5.0, 6.0]), "z_m": np.array([15e-6, 9e-6]),
+              "z_m_err": np.array([1e-6, 0.5e-6]), "iron_mass_g": np.array([1.75e-12, 1e-12]),
+              "flag": np.array([0, 8]), "flag_names": np.array(["", "EDGE"], dtype=object)}
+    rows = cell_rows(arrays)
+    assert [(r.row_px, r.col_px, r.flag, r.flag_text) for r in rows] == [(10, 5, 0, "ok"), (20, 6, 8, "EDGE")]
+    assert rows[1].z_m_err == 0.5e-6 and np.isnan(rows[0].diameter_m)
+    records = [CellRow(1, 2, z_m=12e-6), {"row_px": 3, "col_px": 4, "normalised_field_t": 2.71e-6}]
+    assert [r.row_px for r in cell_rows(records)] == [1, 3] and cell_rows(records)[1].normalised_field_t == 2.71e-6
+
+
+def test_cell_table_shows_display_units_with_errors():
+    model = CellTableModel()
+    model.set_rows([CellRow(10, 5, z_m=15.2e-6, z_m_err=0.83e-6, iron_mass_g=1.75e-12, iron_mass_g_err=0.12e-12,
+                            normalised_field_t=2.71e-6)])
+    headers = [c[0] for c in COLUMNS]
+    text = {h: model.data(model.index(0, k)) for k, h in enumerate(headers)}
+    assert text["z (µm)"] == "15.20 ± 0.83"
+    assert text["m_Fe (pg)"] == "1.75 ± 0.12"
+    assert text["B_norm (µT)"] == "2.71" and text["d (µm)"] == "—" and text["flag"] == "ok"
+    assert format_value(1.23456e-6, 0.05e-6, 1e6) == "1.235 ± 0.050"  # two significant digits of the error
+    assert format_value(0.90921, decimals=2) == "0.91" and format_value(7.29, decimals=2) == "7.29"
+
+
+def test_snippet_around_pads_with_nan_at_the_edge():
+    image = np.arange(100.0).reshape(10, 10)
+    snip = snippet_around(image, 0, 9, size=4)
+    assert snip[2, 2] == image[0, 9] and np.isnan(snip[0, 0]) and np.isnan(snip[2, 3])
+
+
+def test_injected_cell_analyzer_runs_on_a_click(qtbot, tmp_path):
+    calls = []
+
+    def analyzer(b_nv_map_t, pixel_size_m, positions_px=None, noise_t=None):
+        calls.append((b_nv_map_t.shape, pixel_size_m, positions_px))
+        row, col = positions_px[0]
+        snippet = snippet_around(b_nv_map_t, row, col)
+        return [{"row_px": row, "col_px": col, "z_m": 10e-6, "z_m_err": 1e-6, "iron_mass_g": 2e-12,
+                 "measured_t": snippet, "model_t": snippet * 0.9, "residual_t": snippet * 0.1}]
+
+    window, vm = open_window(qtbot, tmp_path, seams=AnalysisSeams(cell_analyzer=analyzer))
+    window.start_sweep()
+    run_to_end(qtbot, window)
+    view = window.field_view.view
+    qtbot.mouseClick(view.graphics.viewport(), Qt.MouseButton.LeftButton, pos=view.viewport_pos_of_pixel(24, 23))
+    qtbot.waitUntil(lambda: window.cell_panel.model.rowCount() == 1, timeout=5000)
+    assert calls == [((48, 48), vm.sample.pixel_size_m, [(24, 23)])]
+    assert window.cell_panel.model.data(window.cell_panel.model.index(0, 2)) == "10.0 ± 1.0"
+    triptych = window.cell_panel.triptych
+    for name in ("measured", "reconstructed", "residual"):
+        assert triptych.shown(name).shape == (32, 32)
+    np.testing.assert_allclose(triptych.shown("reconstructed"), triptych.shown("measured") * 0.9, rtol=1e-6)
+
+
+def test_the_instrument_layer_behind_the_window(qtbot, tmp_path):
+    """The default configuration (all mocks: pylablib mock camera, SCPI mock generator over pyvisa, mock shutter)
+    through FactoryBackend: the window connects, shows the *IDN? reply, runs a sweep and leaves things safe."""
+    from app.core.factory_backend import FactoryBackend
+    from app.gui.main_window import MainWindow
+    from instruments.config import load_config
+    from tests.gui_helpers import small_microscope, sweep_values
+
+    vm = small_microscope()
+    backend = FactoryBackend(load_config(), microscope=vm)
+    assert all(backend.is_mock(n) for n in ("camera", "rf", "shutter")) and backend.frame_shape == (48, 48)
+    window = MainWindow(backend, settings_path=tmp_path / "settings.ini", log_dir=tmp_path / "logs")
+    qtbot.addWidget(window)
+    qtbot.waitUntil(window.instruments.all_connected, timeout=10000)
+    assert "," in window.instruments.identities["rf"].text()  # an *IDN? reply: maker, model, serial, firmware
+    window.sweep_panel.set_values({**window.sweep_panel.values(), **sweep_values(vm, points=11, pairs=2)})
+    window.start_sweep()
+    run_to_end(qtbot, window)
+    assert window.controller.snapshot().status == "finished" and window.field_view.maps is not None
+    window.close()
+    assert not vm.state.rf_on and not vm.state.shutter_open
+
+
+def test_make_backend_without_a_config_gives_mock_instruments():
+    from app.core.factory_backend import make_backend
+
+    backend = make_backend(None)
+    try:
+        assert all(backend.is_mock(n) for n in ("camera", "rf", "shutter"))
+        assert "virtual microscope" in backend.description and backend.microscope is not None
+    finally:
+        backend.close()
+
+
+def test_a_bad_configuration_starts_on_the_mocks_and_says_why(tmp_path):
+    from app.gui.gui_main import choose_backend
+
+    bad = tmp_path / "lab.toml"
+    bad.write_text("[camera\nkind = 'pvcam'\n")  # not valid TOML
+    backend, problem = choose_backend(str(bad))
+    assert problem is not None and "is not valid TOML" in str(problem) and str(bad) in str(problem)
+    assert all(backend.is_mock(name) for name in ("camera", "rf", "shutter"))
+    backend, problem = choose_backend(None)
+    assert problem is None and backend.is_mock("rf")
