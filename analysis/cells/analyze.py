@@ -201,9 +201,11 @@ def analyze_field_map(b_nv_map_t, pixel_size_m=None, positions_px=None, noise_t=
     use_cnn = np.zeros(n, dtype=bool)
     if cnn is not None:
         ranges = cnn.card.get("training_ranges", {})
-        # the detection fit's height and mass decide whether the scaled cell is one the CNN has seen; its
-        # errors are not known yet: 20 % in z, 50 % in mass (the spread of a first point-dipole fit)
-        for i in range(n):
+        # at another pixel size the detection fit's height and mass decide whether the scaled cell is one the
+        # CNN has seen (its errors not known yet: 20 % in z, 50 % in mass, a first point-dipole fit's spread);
+        # at the trained pixel the CNN always runs (a first fit around a click can collapse onto one cluster)
+        use_cnn[:] = True
+        for i in range(n if abs(frame.scale - 1.0) > 1e-3 else 0):
             why = outside_training_reason(ranges, fits.z_m[i], 0.2 * fits.z_m[i], fits.iron_mass_kg[i],
                                           0.5 * fits.iron_mass_kg[i], frame.scale)
             use_cnn[i] = not why

@@ -139,7 +139,9 @@ class StudyResult:
         out["ranking"] = self.ranking()
         out["sessions"] = [{"path": s.path, "name": s.name, "concentration_ug_per_ml": s.concentration_ug_per_ml,
                             "n_cells": s.n_cells, "n_cells_in_table": s.n_cells_in_table, "flagged": s.flagged,
-                            "outside_distance_window": s.outside_window}
+                            "outside_distance_window": s.outside_window, "not_usable": len(s.not_usable),
+                            "not_usable_cells": [{"row_px": r, "col_px": c, "reason": why}
+                                                 for r, c, why in s.not_usable]}
                            for s in self.samples]
         return _clean(out)
 
