@@ -19,14 +19,13 @@ from analysis import physics
 
 from . import flags as F
 from .cnn import CellCNN
-from .cnn_errors import cnn_sigmas
 from .cnn_frame import cnn_frame
+from .cnn_refine import refine_with_cnn
 from .deblend import detect_and_fit, fit_cells_in_map
 from .detection import DEFAULT_DETECTION_SNR, map_noise_t
-from .refine import naive_start, refine_snippets
+from .refine import naive_start
 from .snippets import SNIPPET_SIZE, cut_snippets
-from .subsets import merge_fits
-from .usable import outside_training_reason, usable_verdict
+from .usable import usable_verdict
 
 GRAM_KG = 1e-3
 RECORD_FIELDS = ("row_px", "col_px", "z_m", "diameter_m", "iron_mass_g", "background_t", "normalised_field_t",
@@ -196,44 +195,10 @@ def analyze_field_map(b_nv_map_t, pixel_size_m=None, positions_px=None, noise_t=
     clean = np.where(valid, fits.snippets, fill[:, None, None])
     physics_start = {"x_px": fits.col_px - fits.col, "y_px": fits.row_px - fits.row, "z_m": fits.z_m,
                      "iron_mass_kg": fits.iron_mass_kg, "background_t": fits.fits.background_t}
-    refine_kw = {"valid": valid, "max_neighbours": unknown_neighbours, "max_shift_px": HYBRID_SHIFT_PX, **angles}
-    notes = [cnn_note] * n
-    use_cnn = np.zeros(n, dtype=bool)
-    if cnn is not None:
-        ranges = cnn.card.get("training_ranges", {})
-        # at another pixel size the detection fit's height and mass decide whether the scaled cell is one the
-        # CNN has seen (its errors not known yet: 20 % in z, 50 % in mass, a first point-dipole fit's spread);
-        # at the trained pixel the CNN always runs (a first fit around a click can collapse onto one cluster)
-        use_cnn[:] = True
-        for i in range(n if abs(frame.scale - 1.0) > 1e-3 else 0):
-            why = outside_training_reason(ranges, fits.z_m[i], 0.2 * fits.z_m[i], fits.iron_mass_kg[i],
-                                          0.5 * fits.iron_mass_kg[i], frame.scale)
-            use_cnn[i] = not why
-            notes[i] = "" if not why else "no CNN: " + why
-    pred = {k: np.full(n, np.nan) for k in ("x_px", "y_px", "z_m", "diameter_m", "iron_mass_kg", "background_t",
-                                            "log10_iron_mass_kg")}
-    sig = {k: np.full(n, np.nan) for k in ("x_px", "y_px", "z_m", "ln_iron_mass", "diameter_m")}
-    parts = []
-    idx = np.flatnonzero(use_cnn)
-    if len(idx):
-        raw = cnn.predict(frame.to_trained(clean[idx]))
-        sub_sig = frame.sigmas_to_map(cnn_sigmas(cnn.card, raw, noise, nv_polar_deg))
-        sub_pred = frame.to_map(raw)
-        for k in pred:
-            pred[k][idx] = sub_pred[k]
-        for k in sig:
-            sig[k][idx] = sub_sig[k]
-        kw = {**refine_kw, "valid": valid[idx]}
-        parts.append((idx, refine_snippets(clean[idx], sub_pred, pixel_size_m, noise, start_sigma=sub_sig,
-                                           start_diameter_m=sub_pred["diameter_m"], **kw)))
-    rest = np.flatnonzero(~use_cnn)
-    if len(rest):
-        start = {k: np.asarray(v)[rest] for k, v in physics_start.items()}
-        parts.append((rest, refine_snippets(clean[rest], start, pixel_size_m, noise,
-                                            **{**refine_kw, "valid": valid[rest]})))
-    refined = merge_fits(parts, n)
-    if cnn is None or not use_cnn.any():
-        pred, sig = {}, {}
+    refined, pred, sig, use_cnn, notes = refine_with_cnn(
+        clean, physics_start, fits.z_m, fits.iron_mass_kg, cnn, frame, pixel_size_m, noise, valid=valid,
+        max_neighbours=unknown_neighbours, max_shift_px=HYBRID_SHIFT_PX, **angles)
+    notes = [note or cnn_note for note in notes]
     flags = _flags(fits, refined, pred, cnn, noise, detection_snr, use_cnn, frame)
     ranges = cnn.card.get("training_ranges", {}) if cnn is not None else None
     usable, reasons = usable_verdict(
