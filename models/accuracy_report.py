@@ -23,6 +23,8 @@ unbiased point-dipole refinement would reach on the same held-out set (that floo
 the set's noise; ``models.floors``).
 ``--detection`` instead analyses whole simulated fields of view (``FIELDS``) with ``analyze_field_map``: how many
 cells are found, and the errors of the hybrid, the CNN alone and the fit alone for those found.
+``--calibration`` instead gives the errors at 0.65-3.9 um pixels and at the four NV azimuths
+(``models.calibration_accuracy``).
 ``--average A.onnx B.onnx ...`` gives only the CNN-alone errors of each model on the set and of their average
 (independently trained networks that err alike point at the data rather than the network).
 
@@ -335,6 +337,8 @@ def main(argv=None):
     parser.add_argument("--background-order", type=int, default=BACKGROUND_ORDER)
     parser.add_argument("--json", default=None, help="also write the numbers to this JSON file")
     parser.add_argument("--detection", action="store_true", help="only the detection table (simulated fields)")
+    parser.add_argument("--calibration", action="store_true",
+                        help="only the errors at other pixel sizes and NV azimuths (models.calibration_accuracy)")
     parser.add_argument("--floor", action="store_true",
                         help="only the floors: the point dipole's (noiseless cells), and model + Cramer-Rao on the set")
     parser.add_argument("--average", nargs="+", metavar="ONNX", default=None,
@@ -351,6 +355,11 @@ def main(argv=None):
         print(f"\nWhat an ideal unbiased point-dipole refinement would reach on the held-out set ({args.n} snippets, "
               f"seed {args.seed}, {args.noise_nt:g} nT, background order {args.background_order}): median errors\n")
         print(achievable_table(args.n, args.seed, args.noise_nt * 1e-9, args.background_order, SNR_BINS))
+        return
+    if args.calibration:
+        from models.calibration_accuracy import calibration_report
+
+        print(calibration_report(args.n, args.seed, args.noise_nt * 1e-9, args.model))
         return
     if args.detection:
         print(detection_report(args.model, noise_t=args.noise_nt * 1e-9))
