@@ -24,6 +24,7 @@ from .cnn_refine import refine_with_cnn
 from .deblend import detect_and_fit, fit_cells_in_map
 from .detection import DEFAULT_DETECTION_SNR, map_noise_t
 from .refine import naive_start
+from .resample import bin_factor, bin_map, to_binned_px, unbin_result
 from .snippets import SNIPPET_SIZE, cut_snippets
 from .usable import usable_verdict
 
@@ -170,6 +171,16 @@ def analyze_field_map(b_nv_map_t, pixel_size_m=None, positions_px=None, noise_t=
     m = _check_map(b_nv_map_t, pixel_size_m)
     cnn = _resolve_model(model)
     frame, cnn_note = None, ""
+    k = bin_factor(pixel_size_m, cnn.pixel_size_m) if cnn is not None else 1
+    if k > 1:  # pixels much finer than the CNN's: analyse the k x k binned map (``resample``)
+        positions = None if positions_px is None else to_binned_px(_check_positions(positions_px, m.shape), k)
+        binned = analyze_field_map(
+            bin_map(m, k), pixel_size_m * k, positions, None if noise_t is None else noise_t / k, model=cnn,
+            reference_z_m=reference_z_m, reference_diameter_m=reference_diameter_m, nv_polar_deg=nv_polar_deg,
+            nv_azimuth_deg=nv_azimuth_deg, detection_snr=detection_snr, steps_done=steps_done,
+            steps_planned=steps_planned)
+        note = f"map binned {k} x {k} to {pixel_size_m * k * 1e6:.3g} um pixels for the CNN"
+        return [unbin_result(r, k, note) for r in binned]
     if cnn is not None:
         frame = cnn_frame(cnn.card, pixel_size_m, nv_polar_deg, nv_azimuth_deg)
         if isinstance(frame, str):
