@@ -73,6 +73,9 @@ def analyse_session_cells(path, session=None, use_cnn=True):
     # the session's calibration (pixel size with binning, NV axis in the image frame); a map from fewer steps
     # than the sweep planned makes its cells not usable
     calibration = session.calibration
+    fit_binning = int((session.field_map.settings or {}).get("binning", 1) or 1)
+    if fit_binning > 1:  # the ODMR fit averaged fit_binning x fit_binning pixels: the map's pixels are larger
+        calibration = dataclasses.replace(calibration, binning=calibration.binning * fit_binning)
     results = analyze_field_map(field_map, calibration.pixel_size_m, noise_t=None, model=model,
                                 calibration=calibration, steps_done=int(session.n_steps_completed),
                                 steps_planned=int(session.n_steps))

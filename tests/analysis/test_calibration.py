@@ -93,3 +93,24 @@ def test_file_without_any_pixel_size_fails_clearly_and_can_be_calibrated_later(t
     assert session_pixel_size_m(session) == pytest.approx(3.0e-6)
     assert session.sample_metadata["pixel_size_m"] == pytest.approx(3.0e-6)
     assert session.sample_metadata["name"] == SAMPLE["name"]
+
+
+def test_cells_of_a_binned_odmr_fit_get_the_binned_pixel(tmp_path, monkeypatch):
+    import analysis.cells
+    from analysis.session import write_field_map
+    from analysis.session_cells import analyse_session_cells
+
+    cal = Calibration(0.65e-6, binning=2)
+    path, _ = make_session(tmp_path / "b.h5", sample_metadata={**SAMPLE, "calibration": cal.to_attributes()})
+    write_field_map(path, {"b_nv_residual_t": np.zeros((4, 4))}, settings={"binning": 2})
+    seen = {}
+
+    def fake(b_nv_map_t, pixel_size_m, **kw):
+        seen.update(kw, pixel_size_m=pixel_size_m)
+        return []
+
+    monkeypatch.setattr(analysis.cells, "analyze_field_map", fake)
+    analyse_session_cells(path, use_cnn=False)
+    assert seen["pixel_size_m"] == pytest.approx(2.6e-6)  # 0.65 um x camera binning 2 x fit binning 2
+    assert seen["calibration"].pixel_size_m == pytest.approx(2.6e-6)
+    assert seen["steps_done"] == seen["steps_planned"] == 3
