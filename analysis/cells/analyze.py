@@ -216,7 +216,7 @@ def analyze_field_map(b_nv_map_t, pixel_size_m=None, positions_px=None, noise_t=
         converged=refined.converged, snr=fits.significance, min_snr=detection_snr, noise_t=noise,
         z_m=refined.z_m, z_err_m=refined.z_m_err, iron_mass_kg=refined.iron_mass_kg,
         iron_mass_err_kg=refined.iron_mass_kg_err, ranges=ranges, scale=frame.scale if frame else 1.0,
-        disagree=refined.disagree, steps_done=steps_done, steps_planned=steps_planned)
+        disagree=refined.disagree, steps_done=steps_done, steps_planned=steps_planned, at_bound=refined.at_bound)
     per_kg = physics.normalised_field_per_kg(reference_z_m, nv_polar_deg)
     measured, _, _ = cut_snippets(m, fits.row, fits.col)
     identity = cnn.identity() if cnn is not None else {}

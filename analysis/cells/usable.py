@@ -7,7 +7,8 @@ story. The verdict keeps only what makes the numbers untrustworthy, first reason
 1. the map is not a field map for cells: a per-pixel noise above ``MAX_MAP_NOISE_T`` (a map fitted from too
    few steps, a spin-contrast image given as a field map);
 2. the map is short: fitted from fewer frequency steps than the sweep plans (a live map during the sweep);
-3. the refinement did not converge;
+3. the refinement did not converge, or ended on a bound of height, mass or shift (a fit collapsed onto one
+   cluster, or run away to 200 um: with the physics fit alone nothing else would catch it);
 4. the cell does not stand out of the noise: its own fitted field is below ``min_snr`` noise sigmas;
 5. height or iron mass outside the CNN's training ranges by more than their errors (scaled to the CNN's
    pixel when the map's pixel differs; only with the CNN: the physics fit alone has no range);
@@ -26,7 +27,7 @@ STRONG_SNR = 50.0
 
 
 def usable_verdict(*, converged, snr, min_snr, noise_t, z_m, z_err_m, iron_mass_kg, iron_mass_err_kg,
-                   ranges=None, scale=1.0, disagree=None, steps_done=None, steps_planned=None):
+                   ranges=None, scale=1.0, disagree=None, steps_done=None, steps_planned=None, at_bound=None):
     """(usable (N,) bool, reasons list of str) for N cells; ``ranges``: the CNN card's training ranges (None
     without a CNN), ``scale``: map pixel / CNN pixel (lengths divided by it, masses by its cube, before the
     range check)."""
@@ -48,6 +49,9 @@ def usable_verdict(*, converged, snr, min_snr, noise_t, z_m, z_err_m, iron_mass_
             reasons[i] = map_reason
         elif not bool(np.asarray(converged)[i]):
             reasons[i] = "the refinement did not converge"
+        elif at_bound is not None and bool(np.asarray(at_bound)[i]):
+            reasons[i] = (f"the refinement ended on a bound (z {z[i] * 1e6:.3g} um, {m[i] * 1e15:.3g} pg, or the "
+                          "shift limit): a collapsed or runaway fit")
         elif not snr[i] >= min_snr:
             reasons[i] = f"the cell stands only {snr[i]:.1f} sigma out of the noise (< {min_snr:g})"
         elif ranges is not None and (why := outside_training_reason(ranges, z[i], dz[i], m[i], dm[i], scale)):

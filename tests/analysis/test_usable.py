@@ -46,6 +46,8 @@ def test_rules_in_order():
     assert reasons[3].startswith("height 60 um outside") and "disagree" in reasons[4]
     usable, reasons = usable_verdict(**{**kw, "steps_done": 9, "steps_planned": 120})
     assert not usable.any() and all(r.startswith("map fitted from 9 of 120 planned steps") for r in reasons)
+    usable, reasons = usable_verdict(**{**kw, "at_bound": np.array([True] + [False] * 5)})
+    assert not usable[0] and reasons[0].startswith("the refinement ended on a bound (z 15 um, 2 pg")
     usable, reasons = usable_verdict(**{**kw, "noise_t": 40e-6})
     assert not usable.any() and "40 uT per pixel" in reasons[0]
 
@@ -71,6 +73,20 @@ def test_a_strong_close_cell_with_model_mismatch_stays_usable():
     (result,) = analyze_field_map(field, PIXEL_M, positions_px=[(40.0, 40.0)], noise_t=10e-9)
     assert "RESIDUAL_INCONSISTENT" in result.flag_names  # the point dipole misses the clusters ...
     assert result.usable, result.usable_reason  # ... and the cell is still a good measurement
+
+
+@needs_model
+def test_a_runaway_physics_fit_is_not_usable():
+    # a close cell at coarse pixels: scaled below the CNN's heights, the point dipole alone runs away
+    p = 2.6e-6
+    cell = physics.LabelledCell(40.3 * p, 40.6 * p, 8e-6, 15e-6, 1e-15, n_clusters=100, cluster_seed=1)
+    x, y = physics.pixel_coordinates_m(80, 80, p)
+    field = physics.cells_b_nv_map_t([cell], x, y, physics.nv_axis()) + 50e-9 * np.random.default_rng(0).standard_normal(
+        (80, 80))
+    (result,) = analyze_field_map(field, p, positions_px=[(41.0, 40.0)], noise_t=50e-9)
+    # usable means measured: here the fit collapses (0.2 pg at 2 um), and says it is not usable
+    assert not result.usable or abs(result.iron_mass_g * 1e-3 / 1e-15 - 1) < 0.5
+    assert not result.usable and "outside the CNN's training range" in result.usable_reason
 
 
 @needs_model
