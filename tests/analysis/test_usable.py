@@ -77,12 +77,12 @@ def test_a_strong_close_cell_with_model_mismatch_stays_usable():
 
 @needs_model
 def test_a_runaway_physics_fit_is_not_usable():
-    # a close cell at coarse pixels: scaled below the CNN's heights, the point dipole alone runs away
+    # a close cell at coarse pixels: scaled below the CNN's heights, the point dipole alone collapses
     p = 2.6e-6
     cell = physics.LabelledCell(40.3 * p, 40.6 * p, 8e-6, 15e-6, 1e-15, n_clusters=100, cluster_seed=1)
     x, y = physics.pixel_coordinates_m(80, 80, p)
-    field = physics.cells_b_nv_map_t([cell], x, y, physics.nv_axis()) + 50e-9 * np.random.default_rng(0).standard_normal(
-        (80, 80))
+    noise = 50e-9 * np.random.default_rng(0).standard_normal((80, 80))
+    field = physics.cells_b_nv_map_t([cell], x, y, physics.nv_axis()) + noise
     (result,) = analyze_field_map(field, p, positions_px=[(41.0, 40.0)], noise_t=50e-9)
     # usable means measured: here the fit collapses (0.2 pg at 2 um), and says it is not usable
     assert not result.usable or abs(result.iron_mass_g * 1e-3 / 1e-15 - 1) < 0.5
