@@ -54,7 +54,8 @@ def score_fields(seeds, model=None, **field_kw):
     strong cells and how many of them were found. ``model`` as ``analyze_field_map`` takes it."""
     from analysis.cells import analyze_field_map
 
-    out = {"detections": 0, "true": 0, "false": [], "strong": 0, "strong_found": 0, "usable_false": 0}
+    out = {"detections": 0, "true": 0, "false": [], "strong": 0, "strong_found": 0, "usable_false": 0,
+           "usable_true": 0}
     for seed in seeds:
         m, cells, _, peak_snr = simulated_field(seed, **field_kw)
         results = analyze_field_map(m, PIXEL_M, model=model, nv_azimuth_deg=45.0)
@@ -64,6 +65,7 @@ def score_fields(seeds, model=None, **field_kw):
         matched = dist.min(axis=1) < MATCH_PX if len(truth) else np.zeros(len(pos), dtype=bool)
         out["detections"] += len(results)
         out["true"] += int(matched.sum())
+        out["usable_true"] += sum(bool(r.usable) for r, ok in zip(results, matched, strict=True) if ok)
         for r, ok in zip(results, matched, strict=True):
             if not ok:
                 out["false"].append({"seed": seed, "row_px": r.row_px, "col_px": r.col_px, "z_um": r.z_m * 1e6,
@@ -86,10 +88,11 @@ def precision_report(n_fields=12, seed=7, model=None):
     lines = [f"{n_fields} fields of 160 x 160 px (1.3 um), seeds {seed}-{seed + n_fields - 1}, 12 cells each >= "
              f"{MIN_SEPARATION_M * 1e6:g} um apart, {MASS_RANGE_KG[0] * 1e15:g}-{MASS_RANGE_KG[1] * 1e15:g} pg, "
              f"noise {NOISE_RANGE_T[0] * 1e9:g}-{NOISE_RANGE_T[1] * 1e9:g} nT, smooth residual background.", "",
-             "| detections | true | false | precision | cells >= 8 sigma | found | recall |",
-             "| --- | --- | --- | --- | --- | --- | --- |",
+             "| detections | true | false | precision | cells >= 8 sigma | found | recall | true ones usable |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |",
              f"| {s['detections']} | {s['true']} | {len(s['false'])} | {100 * s['precision']:.1f} % | {s['strong']} | "
-             f"{s['strong_found']} | {100 * s['recall']:.1f} % |", ""]
+             f"{s['strong_found']} | {100 * s['recall']:.1f} % | {100 * s['usable_true'] / max(s['true'], 1):.1f} % |",
+             ""]
     for f in s["false"]:
         lines.append(f"- false: seed {f['seed']} at ({f['row_px']:.1f}, {f['col_px']:.1f}) px, z {f['z_um']:.1f} um, "
                      f"{f['mass_pg']:.2f} pg, SNR {f['snr']:.1f}, {f['nearest_px']:.1f} px from a true cell, "
