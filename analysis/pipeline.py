@@ -13,7 +13,6 @@ from analysis.background import remove_background
 from analysis.odmr import fit_odmr
 from analysis.session import read_session, write_background, write_field_map, write_fit_results
 
-DEFAULT_PIXEL_SIZE_M = 1.3e-6
 MIN_STEPS_TO_FIT = 8
 
 # units of the fit arrays whose names do not carry them (for write_fit_results)
@@ -35,12 +34,9 @@ class FieldMapSummary:
 
 
 def session_pixel_size_m(session):
-    """Pixel size at the sample (m): the session's metadata, the simulated truth, else the default 1.3 um."""
-    for source in (session.sample_metadata or {}, ((session.truth or {}).get("sample") or {})):
-        value = source.get("pixel_size_m")
-        if value:
-            return float(value)
-    return DEFAULT_PIXEL_SIZE_M
+    """Pixel size of the session's maps at the sample (m), binning applied: its calibration, or for an older
+    file the pixel size it recorded. A file with neither raises ``CalibrationError`` (no assumed size)."""
+    return session.calibration.pixel_size_m
 
 
 def fit_cube_of(session):

@@ -185,3 +185,12 @@ def update_sample_metadata(path, **fields):
         # One in-place write of the string: a crash leaves the old text or the new one.
         h5file[where][()] = to_json(sample, "sample metadata")
     return sample
+
+
+def write_calibration(path, calibration):
+    """Store an ``analysis.calibration.Calibration`` in the session's sample metadata (``calibration``, and
+    ``pixel_size_m`` with binning applied, as older readers look for it). The writer stores it at creation by
+    putting ``calibration.to_attributes()`` under ``sample_metadata["calibration"]``; this adds or corrects
+    it later (e.g. for a file taken before calibrations were recorded)."""
+    return update_sample_metadata(path, calibration=calibration.to_attributes(),
+                                  pixel_size_m=calibration.pixel_size_m)
