@@ -84,13 +84,43 @@ _GN_REGULARISATION = 1e-12
 _NOISE_FREE_RATIO = 1e-24
 
 
+def njit_on_first_call(signature, **options):
+    """``njit(signature, **options)`` that compiles (or loads from the disk cache) on the first call, not
+    at import: an eager signature compiles while the module is imported, so a cold cache made every command
+    that imports ``analysis`` (even ``nvscope --help``) wait for tens of seconds.
+
+    The first call from Python compiles exactly ``signature`` and then disables further compilation, as an
+    eager signature does, so that a model passed in is typed as ``MODEL_TYPE`` (a function pointer, which
+    the disk cache can key on) rather than as that one dispatcher (which it cannot: it would recompile in
+    every process). Calls from other jitted code compile the caller's argument types, as usual.
+    """
+
+    def wrap(func):
+        dispatcher = njit(**options)(func)
+
+        def first_call(*args, **kwargs):
+            if not dispatcher.signatures:
+                dispatcher.compile(signature)
+                dispatcher.disable_compile()
+            del dispatcher._compile_for_args  # back to numba's own method for any later mismatch
+            return dispatcher  # numba calls what this returns with the same arguments
+
+        # numba's C dispatcher looks this attribute up on the instance when no compiled version matches
+        # (when called from Python); it expects a callable back, which it then calls with the arguments
+        dispatcher._compile_for_args = first_call
+        return dispatcher
+
+    return wrap
+
+
 def lm_model(func=None, *, fastmath=True):
-    """Decorator compiling ``func`` as a model for the core: ``njit(MODEL_SIGNATURE, nogil=True, cache=True,
-    fastmath=True, error_model="numpy")``. The NumPy error model (x / 0 gives inf or nan instead of raising)
-    lets loops with divisions vectorise, several times faster; the core rejects non-finite chi2 anyway."""
+    """Decorator making ``func`` a model for the core: ``njit(nogil=True, cache=True, fastmath=True,
+    error_model="numpy")``, compiled for ``MODEL_SIGNATURE`` when first passed to the core (not at import).
+    The NumPy error model (x / 0 gives inf or nan instead of raising) lets loops with divisions vectorise,
+    several times faster; the core rejects non-finite chi2 anyway."""
 
     def wrap(f):
-        return njit(MODEL_SIGNATURE, nogil=True, cache=True, fastmath=fastmath, error_model="numpy")(f)
+        return njit(nogil=True, cache=True, fastmath=fastmath, error_model="numpy")(f)
 
     return wrap(func) if func is not None else wrap
 
@@ -171,7 +201,7 @@ _CORE_SIGNATURE = types.Tuple((types.float64, types.float64, types.int64, types.
 )
 
 
-@njit(_CORE_SIGNATURE, nogil=True, cache=True, error_model="numpy")
+@njit_on_first_call(_CORE_SIGNATURE, nogil=True, cache=True, error_model="numpy")
 def lm_fit(model, x, y, weights, consts, params, lower, upper, cov_out, max_iter, tol_chi2, scale_covariance):
     """Fit one data set; see the module docstring for the contract.
 
@@ -278,7 +308,7 @@ _BATCH_SIGNATURE = types.void(
 )
 
 
-@njit(_BATCH_SIGNATURE, nogil=True, parallel=True, cache=True, error_model="numpy")
+@njit_on_first_call(_BATCH_SIGNATURE, nogil=True, parallel=True, cache=True, error_model="numpy")
 def lm_fit_batch(model, x, data, weights, consts, params, lower, upper, cov, chi2, reduced_chi2, n_iter, status,
                  max_iter, tol_chi2, scale_covariance):
     """Run ``lm_fit`` on m data sets sharing x, in parallel over the data sets (numba prange, GIL released).

@@ -9,7 +9,7 @@ covariance and chi2 are scaled back to the data's units.
 import numpy as np
 from numba import njit, prange, types
 
-from analysis.fitting.lm import MODEL_TYPE, lm_fit, status_bits
+from analysis.fitting.lm import MODEL_TYPE, lm_fit, njit_on_first_call, status_bits
 
 from .guess import guess_pixel
 
@@ -45,7 +45,7 @@ def _template_start(guess, template, template_guess, group_window, lower, upper,
         out[a] = min(max(out[a], lower[a]), upper[a])
 
 
-@njit(_DRIVER_SIGNATURE, nogil=True, parallel=True, cache=True, error_model="numpy")
+@njit_on_first_call(_DRIVER_SIGNATURE, nogil=True, parallel=True, cache=True, error_model="numpy")
 def fit_spectra(model, x, data, weights, selected, offsets, table_index, table_weight, windows, group_window,
                 fwhm_start, smooth_half, fwhm_bounds, template, template_guess, max_iter, tol_chi2, scale_covariance,
                 params, cov, chi2, reduced_chi2, n_iter, status):
