@@ -201,6 +201,14 @@ _CORE_SIGNATURE = types.Tuple((types.float64, types.float64, types.int64, types.
 )
 
 
+@njit(nogil=True, cache=True)
+def lm_workspace(n, p):
+    """Scratch arrays for ``lm_fit_in``: fits of n points and p parameters can reuse one workspace, so a
+    loop over many pixels allocates once per thread instead of eleven times per fit."""
+    return (np.empty(n), np.empty((p, n)), np.empty(n), np.empty((p, n)), np.empty(p), np.empty((p, p)),
+            np.empty((p, p)), np.empty(p), np.empty(p), np.empty(p), np.empty(p, dtype=np.bool_))
+
+
 @njit_on_first_call(_CORE_SIGNATURE, nogil=True, cache=True, error_model="numpy")
 def lm_fit(model, x, y, weights, consts, params, lower, upper, cov_out, max_iter, tol_chi2, scale_covariance):
     """Fit one data set; see the module docstring for the contract.
@@ -209,6 +217,14 @@ def lm_fit(model, x, y, weights, consts, params, lower, upper, cov_out, max_iter
     the start on entry and the best fit on return; lower, upper (p,) box bounds; cov_out (p, p) receives
     the covariance. Returns (chi2, reduced_chi2, n_iter, converged, at_bound).
     """
+    return lm_fit_in(model, x, y, weights, consts, params, lower, upper, cov_out, max_iter, tol_chi2,
+                     scale_covariance, lm_workspace(y.shape[0], params.shape[0]))
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def lm_fit_in(model, x, y, weights, consts, params, lower, upper, cov_out, max_iter, tol_chi2, scale_covariance,
+              workspace):
+    """``lm_fit`` with its scratch arrays given (``lm_workspace(n, p)``), for loops over many fits."""
     n = y.shape[0]
     p = params.shape[0]
     # numba does not check bounds: a mismatch here would let the model write past its arrays
@@ -216,18 +232,9 @@ def lm_fit(model, x, y, weights, consts, params, lower, upper, cov_out, max_iter
         raise ValueError("lm_fit: x must be (d, n) and weights (n,) or (0,) for y of n points")
     if lower.shape[0] != p or upper.shape[0] != p or cov_out.shape[0] != p or cov_out.shape[1] != p:
         raise ValueError("lm_fit: lower, upper must be (p,) and cov_out (p, p) for p parameters")
-    values = np.empty(n)
-    jac = np.empty((p, n))
-    values_try = np.empty(n)
-    jac_try = np.empty((p, n))
-    trial = np.empty(p)
-    hess = np.empty((p, p))
-    work = np.empty((p, p))
-    grad = np.empty(p)
-    step = np.empty(p)
-    scale = np.empty(p)
-    free = np.empty(p, dtype=np.bool_)
-
+    values, jac, values_try, jac_try, trial, hess, work, grad, step, scale, free = workspace
+    if values.shape[0] != n or jac.shape[0] != p:
+        raise ValueError("lm_fit: the workspace must come from lm_workspace(n, p) for this fit's n and p")
     for a in range(p):
         params[a] = min(max(params[a], lower[a]), upper[a])
     chi2 = _chi2(model, x, y, weights, consts, params, values, jac)
@@ -238,12 +245,14 @@ def lm_fit(model, x, y, weights, consts, params, lower, upper, cov_out, max_iter
     noise_free *= _NOISE_FREE_RATIO
 
     converged = False
+    current = False  # hess and grad belong to the current params (saves one pass at the end)
     n_iter = 0
     small_steps = 0
     lam = _LAMBDA_START
     if np.isfinite(chi2):
         while True:
             _normal_equations(y, weights, values, jac, hess, grad, values_try)
+            current = True
             _set_free(params, lower, upper, hess, grad, free)
             if chi2 <= noise_free:
                 converged = True
@@ -274,6 +283,7 @@ def lm_fit(model, x, y, weights, consts, params, lower, upper, cov_out, max_iter
                         values, values_try = values_try, values
                         jac, jac_try = jac_try, jac
                         chi2 = chi2_try
+                        current = False
                         lam = max(lam * 0.1, _LAMBDA_MIN)
                         accepted = True
                         break
@@ -291,7 +301,8 @@ def lm_fit(model, x, y, weights, consts, params, lower, upper, cov_out, max_iter
     dof = n - p
     reduced = chi2 / dof if dof > 0 else np.nan
     if np.isfinite(chi2):
-        _normal_equations(y, weights, values, jac, hess, grad, values_try)
+        if not current:
+            _normal_equations(y, weights, values, jac, hess, grad, values_try)
         inverse_spd(hess, cov_out, work, step)
         if scale_covariance:
             for a in range(p):
@@ -301,6 +312,9 @@ def lm_fit(model, x, y, weights, consts, params, lower, upper, cov_out, max_iter
         cov_out[:, :] = np.nan
     return chi2, reduced, n_iter, converged, at_bound
 
+
+_BATCH_CHUNK = 32
+"""Fits per parallel task of ``lm_fit_batch`` (they share one workspace)."""
 
 _BATCH_SIGNATURE = types.void(
     MODEL_TYPE, _MAT, _MAT, _MAT, _MAT, _MAT, _MAT, _MAT, _CUBE, _VEC, _VEC,
@@ -318,16 +332,22 @@ def lm_fit_batch(model, x, data, weights, consts, params, lower, upper, cov, chi
     reduced_chi2 (m,), n_iter (m,) int64, status (m,) uint8 = STATUS_CONVERGED | STATUS_AT_BOUND bits.
     """
     m = data.shape[0]
+    n = data.shape[1]
+    p = params.shape[1]
     unit_weights = np.empty(0)
-    for k in prange(m):
-        w = unit_weights
-        if weights.shape[0] > 0:
-            w = weights[k] if weights.shape[0] == m else weights[0]
-        c = consts[k] if consts.shape[0] == m else consts[0]
-        lo = lower[k] if lower.shape[0] == m else lower[0]
-        hi = upper[k] if upper.shape[0] == m else upper[0]
-        result = lm_fit(model, x, data[k], w, c, params[k], lo, hi, cov[k], max_iter, tol_chi2, scale_covariance)
-        chi2[k] = result[0]
-        reduced_chi2[k] = result[1]
-        n_iter[k] = result[2]
-        status[k] = status_bits(result[3], result[4])
+    n_chunks = (m + _BATCH_CHUNK - 1) // _BATCH_CHUNK
+    for chunk in prange(n_chunks):
+        workspace = lm_workspace(n, p)  # once per chunk of fits, not per fit
+        for k in range(chunk * _BATCH_CHUNK, min(m, (chunk + 1) * _BATCH_CHUNK)):
+            w = unit_weights
+            if weights.shape[0] > 0:
+                w = weights[k] if weights.shape[0] == m else weights[0]
+            c = consts[k] if consts.shape[0] == m else consts[0]
+            lo = lower[k] if lower.shape[0] == m else lower[0]
+            hi = upper[k] if upper.shape[0] == m else upper[0]
+            result = lm_fit_in(model, x, data[k], w, c, params[k], lo, hi, cov[k], max_iter, tol_chi2,
+                               scale_covariance, workspace)
+            chi2[k] = result[0]
+            reduced_chi2[k] = result[1]
+            n_iter[k] = result[2]
+            status[k] = status_bits(result[3], result[4])

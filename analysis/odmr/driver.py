@@ -2,14 +2,14 @@
 
 One pixel: y -> y / scale (scale = the smoothed spectrum's maximum, so the baseline starts near 1 for PL
 counts and spin contrast alike), starting values and bounds from ``guess.guess_pixel``, then the shared
-Levenberg-Marquardt core ``analysis.fitting.lm_fit`` with the ODMR model, then the baseline, its
+Levenberg-Marquardt core ``analysis.fitting.lm_fit`` (``lm_fit_in``, reusing its scratch) with the ODMR model, then the baseline, its
 covariance and chi2 are scaled back to the data's units.
 """
 
 import numpy as np
 from numba import njit, prange, types
 
-from analysis.fitting.lm import MODEL_TYPE, lm_fit, njit_on_first_call, status_bits
+from analysis.fitting.lm import MODEL_TYPE, lm_fit_in, lm_workspace, njit_on_first_call, status_bits
 
 from .guess import guess_pixel
 
@@ -23,6 +23,10 @@ _DRIVER_SIGNATURE = types.void(
     _I64[:, ::1], _I64[::1], _F64[::1], _I64, _F64[::1], _F64[::1], _F64[::1], _I64, _F64, types.boolean,
     _F64[:, ::1], _F64[:, :, ::1], _F64[::1], _F64[::1], _I64[::1], types.uint8[::1],
 )
+
+
+_CHUNK = 64
+"""Pixels per parallel task: enough to amortise the scratch arrays, small enough to balance the threads."""
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
@@ -61,70 +65,81 @@ def fit_spectra(model, x, data, weights, selected, offsets, table_index, table_w
     """
     m, n = data.shape
     p = params.shape[1]
+    n_chunks = (m + _CHUNK - 1) // _CHUNK
+    for c in prange(n_chunks):
+        # scratch once per chunk of pixels, not per pixel: allocations were a sixth of the per-pixel time
+        scratch = (np.empty(n), np.empty(n), np.empty(n), np.empty(p), np.empty(p), np.empty(p), np.empty(n),
+                   np.empty(n if weights.shape[0] > 0 else 0), np.empty(p), np.empty((p, p)))
+        workspace = lm_workspace(n, p)
+        for k in range(c * _CHUNK, min(m, (c + 1) * _CHUNK)):
+            _fit_pixel(k, model, x, data, weights, selected, offsets, table_index, table_weight, windows,
+                       group_window, fwhm_start, smooth_half, fwhm_bounds, template, template_guess, max_iter,
+                       tol_chi2, scale_covariance, params, cov, chi2, reduced_chi2, n_iter, status, scratch,
+                       workspace)
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def _fit_pixel(k, model, x, data, weights, selected, offsets, table_index, table_weight, windows, group_window,
+               fwhm_start, smooth_half, fwhm_bounds, template, template_guess, max_iter, tol_chi2, scale_covariance,
+               params, cov, chi2, reduced_chi2, n_iter, status, scratch, workspace):
+    """Row k of ``fit_spectra``; ``scratch`` and ``workspace`` are reused from pixel to pixel."""
+    n = data.shape[1]
+    p = params.shape[1]
     f = x[0]
     weighted = weights.shape[0] > 0
     two_starts = template.shape[0] == p
-    for k in prange(m):
-        params[k, :] = np.nan
-        cov[k, :, :] = np.nan
-        chi2[k] = np.nan
-        reduced_chi2[k] = np.nan
-        n_iter[k] = 0
-        status[k] = 0
-        if not selected[k]:
-            continue
-        y = data[k]
-        finite = True
+    smoothed, depth, score, lower, upper, start, y_scaled, w, second, cov_second = scratch
+    params[k, :] = np.nan
+    cov[k, :, :] = np.nan
+    chi2[k] = np.nan
+    reduced_chi2[k] = np.nan
+    n_iter[k] = 0
+    status[k] = 0
+    if not selected[k]:
+        return
+    y = data[k]
+    finite = True
+    for i in range(n):
+        if not np.isfinite(y[i]):
+            finite = False
+    if weighted:
         for i in range(n):
-            if not np.isfinite(y[i]):
+            if not (weights[k, i] > 0.0 and np.isfinite(weights[k, i])):
                 finite = False
-        if weighted:
-            for i in range(n):
-                if not (weights[k, i] > 0.0 and np.isfinite(weights[k, i])):
-                    finite = False
-        if not finite:
-            status[k] = STATUS_INVALID
-            continue
-        smoothed = np.empty(n)
-        depth = np.empty(n)
-        score = np.empty(n)
-        lower = np.empty(p)
-        upper = np.empty(p)
-        start = np.empty(p)
-        scale = guess_pixel(f, y, offsets, table_index, table_weight, windows, group_window, fwhm_start, smooth_half,
-                            smoothed, depth, score, start, lower, upper, fwhm_bounds)
-        if scale <= 0.0:
-            status[k] = STATUS_INVALID
-            continue
-        y_scaled = np.empty(n)
+    if not finite:
+        status[k] = STATUS_INVALID
+        return
+    scale = guess_pixel(f, y, offsets, table_index, table_weight, windows, group_window, fwhm_start, smooth_half,
+                        smoothed, depth, score, start, lower, upper, fwhm_bounds)
+    if scale <= 0.0:
+        status[k] = STATUS_INVALID
+        return
+    inverse_scale = 1.0 / scale
+    for i in range(n):
+        y_scaled[i] = y[i] * inverse_scale
+    if weighted:
         for i in range(n):
-            y_scaled[i] = y[i] / scale
-        w = np.empty(n if weighted else 0)
-        if weighted:
-            for i in range(n):
-                w[i] = weights[k, i] * scale
-        second = np.empty(p)
-        if two_starts:
-            _template_start(start, template, template_guess, group_window, lower, upper, second)
-        result = lm_fit(model, x, y_scaled, w, offsets, start, lower, upper, cov[k], max_iter, tol_chi2,
-                        scale_covariance)
-        iterations = result[2]
-        if two_starts:
-            cov_second = np.empty((p, p))
-            other = lm_fit(model, x, y_scaled, w, offsets, second, lower, upper, cov_second, max_iter, tol_chi2,
-                           scale_covariance)
-            iterations += other[2]
-            if other[0] < result[0] or not np.isfinite(result[0]):
-                result = other
-                start[:] = second
-                cov[k, :, :] = cov_second
-        params[k, :] = start
-        params[k, 0] *= scale
-        for a in range(p):
-            cov[k, 0, a] *= scale
-            cov[k, a, 0] *= scale
-        unit = 1.0 if weighted else scale * scale
-        chi2[k] = result[0] * unit
-        reduced_chi2[k] = result[1] * unit
-        n_iter[k] = iterations
-        status[k] = status_bits(result[3], result[4])
+            w[i] = weights[k, i] * scale
+    if two_starts:
+        _template_start(start, template, template_guess, group_window, lower, upper, second)
+    result = lm_fit_in(model, x, y_scaled, w, offsets, start, lower, upper, cov[k], max_iter, tol_chi2,
+                       scale_covariance, workspace)
+    iterations = result[2]
+    if two_starts:
+        other = lm_fit_in(model, x, y_scaled, w, offsets, second, lower, upper, cov_second, max_iter, tol_chi2,
+                          scale_covariance, workspace)
+        iterations += other[2]
+        if other[0] < result[0] or not np.isfinite(result[0]):
+            result = other
+            start[:] = second
+            cov[k, :, :] = cov_second
+    params[k, :] = start
+    params[k, 0] *= scale
+    for a in range(p):
+        cov[k, 0, a] *= scale
+        cov[k, a, 0] *= scale
+    unit = 1.0 if weighted else scale * scale
+    chi2[k] = result[0] * unit
+    reduced_chi2[k] = result[1] * unit
+    n_iter[k] = iterations
+    status[k] = status_bits(result[3], result[4])
