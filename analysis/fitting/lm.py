@@ -125,16 +125,34 @@ def lm_model(func=None, *, fastmath=True):
     return wrap(func) if func is not None else wrap
 
 
-@njit(nogil=True, cache=True, error_model="numpy")
+_REASSOCIATE = {"reassoc", "contract"}
+"""fastmath flags for sums: reassociation lets them vectorise; no 'nnan'/'ninf', so non-finite chi2 is seen."""
+
+
+@njit(nogil=True, cache=True, fastmath=_REASSOCIATE, error_model="numpy")
 def _chi2(model, x, y, weights, consts, params, values, jac):
     model(params, x, consts, values, jac)
-    weighted = weights.shape[0] > 0
     total = 0.0
-    for i in range(y.shape[0]):
-        r = y[i] - values[i]
-        if weighted:
-            r *= weights[i]
-        total += r * r
+    if weights.shape[0] > 0:
+        for i in range(y.shape[0]):
+            r = (y[i] - values[i]) * weights[i]
+            total += r * r
+    else:
+        for i in range(y.shape[0]):
+            r = y[i] - values[i]
+            total += r * r
+    return total
+
+
+@njit(nogil=True, cache=True, fastmath=_REASSOCIATE, error_model="numpy")
+def _weighted_square_sum(y, weights):
+    total = 0.0
+    if weights.shape[0] > 0:
+        for i in range(y.shape[0]):
+            total += (y[i] * weights[i]) ** 2
+    else:
+        for i in range(y.shape[0]):
+            total += y[i] * y[i]
     return total
 
 
@@ -143,8 +161,12 @@ def _normal_equations(y, weights, values, jac, hess, grad, resid):
     """hess = J^T W^2 J, grad = J^T W^2 (y - f); jac is (p, n), resid (n,) scratch."""
     p, n = jac.shape
     weighted = weights.shape[0] > 0
-    for i in range(n):
-        resid[i] = (y[i] - values[i]) * weights[i] * weights[i] if weighted else y[i] - values[i]
+    if weighted:
+        for i in range(n):
+            resid[i] = (y[i] - values[i]) * weights[i] * weights[i]
+    else:
+        for i in range(n):
+            resid[i] = y[i] - values[i]
     for a in range(p):
         ja = jac[a]
         total = 0.0
@@ -238,11 +260,7 @@ def lm_fit_in(model, x, y, weights, consts, params, lower, upper, cov_out, max_i
     for a in range(p):
         params[a] = min(max(params[a], lower[a]), upper[a])
     chi2 = _chi2(model, x, y, weights, consts, params, values, jac)
-    noise_free = 0.0
-    for i in range(n):
-        wy = y[i] * weights[i] if weights.shape[0] > 0 else y[i]
-        noise_free += wy * wy
-    noise_free *= _NOISE_FREE_RATIO
+    noise_free = _NOISE_FREE_RATIO * _weighted_square_sum(y, weights)
 
     converged = False
     current = False  # hess and grad belong to the current params (saves one pass at the end)

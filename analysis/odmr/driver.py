@@ -2,8 +2,8 @@
 
 One pixel: y -> y / scale (scale = the smoothed spectrum's maximum, so the baseline starts near 1 for PL
 counts and spin contrast alike), starting values and bounds from ``guess.guess_pixel``, then the shared
-Levenberg-Marquardt core ``analysis.fitting.lm_fit`` (``lm_fit_in``, reusing its scratch) with the ODMR model, then the baseline, its
-covariance and chi2 are scaled back to the data's units.
+Levenberg-Marquardt core ``analysis.fitting.lm.lm_fit_in`` (its scratch reused within a chunk of pixels)
+with the ODMR model, then the baseline, its covariance and chi2 are scaled back to the data's units.
 """
 
 import numpy as np
@@ -27,6 +27,23 @@ _DRIVER_SIGNATURE = types.void(
 
 _CHUNK = 64
 """Pixels per parallel task: enough to amortise the scratch arrays, small enough to balance the threads."""
+
+
+@njit(nogil=True, cache=True, fastmath={"reassoc"}, error_model="numpy")
+def _all_finite(y):
+    """Whether every y is finite: one branch-free sum (0 * inf and 0 * nan are nan), which vectorises."""
+    total = 0.0
+    for i in range(y.shape[0]):
+        total += 0.0 * y[i]
+    return total == 0.0
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def _all_positive_finite(w):
+    for i in range(w.shape[0]):
+        if not (w[i] > 0.0 and np.isfinite(w[i])):
+            return False
+    return True
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
@@ -98,15 +115,7 @@ def _fit_pixel(k, model, x, data, weights, selected, offsets, table_index, table
     if not selected[k]:
         return
     y = data[k]
-    finite = True
-    for i in range(n):
-        if not np.isfinite(y[i]):
-            finite = False
-    if weighted:
-        for i in range(n):
-            if not (weights[k, i] > 0.0 and np.isfinite(weights[k, i])):
-                finite = False
-    if not finite:
+    if not (_all_finite(y) and (not weighted or _all_positive_finite(weights[k]))):
         status[k] = STATUS_INVALID
         return
     scale = guess_pixel(f, y, offsets, table_index, table_weight, windows, group_window, fwhm_start, smooth_half,
