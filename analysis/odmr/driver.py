@@ -39,14 +39,6 @@ def _all_finite(y):
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
-def _all_positive_finite(w):
-    for i in range(w.shape[0]):
-        if not (w[i] > 0.0 and np.isfinite(w[i])):
-            return False
-    return True
-
-
-@njit(nogil=True, cache=True, error_model="numpy")
 def _template_start(guess, template, template_guess, group_window, lower, upper, out):
     """Second start: the mean spectrum's fit (``template``) moved to this pixel. Each window's lines are
     shifted by (pixel's guessed deepest centre - mean's guessed deepest centre) and their contrasts scaled
@@ -84,71 +76,92 @@ def fit_spectra(model, x, data, weights, selected, offsets, table_index, table_w
     p = params.shape[1]
     n_chunks = (m + _CHUNK - 1) // _CHUNK
     for c in prange(n_chunks):
-        # scratch once per chunk of pixels, not per pixel: allocations were a sixth of the per-pixel time
-        scratch = (np.empty(n), np.empty(n), np.empty(n), np.empty(p), np.empty(p), np.empty(p), np.empty(n),
-                   np.empty(n if weights.shape[0] > 0 else 0), np.empty(p), np.empty((p, p)))
-        workspace = lm_workspace(n, p)
+        # Scratch once per chunk of pixels, handed down as separate arrays: allocating per pixel, unpacking
+        # tuples or taking views of the shared outputs per pixel all cost heap or atomic reference-count
+        # operations (contended between threads for the shared arrays), together a third of the time.
+        values, jac, values_try, jac_try, trial, hess, work, grad, step, scale, free = lm_workspace(n, p)
+        f = x[0]
+        y = np.empty(n)
+        smoothed = np.empty(n)
+        depth = np.empty(n)
+        score = np.empty(n)
+        y_scaled = np.empty(n)
+        w = np.empty(n if weights.shape[0] > 0 else 0)
+        lower = np.empty(p)
+        upper = np.empty(p)
+        start = np.empty(p)
+        second = np.empty(p)
+        cov_first = np.empty((p, p))
+        cov_second = np.empty((p, p))
         for k in range(c * _CHUNK, min(m, (c + 1) * _CHUNK)):
-            _fit_pixel(k, model, x, data, weights, selected, offsets, table_index, table_weight, windows,
-                       group_window, fwhm_start, smooth_half, fwhm_bounds, template, template_guess, max_iter,
-                       tol_chi2, scale_covariance, params, cov, chi2, reduced_chi2, n_iter, status, scratch,
-                       workspace)
+            for a in range(p):
+                params[k, a] = np.nan
+                for b in range(p):
+                    cov[k, a, b] = np.nan
+            chi2[k] = np.nan
+            reduced_chi2[k] = np.nan
+            n_iter[k] = 0
+            status[k] = 0
+            if not selected[k]:
+                continue
+            for i in range(n):
+                y[i] = data[k, i]
+            if not (_all_finite(y) and (weights.shape[0] == 0 or _row_positive_finite(weights, k))):
+                status[k] = STATUS_INVALID
+                continue
+            scale_k = guess_pixel(f, y, offsets, table_index, table_weight, windows, group_window, fwhm_start,
+                                  smooth_half, smoothed, depth, score, start, lower, upper, fwhm_bounds)
+            if scale_k <= 0.0:
+                status[k] = STATUS_INVALID
+                continue
+            inverse_scale = 1.0 / scale_k
+            for i in range(n):
+                y_scaled[i] = y[i] * inverse_scale
+            for i in range(w.shape[0]):
+                w[i] = weights[k, i] * scale_k
+            if template.shape[0] == p:  # from the guess, before the first fit overwrites ``start``
+                _template_start(start, template, template_guess, group_window, lower, upper, second)
+            result = lm_fit_in(model, x, y_scaled, w, offsets, start, lower, upper, cov_first, max_iter, tol_chi2,
+                               scale_covariance, values, jac, values_try, jac_try, trial, hess, work, grad, step,
+                               scale, free)
+            iterations = result[2]
+            first_kept = True
+            if template.shape[0] == p:
+                other = lm_fit_in(model, x, y_scaled, w, offsets, second, lower, upper, cov_second, max_iter,
+                                  tol_chi2, scale_covariance, values, jac, values_try, jac_try, trial, hess, work,
+                                  grad, step, scale, free)
+                iterations += other[2]
+                if other[0] < result[0] or not np.isfinite(result[0]):
+                    result = other
+                    first_kept = False
+            unit = 1.0 if weights.shape[0] > 0 else scale_k * scale_k
+            chi2[k] = result[0] * unit
+            reduced_chi2[k] = result[1] * unit
+            n_iter[k] = iterations
+            status[k] = status_bits(result[3], result[4])
+            if first_kept:
+                _store(k, start, cov_first, scale_k, params, cov)
+            else:
+                _store(k, second, cov_second, scale_k, params, cov)
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
-def _fit_pixel(k, model, x, data, weights, selected, offsets, table_index, table_weight, windows, group_window,
-               fwhm_start, smooth_half, fwhm_bounds, template, template_guess, max_iter, tol_chi2, scale_covariance,
-               params, cov, chi2, reduced_chi2, n_iter, status, scratch, workspace):
-    """Row k of ``fit_spectra``; ``scratch`` and ``workspace`` are reused from pixel to pixel."""
-    n = data.shape[1]
-    p = params.shape[1]
-    f = x[0]
-    weighted = weights.shape[0] > 0
-    two_starts = template.shape[0] == p
-    smoothed, depth, score, lower, upper, start, y_scaled, w, second, cov_second = scratch
-    params[k, :] = np.nan
-    cov[k, :, :] = np.nan
-    chi2[k] = np.nan
-    reduced_chi2[k] = np.nan
-    n_iter[k] = 0
-    status[k] = 0
-    if not selected[k]:
-        return
-    y = data[k]
-    if not (_all_finite(y) and (not weighted or _all_positive_finite(weights[k]))):
-        status[k] = STATUS_INVALID
-        return
-    scale = guess_pixel(f, y, offsets, table_index, table_weight, windows, group_window, fwhm_start, smooth_half,
-                        smoothed, depth, score, start, lower, upper, fwhm_bounds)
-    if scale <= 0.0:
-        status[k] = STATUS_INVALID
-        return
-    inverse_scale = 1.0 / scale
-    for i in range(n):
-        y_scaled[i] = y[i] * inverse_scale
-    if weighted:
-        for i in range(n):
-            w[i] = weights[k, i] * scale
-    if two_starts:
-        _template_start(start, template, template_guess, group_window, lower, upper, second)
-    result = lm_fit_in(model, x, y_scaled, w, offsets, start, lower, upper, cov[k], max_iter, tol_chi2,
-                       scale_covariance, workspace)
-    iterations = result[2]
-    if two_starts:
-        other = lm_fit_in(model, x, y_scaled, w, offsets, second, lower, upper, cov_second, max_iter, tol_chi2,
-                          scale_covariance, workspace)
-        iterations += other[2]
-        if other[0] < result[0] or not np.isfinite(result[0]):
-            result = other
-            start[:] = second
-            cov[k, :, :] = cov_second
-    params[k, :] = start
+def _store(k, best, best_cov, scale, params, cov):
+    """Pixel k's parameters and covariance, the baseline (parameter 0) back in the data's units."""
+    p = best.shape[0]
+    for a in range(p):
+        params[k, a] = best[a]
+        for b in range(p):
+            cov[k, a, b] = best_cov[a, b]
     params[k, 0] *= scale
     for a in range(p):
         cov[k, 0, a] *= scale
         cov[k, a, 0] *= scale
-    unit = 1.0 if weighted else scale * scale
-    chi2[k] = result[0] * unit
-    reduced_chi2[k] = result[1] * unit
-    n_iter[k] = iterations
-    status[k] = status_bits(result[3], result[4])
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def _row_positive_finite(w, k):
+    for i in range(w.shape[1]):
+        if not (w[k, i] > 0.0 and np.isfinite(w[k, i])):
+            return False
+    return True

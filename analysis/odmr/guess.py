@@ -82,6 +82,16 @@ def _template_peak(offsets, fwhm):
     return total / offsets.shape[0]
 
 
+@njit(nogil=True, cache=True, fastmath=True, error_model="numpy")
+def _finite_max(a, lo, hi):
+    """max of a[lo:hi] (hi > lo), for finite values only (the driver rejects non-finite spectra first):
+    without NaN semantics the comparison loop vectorises."""
+    best = a[lo]
+    for i in range(lo + 1, hi):
+        best = max(best, a[i])
+    return best
+
+
 @njit(nogil=True, cache=True, error_model="numpy")
 def guess_pixel(f, y, offsets, table_index, table_weight, windows, group_window, fwhm, smooth_half, smoothed,
                 depth, score, params, lower, upper, fwhm_bounds):
@@ -95,7 +105,7 @@ def guess_pixel(f, y, offsets, table_index, table_weight, windows, group_window,
     """
     n = y.shape[0]
     moving_average(y, smooth_half, smoothed)
-    scale = smoothed.max()
+    scale = _finite_max(smoothed, 0, n)
     if not (scale > 0.0) or not np.isfinite(scale):
         return 0.0
     inverse_scale = 1.0 / scale
@@ -120,9 +130,9 @@ def guess_pixel(f, y, offsets, table_index, table_weight, windows, group_window,
                 inside = inverse_offsets if j >= 0 else 0.0
                 score[i] += inside * (depth[jj - 1] + table_weight[i, k] * (depth[jj] - depth[jj - 1]))
         best = lo
-        for i in range(lo + 1, hi):
-            if score[i] > score[best]:
-                best = i
+        peak = _finite_max(score, lo, hi)
+        while best < hi - 1 and score[best] != peak:  # the first point at the maximum
+            best += 1
         center = f[best]
         if lo < best < hi - 1:
             curvature = score[best - 1] - 2.0 * score[best] + score[best + 1]
