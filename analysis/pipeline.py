@@ -11,6 +11,7 @@ import numpy as np
 from analysis import physics
 from analysis.background import remove_background
 from analysis.odmr import fit_odmr
+from analysis.odmr.preprocess import contrast_cube
 from analysis.session import read_session, write_background, write_field_map, write_fit_results
 
 DEFAULT_PIXEL_SIZE_M = 1.3e-6
@@ -49,15 +50,17 @@ def fit_cube_of(session):
     if done.sum() < MIN_STEPS_TO_FIT:
         raise ValueError(f"{session.path} has {int(done.sum())} completed frequency steps; at least "
                          f"{MIN_STEPS_TO_FIT} are needed for a fit. Acquire more steps first.")
-    cube = np.moveaxis(session.spin_contrast()[done], 0, -1)
+    cube = contrast_cube(session.on_sum, session.off_sum, session.n_pairs, session.dark_frame_adu,
+                         np.flatnonzero(done))
     windows = np.unique(np.asarray(session.window_index)[done])
-    return np.ascontiguousarray(cube), np.asarray(session.freq_hz)[done], 2 if len(windows) >= 2 else 1
+    return cube, np.asarray(session.freq_hz)[done], 2 if len(windows) >= 2 else 1
 
 
-def fit_session_file(path, model="15N", d_hz=None, binning=1, order=2):
+def fit_session_file(path, model="15N", d_hz=None, binning=1, order=2, covariance=True):
     """Fit every pixel, remove the background and write the fit maps, background and field maps into ``path``.
 
     d_hz: zero-field splitting for one-transition sweeps (default: the simulated truth's, else physics' D).
+    covariance: False leaves the per-pixel parameter covariance out of the file (``write_fit_results``).
     """
     session = read_session(path)
     cube, freq_hz, transitions = fit_cube_of(session)
@@ -65,7 +68,7 @@ def fit_session_file(path, model="15N", d_hz=None, binning=1, order=2):
         d_hz = ((session.truth or {}).get("sample") or {}).get("d_hz", physics.ZERO_FIELD_SPLITTING_HZ)
     fit = fit_odmr(cube, freq_hz, model=model, transitions=transitions, d_hz=float(d_hz), binning=binning)
     settings = {**fit.attributes(), "n_steps_used": int(freq_hz.size), "d_hz_assumed": float(d_hz)}
-    write_fit_results(path, fit.to_arrays(), units=FIT_UNITS, settings=settings)
+    write_fit_results(path, fit.to_arrays(), units=FIT_UNITS, settings=settings, covariance=covariance)
     pixel_size_m = session_pixel_size_m(session) * binning
     b_nv = np.where(fit.converged, fit.b_nv_t, np.nan)
     background, residual, info = remove_background(b_nv, order=order, pixel_size_m=pixel_size_m)

@@ -1,4 +1,5 @@
-"""Frame sums are stored with shuffle + LZF now; sessions written with gzip before read back the same."""
+"""Frame sums are stored with shuffle + LZF now; sessions written with gzip before read back the same.
+Fit results can leave the parameter covariance out."""
 
 import h5py
 import numpy as np
@@ -36,3 +37,18 @@ def test_sums_read_back_exactly_whatever_the_filter(tmp_path, monkeypatch, stora
     for step in (0, 4, 8):
         assert np.array_equal(session.on_sum[step], written[step][0])
         assert np.array_equal(session.off_sum[step], written[step][1])
+
+
+def test_fit_results_without_covariance(tmp_path):
+    from analysis.session import write_fit_results
+
+    path = tmp_path / "s.h5"
+    _write(path, shape=(4, 5))
+    maps = {"param_err": np.ones((4, 5, 4)), "param_cov": np.ones((4, 5, 4, 4))}
+    units = {"param_err": "1", "param_cov": "1"}
+    write_fit_results(path, maps, units=units, settings={"model": "15N"}, covariance=False)
+    fit = read_session(path).fit
+    assert set(fit.arrays) == {"param_err"}
+    assert fit.settings == {"model": "15N", "covariance_stored": False}
+    write_fit_results(path, maps, units=units)  # default as before: everything stored
+    assert set(read_session(path).fit.arrays) == {"param_err", "param_cov"}
