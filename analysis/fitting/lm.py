@@ -53,6 +53,7 @@ Threads: everything is ``nogil``; ``lm_fit_batch`` runs many fits in parallel (n
 import numpy as np
 from numba import njit, prange, types
 
+from .first_call import njit_on_first_call
 from .small_linalg import cholesky_in_place, cholesky_solve, inverse_spd
 
 _VEC = types.float64[::1]
@@ -82,35 +83,6 @@ _LAMBDA_MAX = 1e16
 _LAMBDA_MIN = 1e-12
 _GN_REGULARISATION = 1e-12
 _NOISE_FREE_RATIO = 1e-24
-
-
-def njit_on_first_call(signature, **options):
-    """``njit(signature, **options)`` that compiles (or loads from the disk cache) on the first call, not
-    at import: an eager signature compiles while the module is imported, so a cold cache made every command
-    that imports ``analysis`` (even ``nvscope --help``) wait for tens of seconds.
-
-    The first call from Python compiles exactly ``signature`` and then disables further compilation, as an
-    eager signature does, so that a model passed in is typed as ``MODEL_TYPE`` (a function pointer, which
-    the disk cache can key on) rather than as that one dispatcher (which it cannot: it would recompile in
-    every process). Calls from other jitted code compile the caller's argument types, as usual.
-    """
-
-    def wrap(func):
-        dispatcher = njit(**options)(func)
-
-        def first_call(*args, **kwargs):
-            if not dispatcher.signatures:
-                dispatcher.compile(signature)
-                dispatcher.disable_compile()
-            del dispatcher._compile_for_args  # back to numba's own method for any later mismatch
-            return dispatcher  # numba calls what this returns with the same arguments
-
-        # numba's C dispatcher looks this attribute up on the instance when no compiled version matches
-        # (when called from Python); it expects a callable back, which it then calls with the arguments
-        dispatcher._compile_for_args = first_call
-        return dispatcher
-
-    return wrap
 
 
 def lm_model(func=None, *, fastmath=True):
@@ -167,9 +139,6 @@ def _normal_equations(y, weights, values, jac, hess, grad, resid):
     else:
         for i in range(n):
             resid[i] = y[i] - values[i]
-    if p == 4 and not weighted:
-        _normal_equations_4(jac, resid, hess, grad)
-        return
     for a in range(p):
         ja = jac[a]
         total = 0.0
@@ -187,39 +156,6 @@ def _normal_equations(y, weights, values, jac, hess, grad, resid):
                     total += ja[i] * jb[i]
             hess[a, b] = total
             hess[b, a] = total
-
-
-@njit(nogil=True, cache=True, fastmath=True, error_model="numpy")
-def _normal_equations_4(jac, resid, hess, grad):
-    """The unweighted four-parameter case (one ODMR transition) in one pass over the points: the 14 sums
-    share each load of the Jacobian's columns instead of reading the rows 14 times."""
-    j0, j1, j2, j3 = jac[0], jac[1], jac[2], jac[3]
-    g0 = g1 = g2 = g3 = 0.0
-    h00 = h10 = h11 = h20 = h21 = h22 = h30 = h31 = h32 = h33 = 0.0
-    for i in range(resid.shape[0]):
-        a, b, c, d, r = j0[i], j1[i], j2[i], j3[i], resid[i]
-        g0 += a * r
-        g1 += b * r
-        g2 += c * r
-        g3 += d * r
-        h00 += a * a
-        h10 += b * a
-        h11 += b * b
-        h20 += c * a
-        h21 += c * b
-        h22 += c * c
-        h30 += d * a
-        h31 += d * b
-        h32 += d * c
-        h33 += d * d
-    grad[0], grad[1], grad[2], grad[3] = g0, g1, g2, g3
-    hess[0, 0], hess[1, 1], hess[2, 2], hess[3, 3] = h00, h11, h22, h33
-    hess[1, 0] = hess[0, 1] = h10
-    hess[2, 0] = hess[0, 2] = h20
-    hess[2, 1] = hess[1, 2] = h21
-    hess[3, 0] = hess[0, 3] = h30
-    hess[3, 1] = hess[1, 3] = h31
-    hess[3, 2] = hess[2, 3] = h32
 
 
 @njit(nogil=True, cache=True, error_model="numpy")

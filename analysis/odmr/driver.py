@@ -9,7 +9,8 @@ with the ODMR model, then the baseline, its covariance and chi2 are scaled back 
 import numpy as np
 from numba import njit, prange, types
 
-from analysis.fitting.lm import MODEL_TYPE, lm_fit_in, lm_workspace, njit_on_first_call, status_bits
+from analysis.fitting.first_call import njit_on_first_call
+from analysis.fitting.lm import MODEL_TYPE, lm_fit_in, lm_workspace, status_bits
 
 from .guess import guess_pixel
 
