@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 _CHILD = r"""
@@ -36,3 +38,21 @@ def test_importing_everything_compiles_nothing(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     compiled = json.loads(done.stdout.strip().splitlines()[-1])
     assert compiled == {}, f"compiled at import (use lazy njit or njit_on_first_call): {compiled}"
+
+
+@pytest.mark.slow
+def test_warm_up_compiles_what_the_first_fit_and_analysis_call():
+    import io
+
+    from analysis import warmup
+    from analysis.fitting.lm import lm_fit_batch
+    from analysis.odmr import odmr_model
+    from analysis.odmr.driver import fit_spectra
+    from analysis.odmr.preprocess import _contrast_kernel
+    from instruments.virtual_microscope.emccd import _emccd_frame_sum
+
+    out = io.StringIO()
+    warmup.warm_up(out)
+    for kernel in (fit_spectra, lm_fit_batch, odmr_model, _contrast_kernel, _emccd_frame_sum):
+        assert kernel.signatures, f"{kernel.__name__} was not compiled by the warm-up"
+    assert "numba cache warm" in out.getvalue()
