@@ -11,6 +11,7 @@ import numpy as np
 from analysis import physics
 from analysis.background import remove_background
 from analysis.odmr import fit_odmr
+from analysis.odmr.preprocess import contrast_cube
 from analysis.session import read_session, write_background, write_field_map, write_fit_results
 
 MIN_STEPS_TO_FIT = 8
@@ -45,11 +46,13 @@ def fit_cube_of(session):
     if done.sum() < MIN_STEPS_TO_FIT:
         raise ValueError(f"{session.path} has {int(done.sum())} completed frequency steps; at least "
                          f"{MIN_STEPS_TO_FIT} are needed for a fit. Acquire more steps first.")
-    cube = np.moveaxis(session.spin_contrast()[done], 0, -1)
+    cube = contrast_cube(session.on_sum, session.off_sum, session.n_pairs, session.dark_frame_adu,
+                         np.flatnonzero(done))
     windows = np.unique(np.asarray(session.window_index)[done])
-    return np.ascontiguousarray(cube), np.asarray(session.freq_hz)[done], 2 if len(windows) >= 2 else 1
+    return cube, np.asarray(session.freq_hz)[done], 2 if len(windows) >= 2 else 1
 
 
+<<<<<<< HEAD
 def session_maps(fit_arrays, fit_attributes, n_steps_used, d_hz, background_t, background_info, b_nv_t, b_nv_err_t,
                  residual_t, pixel_size_m, binning=1, written_by=None):
     """The fit, background and field-map groups of a session's analysis, as ``write_session_maps`` stores them:
@@ -83,18 +86,23 @@ def assumed_d_hz(fit_settings, default=float("nan")):
     return float(fit_settings.get("assumed_d_hz", fit_settings.get("d_hz_assumed", default)))
 
 
-def write_session_maps(path, maps):
-    """Write ``session_maps``'s groups into the session file (replacing earlier results)."""
+def write_session_maps(path, maps, covariance=True):
+    """Write ``session_maps``'s groups into the session file (replacing earlier results); ``covariance`` False
+    leaves the per-pixel parameter covariance out (``write_fit_results``)."""
     fit, background, field = maps["fit"], maps["background"], maps["field_map"]
-    write_fit_results(path, fit["arrays"], units=fit["units"], settings=fit["settings"])
+    write_fit_results(path, fit["arrays"], units=fit["units"], settings=fit["settings"], covariance=covariance)
     write_background(path, background["arrays"], settings=background["settings"])
     write_field_map(path, field["arrays"], settings=field["settings"])
 
 
 def fit_session_file(path, model="15N", d_hz=None, binning=1, order=2):
+=======
+def fit_session_file(path, model="15N", d_hz=None, binning=1, order=2, covariance=True):
+>>>>>>> perf
     """Fit every pixel, remove the background and write the fit maps, background and field maps into ``path``.
 
     d_hz: zero-field splitting for one-transition sweeps (default: the simulated truth's, else physics' D).
+    covariance: False leaves the per-pixel parameter covariance out of the file (``write_fit_results``).
     """
     session = read_session(path)
     cube, freq_hz, transitions = fit_cube_of(session)
@@ -106,7 +114,7 @@ def fit_session_file(path, model="15N", d_hz=None, binning=1, order=2):
     background, residual, info = remove_background(b_nv, order=order, pixel_size_m=pixel_size_m)
     write_session_maps(path, session_maps(fit.to_arrays(), fit.attributes(), freq_hz.size, d_hz, background,
                                           {**info, "order": order}, fit.b_nv_t, fit.b_nv_err_t, residual,
-                                          pixel_size_m, binning))
+                                          pixel_size_m, binning), covariance=covariance)
     finite = residual[np.isfinite(residual)]
     noise = float(1.4826 * np.median(np.abs(finite - np.median(finite)))) if finite.size else float("nan")
     return FieldMapSummary(str(path), fit.converged_fraction, int(freq_hz.size), transitions, noise,
