@@ -52,7 +52,6 @@ def fit_cube_of(session):
     return cube, np.asarray(session.freq_hz)[done], 2 if len(windows) >= 2 else 1
 
 
-<<<<<<< HEAD
 def session_maps(fit_arrays, fit_attributes, n_steps_used, d_hz, background_t, background_info, b_nv_t, b_nv_err_t,
                  residual_t, pixel_size_m, binning=1, written_by=None):
     """The fit, background and field-map groups of a session's analysis, as ``write_session_maps`` stores them:
@@ -95,10 +94,7 @@ def write_session_maps(path, maps, covariance=True):
     write_field_map(path, field["arrays"], settings=field["settings"])
 
 
-def fit_session_file(path, model="15N", d_hz=None, binning=1, order=2):
-=======
 def fit_session_file(path, model="15N", d_hz=None, binning=1, order=2, covariance=True):
->>>>>>> perf
     """Fit every pixel, remove the background and write the fit maps, background and field maps into ``path``.
 
     d_hz: zero-field splitting for one-transition sweeps (default: the simulated truth's, else physics' D).
