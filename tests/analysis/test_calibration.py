@@ -9,7 +9,7 @@ from analysis.pipeline import session_pixel_size_m
 from analysis.session import read_session, write_calibration
 from instruments.config import config_from_dict
 from instruments.errors import ConfigError
-from tests.test_session_roundtrip import SAMPLE, make_session
+from tests.analysis.test_session_roundtrip import SAMPLE, make_session
 
 
 def test_defaults_are_the_documented_ones():

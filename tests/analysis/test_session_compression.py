@@ -7,7 +7,7 @@ import pytest
 
 import analysis.session.writer as writer_module
 from analysis.session import SessionWriter, read_session
-from tests.test_session_size import realistic_step_sums
+from tests.analysis.test_session_size import realistic_step_sums
 
 GZIP = {"compression": "gzip", "compression_opts": 4, "shuffle": True, "fletcher32": True}
 
