@@ -3,8 +3,16 @@ Import… and File > Export… use too) and ``analysis.exchange`` (docs/import_e
 
 import sys
 
-from app.core.data_exchange import CUBE, EXPORT_WHAT, FIELD_MAP, FREQ_UNITS, MAP_UNITS, ImportRequest, run_export, \
-    run_import
+from app.core.data_exchange import (
+    CUBE,
+    EXPORT_WHAT,
+    FIELD_MAP,
+    FREQ_UNITS,
+    MAP_UNITS,
+    ImportRequest,
+    run_export,
+    run_import,
+)
 
 
 def add_parser(sub):
