@@ -40,6 +40,19 @@ def _path_row(edit, on_browse):
     return row
 
 
+def _lay_out(dialog, form, note, ok_text):
+    """The form, a note under it, and OK (named ``ok_text``) / Cancel; returns the button box."""
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+    buttons.button(QDialogButtonBox.StandardButton.Ok).setText(ok_text)
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    layout = QVBoxLayout(dialog)
+    layout.addLayout(form)
+    layout.addWidget(QLabel(note))
+    layout.addWidget(buttons)
+    return buttons
+
+
 def _float_or_none(text, what):
     text = text.strip()
     if not text:
@@ -87,14 +100,7 @@ class ImportDialog(QDialog):
         form.addRow("Background", self.background)
         form.addRow("Pixel size (µm)", self.pixel_size_um)
         form.addRow("New session file", _path_row(self.out, self._browse_out))
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Import")
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(QLabel("The rule used for what is inferred is shown after the import."))
-        layout.addWidget(self.buttons)
+        self.buttons = _lay_out(self, form, "The rule used for what is inferred is shown after the import.", "Import")
         self.kind.currentTextChanged.connect(self._kind_changed)
         self.source.textChanged.connect(self._source_changed)
         self._kind_changed(self.kind.currentText())
@@ -182,15 +188,8 @@ class ExportDialog(QDialog):
         form.addRow("Format", self.fmt)
         form.addRow("Width", self.width_px)
         form.addRow("File", _path_row(self.path, self._browse))
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Export")
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(QLabel("Data come from the session file (float32 TIFF with the pixel size, MATLAB .mat, "
-                                "CSV); figures are the plot alone, redrawn at the chosen size."))
-        layout.addWidget(self.buttons)
+        self.buttons = _lay_out(self, form, "Data come from the session file (float32 TIFF with the pixel size, "
+                                "MATLAB .mat, CSV); figures are the plot alone, redrawn at the chosen size.", "Export")
         self.what.currentTextChanged.connect(self._what_changed)
         self.fmt.currentTextChanged.connect(self._fmt_changed)
         self._what_changed(self.what.currentText())
