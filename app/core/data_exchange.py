@@ -41,24 +41,28 @@ class ImportRequest:
     overwrite: bool = False
 
 
+def _blank(value):
+    """None for an empty form field."""
+    return value if value not in ("", None) else None
+
+
 def run_import(request):
     """Write the session file ``request.out``; returns ``analysis.exchange.ImportReport`` (its ``messages``
     say what was inferred). Raises ``analysis.exchange.ExchangeError`` (a ValueError) on bad input."""
     from analysis.exchange import import_cube, import_field_map
 
     r = request
-    blank = lambda value: value if value not in ("", None) else None  # noqa: E731 - empty form fields
     if r.kind == FIELD_MAP:
         if not r.map_units:
             raise ValueError(f"{r.source}: a field map needs its units ({', '.join(MAP_UNITS)}); give --units.")
         return import_field_map(r.source, r.out, units=r.map_units, pixel_size_um=r.pixel_size_um,
-                                map_var=blank(r.map_var), background_order=r.background_order,
-                                sample_name=blank(r.sample_name), overwrite=r.overwrite)
+                                map_var=_blank(r.map_var), background_order=r.background_order,
+                                sample_name=_blank(r.sample_name), overwrite=r.overwrite)
     if r.kind != CUBE:
         raise ValueError(f"import kind {r.kind!r} is not known; choose {CUBE!r} or {FIELD_MAP!r}.")
-    return import_cube(r.source, r.out, cube_var=blank(r.cube_var), freq=blank(r.freq), freq_var=blank(r.freq_var),
-                       freq_units=blank(r.freq_units), freq_axis=r.freq_axis, pixel_size_um=r.pixel_size_um,
-                       split_hz=r.split_hz, sample_name=blank(r.sample_name), overwrite=r.overwrite)
+    return import_cube(r.source, r.out, cube_var=_blank(r.cube_var), freq=_blank(r.freq), freq_var=_blank(r.freq_var),
+                       freq_units=_blank(r.freq_units), freq_axis=r.freq_axis, pixel_size_um=r.pixel_size_um,
+                       split_hz=r.split_hz, sample_name=_blank(r.sample_name), overwrite=r.overwrite)
 
 
 def run_export(session_path, out, what, fmt=None):

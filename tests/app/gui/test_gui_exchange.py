@@ -73,6 +73,12 @@ def test_import_and_export_through_the_file_menu(qtbot, tmp_path):
     assert svg.lstrip().startswith("<?xml") and "<svg" in svg and "<image" in svg  # the map, as an image
     assert "background (µT)" in svg and "µm</text>" in svg  # the colour bar's label, the scale bar
     assert "Show:" not in svg and "without a fit" not in svg and "Field map —" not in svg  # not the widget
+    for view in ("spin contrast", "camera", "spectrum"):  # every view the dialog offers draws
+        for fmt in ("png", "svg"):
+            _through_menu(qtbot, window, window.actions_.export_data, {"what": view, "fmt": fmt, "width_px": 800,
+                                                                       "path": tmp_path / f"{view}.{fmt}"})
+            assert (tmp_path / f"{view}.{fmt}").stat().st_size > 1000, (view, fmt)
+        assert QImage(str(tmp_path / f"{view}.png")).width() == 800
     # a map-only session has no fit maps: one clear error, no file
     errors = window.errors.count
     _through_menu(qtbot, window, window.actions_.export_data, {"what": "fit-maps", "fmt": "mat",
