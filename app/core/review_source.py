@@ -20,9 +20,11 @@ REVIEW = "review"
 
 
 def field_maps_of(session):
-    """The ``FieldMaps`` stored in a session (fit, background and field map groups), or None without them."""
+    """The ``FieldMaps`` stored in a session (fit, background and field map groups), or None without a field
+    map. The fit is optional: an imported field map (``nvscope import --units``) has none, and then the fit
+    quality is NaN, ``fit`` holds no arrays and no step was fitted."""
     fit, background, field = session.fit, session.background, session.field_map
-    if fit is None or field is None or "b_nv_t" not in field:
+    if field is None or "b_nv_t" not in field:
         return None
     b_nv_t = np.asarray(field["b_nv_t"], dtype=np.float64)
     residual = field["b_nv_residual_t"] if "b_nv_residual_t" in field else None
@@ -31,14 +33,18 @@ def field_maps_of(session):
         residual = b_nv_t - background_t
     if background_t is None:
         background_t = np.full(b_nv_t.shape, np.nan)
-    quality = fit["reduced_chi2"] if "reduced_chi2" in fit else fit.arrays.get("chi2", np.full(b_nv_t.shape, np.nan))
-    n_used = int(fit.settings.get("n_steps_used", session.n_steps_completed))
+    if fit is None:
+        quality, arrays, settings, n_used = np.full(b_nv_t.shape, np.nan), {}, {}, 0
+    else:
+        arrays, settings = fit.arrays, fit.settings
+        quality = fit["reduced_chi2"] if "reduced_chi2" in fit else arrays.get("chi2", np.full(b_nv_t.shape, np.nan))
+        n_used = int(settings.get("n_steps_used", session.n_steps_completed))
     info = dict(background.settings) if background is not None else {}
     if background is not None and "used_mask" in background:
         info["used"] = background["used_mask"]
     return FieldMaps(b_nv_t, np.asarray(background_t, dtype=np.float64), np.asarray(residual, dtype=np.float64),
-                     np.asarray(quality, dtype=np.float64), SimpleNamespace(**fit.arrays), n_used, math.nan,
-                     assumed_d_hz(fit.settings), info)
+                     np.asarray(quality, dtype=np.float64), SimpleNamespace(**arrays), n_used, math.nan,
+                     assumed_d_hz(settings), info)
 
 
 class ReviewSource:
@@ -96,7 +102,7 @@ class ReviewSource:
         return self.freq_hz, self.cube[:, row, col].copy()
 
     def fit_curve(self, row, col):
-        if self.maps is None or not self._window_sizes:
+        if self.maps is None or not self._window_sizes or self.session.fit is None:
             return None
         return fit_curve(self.maps.fit, row, col, self._fit_freq_hz, self._window_sizes, self.model)
 

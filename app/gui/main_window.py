@@ -21,6 +21,7 @@ from app.core.instruments import INSTRUMENT_NAMES
 from app.gui import theme
 from app.gui.actions import build_actions
 from app.gui.cell_actions import CellActions
+from app.gui.data_actions import DataActions
 from app.gui.error_dialog import ErrorReporter
 from app.gui.exports import export_png
 from app.gui.panels.run_panel import RunPanel
@@ -70,6 +71,7 @@ class MainWindow(QMainWindow):
             self.actions_.view_menu.addAction(dock.toggleViewAction())
         self.cells = CellActions(self)
         self.session_actions = SessionActions(self)
+        self.data_actions = DataActions(self)
         self._pinned = (self.backend.frame_shape[0] // 2, self.backend.frame_shape[1] // 2)
         self._hovered = None
         self._seen = {"camera": 0, "contrast": 0, "field": 0, "spectrum": None}

@@ -61,7 +61,10 @@ def enter_review(window, session):
     window.reset_views()
     window.shown_status = "review"
     maps = source.field_maps()
-    window.field_view.clear_maps() if maps is None else window.field_view.set_maps(maps, " — saved fit")
+    if maps is None:
+        window.field_view.clear_maps()
+    else:
+        window.field_view.set_maps(maps, " — saved fit" if session.fit is not None else "")
     window.refresh_all()
     window.setWindowTitle(f"nvscope — review: {session.path}")
     window.statusBar().showMessage(f"review mode: {session.path} ({session.status}, "
