@@ -192,6 +192,7 @@ def _report_adaptive(controller, snapshot, sessions, pixel_size_m):
         sessions.write_field_maps(controller.paths[-1], maps, pixel_size_m or DEFAULT_PIXEL_SIZE_M)
     ok = np.asarray(maps.fit.converged, dtype=bool)
     err = np.asarray(maps.fit.b_nv_err_t, dtype=np.float64)[ok]
+    err = err[np.isfinite(err)]
     print(f"combined fit of {maps.n_steps_used} frequencies: {100 * ok.mean():.1f} % of pixels converged, median "
           f"B_NV standard error {np.median(err) * 1e9:.1f} nT" if err.size else "combined fit: no pixel converged",
           file=sys.stderr)
