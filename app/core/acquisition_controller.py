@@ -362,6 +362,10 @@ class AcquisitionController:
             image = self._cube[k].copy()
         return k, float(self.plan.freq_hz[k]), image
 
+    def plan_marks(self):
+        """(freq_hz, pairs) to mark on the spectrum (an adaptive plan), or None."""
+        return None
+
     def fit_curve(self, row, col):
         """(freq_hz, model PL) of the latest fit at pixel (row, col), windows separated by NaN; or None."""
         maps = self.field_maps()

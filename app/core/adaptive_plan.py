@@ -88,6 +88,20 @@ def adaptive_metadata(adaptive, first_path=None, planned_from=None, share=None):
     return extra
 
 
+def describe_adaptive(sample_metadata):
+    """One paragraph on the adaptive plan a session records (for review mode), or "" for an ordinary sweep."""
+    record = (sample_metadata or {}).get("adaptive_plan")
+    if not isinstance(record, dict):
+        return ""
+    pairs = record.get("pairs_per_step", [])
+    source = ((sample_metadata or {}).get("first_pass") and f"after the first pass {sample_metadata['first_pass']}"
+              or record.get("planned_from") and f"planned from {record['planned_from']}" or "")
+    shares = ", ".join(f"{k} {v}" for k, v in (record.get("shares_pairs") or {}).items())
+    return (f"Adaptive pass {source}: {len(pairs)} frequencies, {sum(pairs)} pairs ({shares}); predicted gain "
+            f"{record.get('predicted_gain', float('nan')):.2f}x over a uniform sweep. The plan is marked on the "
+            "spectrum (triangles, size ~ pairs).")
+
+
 def plan_marks(plan_record):
     """(freq_hz, pairs) of a stored adaptive plan (``sample_metadata["adaptive_plan"]``), or None."""
     if not isinstance(plan_record, dict) or not plan_record.get("freq_hz"):

@@ -54,7 +54,7 @@ class AdaptiveController(AcquisitionController):
 
     # -- control -------------------------------------------------------------------------------------------
     def start(self, *args, **kwargs):
-        self.adaptive_plan, self._combined, self._stage = None, None, ""
+        self.adaptive_plan, self._combined, self._stage, self.paths = None, None, "", ()
         super().start(*args, **kwargs)
 
     def start_adaptive(self, plan, camera, rf, shutter, *, window_sizes, make_factory=None, out_path=None,
