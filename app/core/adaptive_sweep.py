@@ -83,6 +83,10 @@ class AdaptiveController(AcquisitionController):
         self._thread = threading.Thread(target=self._run, args=args, name="nvscope-adaptive", daemon=True)
         self._thread.start()
 
+    def pause(self):
+        if self._stage in ("", FIRST, ADAPTIVE):  # planning and the combined fit have no engine to pause
+            super().pause()
+
     def stop(self):
         self._stop_requested.set()
         super().stop()
@@ -187,7 +191,7 @@ class AdaptiveController(AcquisitionController):
         passes = [p for p in passes if p[1] is not None and p[2].sum() > 0]
         if passes:
             self._set_stage(COMBINED)
-            self.fitter.wait_idle()  # a pass's own live fit must not land after the combined one
+            self.fitter.wait_idle(120.0)  # a pass's own live fit must not land after the combined one
             try:
                 freq, cube, pairs, sigma = combine_passes(passes)
                 maps = self._fit((cube.astype(np.float32), freq, transitions, sigma))
