@@ -121,6 +121,7 @@ class AdaptiveController(AcquisitionController):
                                     launch)
                 passes.append(self._measured())
                 if status != "finished" or self._stop_requested.is_set():
+                    status = "aborted" if status == "finished" else status  # a stop just as the pass ended
                     return
                 fit, previous_freq, previous_pairs = self._fit_pass(passes[0], len(windows)), passes[0][0], passes[0][2]
                 budget -= int(first_plan.pairs_array.sum())
