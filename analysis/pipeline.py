@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from analysis import physics
+from analysis.adaptive import combine_passes, first_pass_of, session_passes
 from analysis.background import remove_background
 from analysis.odmr import fit_odmr
 from analysis.odmr.preprocess import contrast_cube
@@ -50,6 +51,22 @@ def fit_cube_of(session):
                          np.flatnonzero(done))
     windows = np.unique(np.asarray(session.window_index)[done])
     return cube, np.asarray(session.freq_hz)[done], 2 if len(windows) >= 2 else 1
+
+
+def fit_spectra_of(session):
+    """(cube (rows, cols, n), freq_hz (n,), transitions, sigma (n,) or None) to fit for a session: its completed
+    steps; for the adaptive pass of a two-pass measurement (``sample_metadata["first_pass"]``), both passes
+    combined (``analysis.adaptive.combine_passes``: one point per frequency, sigma = 1/sqrt(pairs))."""
+    if first_pass_of(session) is None:
+        return (*fit_cube_of(session), None)
+    first = read_session(first_pass_of(session))
+    windows = max(np.unique(np.asarray(s.window_index)[np.asarray(s.step_done, dtype=bool)]).size
+                  for s in (first, session))
+    freq_hz, cube, pairs, sigma = combine_passes(session_passes(session, lambda _path: first))
+    if freq_hz.size < MIN_STEPS_TO_FIT:
+        raise ValueError(f"{session.path} and its first pass have {freq_hz.size} measured frequencies; at least "
+                         f"{MIN_STEPS_TO_FIT} are needed for a fit. Acquire more steps first.")
+    return np.ascontiguousarray(cube), freq_hz, 2 if windows >= 2 else 1, sigma
 
 
 def session_maps(fit_arrays, fit_attributes, n_steps_used, d_hz, background_t, background_info, b_nv_t, b_nv_err_t,
@@ -95,16 +112,18 @@ def write_session_maps(path, maps, covariance=True):
 
 
 def fit_session_file(path, model="15N", d_hz=None, binning=1, order=2, covariance=True):
-    """Fit every pixel, remove the background and write the fit maps, background and field maps into ``path``.
+    """Fit every pixel, remove the background and write the fit maps, background and field maps into ``path``
+    (an adaptive pass: both passes combined, ``fit_spectra_of``).
 
     d_hz: zero-field splitting for one-transition sweeps (default: the simulated truth's, else physics' D).
     covariance: False leaves the per-pixel parameter covariance out of the file (``write_fit_results``).
     """
     session = read_session(path)
-    cube, freq_hz, transitions = fit_cube_of(session)
+    cube, freq_hz, transitions, sigma = fit_spectra_of(session)
     if d_hz is None:
         d_hz = ((session.truth or {}).get("sample") or {}).get("d_hz", physics.ZERO_FIELD_SPLITTING_HZ)
-    fit = fit_odmr(cube, freq_hz, model=model, transitions=transitions, d_hz=float(d_hz), binning=binning)
+    fit = fit_odmr(cube, freq_hz, model=model, transitions=transitions, d_hz=float(d_hz), binning=binning,
+                   sigma=sigma)
     pixel_size_m = session_pixel_size_m(session) * binning
     b_nv = np.where(fit.converged, fit.b_nv_t, np.nan)
     background, residual, info = remove_background(b_nv, order=order, pixel_size_m=pixel_size_m)

@@ -13,6 +13,7 @@ import numpy as np
 
 from analysis.pipeline import assumed_d_hz, session_pixel_size_m
 from app.core.acquisition_controller import AcquisitionSnapshot, FieldMaps
+from app.core.adaptive_plan import plan_marks
 from app.core.cells import rows_of_table
 from app.core.fit_curve import deepest_step, fit_curve
 
@@ -112,3 +113,12 @@ class ReviewSource:
 
     def contrast_cube(self):
         return self.cube.copy()
+
+    def plan_marks(self):
+        """(freq_hz, pairs) of the adaptive plan the session ran, as it was made; a plan with per-step pairs
+        from the session's own record otherwise; None for a uniform sweep."""
+        marks = plan_marks((self.session.sample_metadata or {}).get("adaptive_plan"))
+        pairs = (self.session.plan or {}).get("pairs_per_step")
+        if marks is None and isinstance(pairs, list) and len(pairs) == self.freq_hz.size:
+            marks = (self.freq_hz, np.asarray(pairs, dtype=np.int64))
+        return marks
