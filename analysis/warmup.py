@@ -44,18 +44,16 @@ def _spin_contrast_cube(vm):
 
 
 def _odmr_fit(vm):
-    """The contrast cube from the sums, the per-pixel fit (one compiled driver for every model), the live
-    fit, the background."""
+    """The contrast cube from the sums, the per-pixel fit (one compiled driver for every model; the live fit
+    calls the same ``fit_odmr``), the background."""
     from analysis.background import remove_background
     from analysis.odmr import fit_odmr
     from analysis.odmr.preprocess import contrast_cube
-    from analysis.pipeline import fit_live_cube
 
     cube, freq_hz = _spin_contrast_cube(vm)
     sums = np.ones((3, _PIXELS, _PIXELS), dtype=np.uint64)
     contrast_cube(sums, sums, np.ones(3, dtype=np.uint64), None, np.arange(3))
     fit = fit_odmr(cube, freq_hz, model="15N", d_hz=vm.d_hz)
-    fit_live_cube(np.moveaxis(cube, -1, 0), freq_hz, np.ones(len(freq_hz), dtype=bool), d_hz=vm.d_hz)
     remove_background(fit.b_nv_t, order=2)
     return fit
 

@@ -51,8 +51,8 @@ def _provenance(source, details, **extra):
 def _pixel_size_m(pixel_size_um, required, what):
     if pixel_size_um is None:
         if required:
-            raise ExchangeError(f"{what}: give pixel_size_um (the pixel size at the sample, in micrometres); a "
-                                "field map cannot be analysed without it.")
+            raise ExchangeError(f"{what}: give the pixel size at the sample in micrometres (--pixel-size-um, "
+                                "pixel_size_um=): nvscope assumes none, and the background and cells need it.")
         return None
     value = float(pixel_size_um)
     if not (math.isfinite(value) and value > 0):
@@ -114,8 +114,8 @@ def import_cube(source, out, *, cube_var=None, freq=None, freq_var=None, freq_un
     freq_units: 'Hz', 'kHz', 'MHz', 'GHz', or None to infer (units.FREQ_RULE; the rule is in the report).
     freq_axis: the cube axis holding the frequencies; default: pages of a TIFF, else the last axis (or the
         first, when only it has the frequency list's length).
-    pixel_size_um: pixel size at the sample, stored as sample metadata pixel_size_m (else the fit uses the
-        default of analysis.pipeline).
+    pixel_size_um: pixel size at the sample (required: nvscope assumes no pixel size), stored as sample
+        metadata pixel_size_m; the background removal and the cells use it.
     split_hz: for spectra holding both f- and f+: the frequency between them. The steps below and above are
         stored as two frequency windows, so the fit takes two transitions (B_NV and D per pixel).
     Raises ExchangeError subclasses (all ValueError) and SessionExistsError when ``out`` exists.
@@ -146,7 +146,7 @@ def import_cube(source, out, *, cube_var=None, freq=None, freq_var=None, freq_un
     finite = np.isfinite(cube)
     on = np.where(finite, np.round(np.where(finite, cube, 0.0) * scale), 0.0).astype(np.uint64)
     off = np.where(finite, scale, 0.0).astype(np.uint64)
-    pixel_size_m = _pixel_size_m(pixel_size_um, False, source)
+    pixel_size_m = _pixel_size_m(pixel_size_um, True, source)
     provenance = _provenance(
         source, details, kind="odmr_cube", cube_var=details.get("variable"),
         variables_present=details.get("variables_present"), freq_var=freq_var, freq_source=freq_source,

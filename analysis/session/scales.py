@@ -12,8 +12,6 @@ group is written (before SWMR mode forbids new objects); object copies between f
 import h5py
 import numpy as np
 
-# The pixel size assumed when a session does not record one (as analysis.pipeline.DEFAULT_PIXEL_SIZE_M).
-ASSUMED_PIXEL_SIZE_M = 1.3e-6
 _LINK_ATTRS = ("DIMENSION_LIST", "REFERENCE_LIST")
 
 
@@ -37,12 +35,16 @@ def make_scale(group, name, values, units, description):
 
 
 def pixel_scales(group, shape, pixel_size_m, prefix=""):
-    """The (y_m, x_m) coordinates (names with ``prefix``) of the pixel centres of frames of ``shape``."""
-    size = ASSUMED_PIXEL_SIZE_M if pixel_size_m is None else float(pixel_size_m)
-    note = f"pixel size {size:g} m" + (" assumed: the session records none" if pixel_size_m is None else "")
+    """The (y_m, x_m) coordinates (names with ``prefix``) of the pixel centres of frames of ``shape``; for a
+    session that records no pixel size (nvscope assumes none), (y_px, x_px) pixel indices instead."""
+    if pixel_size_m is None:
+        axes = ((prefix + "y_px", shape[0], "row index"), (prefix + "x_px", shape[1], "column index"))
+        return tuple(make_scale(group, name, np.arange(n, dtype=np.int64), "pixel", f"{what} of the pixels (the "
+                                "session records no pixel size)") for name, n, what in axes)
+    size = float(pixel_size_m)
     axes = ((prefix + "y_m", shape[0], "row position"), (prefix + "x_m", shape[1], "column position"))
     return tuple(make_scale(group, name, np.arange(n) * size, "m", f"{what} of the pixel centres at the sample, "
-                            f"pixel (0, 0) at 0 ({note})") for name, n, what in axes)
+                            f"pixel (0, 0) at 0 (pixel size {size:g} m)") for name, n, what in axes)
 
 
 def label_array(dataset, frame_shape, pixel, leading=None):

@@ -8,6 +8,7 @@ import tifffile
 
 from analysis.exchange import (
     EmptyDataError,
+    ExchangeError,
     FrequencyOrderError,
     MissingVariableError,
     ShapeError,
@@ -59,21 +60,22 @@ def test_every_format_gives_the_cube_back(tmp_path, sources, kind, options, exac
 
 
 def test_units_rule_is_reported_and_can_be_overridden(tmp_path, sources):
-    report = import_cube(sources["npy"], tmp_path / "a.h5", freq=sources["freq_txt"])
+    report = import_cube(sources["npy"], tmp_path / "a.h5", freq=sources["freq_txt"], pixel_size_um=1.3)
     assert report.provenance["freq_units"] == "MHz" and "inferred" in report.provenance["freq_units_rule"]
     assert "MHz" in report.messages[0] and "< 100 -> GHz" in report.messages[0]
-    stated = import_cube(sources["npy"], tmp_path / "b.h5", freq=FREQ_HZ / 1e3, freq_units="kHz")
+    stated = import_cube(sources["npy"], tmp_path / "b.h5", freq=FREQ_HZ / 1e3, freq_units="kHz", pixel_size_um=1.3)
     assert stated.provenance["freq_units_rule"] == "stated"
     assert np.allclose(read_session(stated.path).freq_hz, FREQ_HZ)
     with pytest.raises(UnitsError, match="kHz"):  # kHz values are inferred as Hz: 2.8e6 Hz is no NV line
-        import_cube(sources["npy"], tmp_path / "c.h5", freq=FREQ_HZ / 1e3)
+        import_cube(sources["npy"], tmp_path / "c.h5", freq=FREQ_HZ / 1e3, pixel_size_um=1.3)
     with pytest.raises(UnitsError, match="furlongs"):
-        import_cube(sources["npy"], tmp_path / "d.h5", freq=sources["freq_npy"], freq_units="furlongs")
+        import_cube(sources["npy"], tmp_path / "d.h5", freq=sources["freq_npy"], freq_units="furlongs",
+                    pixel_size_um=1.3)
 
 
 def test_frequency_first_cube_is_recognised(tmp_path, sources):
     np.save(tmp_path / "first.npy", np.moveaxis(lorentzian_cube(), -1, 0))
-    report = import_cube(tmp_path / "first.npy", tmp_path / "s.h5", freq=sources["freq_npy"])
+    report = import_cube(tmp_path / "first.npy", tmp_path / "s.h5", freq=sources["freq_npy"], pixel_size_um=1.3)
     assert report.provenance["freq_axis"] == 0
     assert np.allclose(_contrast_cube(report.path)[0], lorentzian_cube(), rtol=1e-12)
 
@@ -94,42 +96,42 @@ def test_imported_cube_fits_like_a_session(tmp_path, sources):
 
 def test_missing_variables_are_listed(tmp_path, sources):
     with pytest.raises(MissingVariableError, match=r"\['Ftot', 'M', 'other'\]"):
-        import_cube(sources["mat5"], tmp_path / "s.h5", cube_var="cube", freq_var="Ftot")
+        import_cube(sources["mat5"], tmp_path / "s.h5", cube_var="cube", freq_var="Ftot", pixel_size_um=1.3)
     with pytest.raises(MissingVariableError, match="'Ftot', 'M'"):
-        import_cube(sources["mat73"], tmp_path / "s.h5", cube_var="M", freq_var="freqs")
+        import_cube(sources["mat73"], tmp_path / "s.h5", cube_var="M", freq_var="freqs", pixel_size_um=1.3)
     with pytest.raises(MissingVariableError, match="say which"):
-        import_cube(sources["mat5"], tmp_path / "s.h5", freq_var="Ftot")
+        import_cube(sources["mat5"], tmp_path / "s.h5", freq_var="Ftot", pixel_size_um=1.3)
 
 
 def test_shape_errors(tmp_path, sources):
     np.save(tmp_path / "flat.npy", np.ones((4, 41)))
     with pytest.raises(ShapeError, match=r"\(4, 41\)"):
-        import_cube(tmp_path / "flat.npy", tmp_path / "s.h5", freq=sources["freq_npy"])
+        import_cube(tmp_path / "flat.npy", tmp_path / "s.h5", freq=sources["freq_npy"], pixel_size_um=1.3)
     with pytest.raises(ShapeError, match="40 values"):
-        import_cube(sources["npy"], tmp_path / "s.h5", freq=FREQ_HZ[:40])
+        import_cube(sources["npy"], tmp_path / "s.h5", freq=FREQ_HZ[:40], pixel_size_um=1.3)
     (tmp_path / "table.csv").write_text("1,2\n3,4\n")
     with pytest.raises(ShapeError, match="one column"):
-        import_cube(sources["npy"], tmp_path / "s.h5", freq=tmp_path / "table.csv")
+        import_cube(sources["npy"], tmp_path / "s.h5", freq=tmp_path / "table.csv", pixel_size_um=1.3)
 
 
 def test_frequencies_not_increasing(tmp_path, sources):
     with pytest.raises(FrequencyOrderError, match="reverse"):
-        import_cube(sources["npy"], tmp_path / "s.h5", freq=FREQ_HZ[::-1].copy())
+        import_cube(sources["npy"], tmp_path / "s.h5", freq=FREQ_HZ[::-1].copy(), pixel_size_um=1.3)
     repeated = FREQ_HZ.copy()
     repeated[5] = repeated[4]
     with pytest.raises(FrequencyOrderError, match="value 5"):
-        import_cube(sources["npy"], tmp_path / "s.h5", freq=repeated)
+        import_cube(sources["npy"], tmp_path / "s.h5", freq=repeated, pixel_size_um=1.3)
 
 
 def test_all_nan_and_partly_nan(tmp_path, sources):
     np.save(tmp_path / "nan.npy", np.full((3, 3, 41), np.nan))
     with pytest.raises(EmptyDataError, match="no finite value"):
-        import_cube(tmp_path / "nan.npy", tmp_path / "s.h5", freq=FREQ_HZ)
+        import_cube(tmp_path / "nan.npy", tmp_path / "s.h5", freq=FREQ_HZ, pixel_size_um=1.3)
     cube = lorentzian_cube()
     cube[1, 2, 5] = np.nan
     cube[3, 0, 7] = -np.inf
     np.save(tmp_path / "some.npy", cube)
-    report = import_cube(tmp_path / "some.npy", tmp_path / "t.h5", freq=FREQ_HZ)
+    report = import_cube(tmp_path / "some.npy", tmp_path / "t.h5", freq=FREQ_HZ, pixel_size_um=1.3)
     contrast = _contrast_cube(report.path)[0]
     assert np.isnan(contrast[1, 2, 5]) and np.isnan(contrast[3, 0, 7]) and np.count_nonzero(np.isnan(contrast)) == 2
     assert report.provenance["non_finite_values"] == 2
@@ -137,16 +139,16 @@ def test_all_nan_and_partly_nan(tmp_path, sources):
 
 def test_missing_and_unsupported_files(tmp_path, sources):
     with pytest.raises(SourceNotFoundError, match="does not exist"):
-        import_cube(tmp_path / "nothing.npy", tmp_path / "s.h5", freq=FREQ_HZ)
+        import_cube(tmp_path / "nothing.npy", tmp_path / "s.h5", freq=FREQ_HZ, pixel_size_um=1.3)
     (tmp_path / "cube.xyz").write_text("1")
     with pytest.raises(UnsupportedFormatError, match=".xyz"):
-        import_cube(tmp_path / "cube.xyz", tmp_path / "s.h5", freq=FREQ_HZ)
+        import_cube(tmp_path / "cube.xyz", tmp_path / "s.h5", freq=FREQ_HZ, pixel_size_um=1.3)
     (tmp_path / "fake.mat").write_text("not matlab at all")
     with pytest.raises(UnsupportedFormatError, match="MATLAB"):
-        import_cube(tmp_path / "fake.mat", tmp_path / "s.h5", freq=FREQ_HZ)
-    import_cube(sources["npy"], tmp_path / "s.h5", freq=FREQ_HZ)
+        import_cube(tmp_path / "fake.mat", tmp_path / "s.h5", freq=FREQ_HZ, pixel_size_um=1.3)
+    import_cube(sources["npy"], tmp_path / "s.h5", freq=FREQ_HZ, pixel_size_um=1.3)
     with pytest.raises(SessionExistsError):
-        import_cube(sources["npy"], tmp_path / "s.h5", freq=FREQ_HZ)
+        import_cube(sources["npy"], tmp_path / "s.h5", freq=FREQ_HZ, pixel_size_um=1.3)
 
 
 @pytest.mark.parametrize("units, scale_t", [("gauss", 1e-4), ("microtesla", 1e-6), ("tesla", 1.0), ("uT", 1e-6)])
@@ -195,15 +197,22 @@ def test_imported_map_with_background_is_analysable(tmp_path):
 def test_npz_and_imagej_labels(tmp_path):
     cube = lorentzian_cube()
     np.savez(tmp_path / "scan.npz", data=cube, f_ghz=FREQ_HZ / 1e9)
-    report = import_cube(tmp_path / "scan.npz", tmp_path / "a.h5", cube_var="data", freq_var="f_ghz")
+    report = import_cube(tmp_path / "scan.npz", tmp_path / "a.h5", cube_var="data", freq_var="f_ghz", pixel_size_um=1.3)
     assert np.allclose(_contrast_cube(report.path)[0], cube, rtol=1e-12)
     assert report.provenance["variables_present"] == ["data", "f_ghz"]
     # an ImageJ stack whose slice labels are the frequencies in GHz (as Fiji users label them)
     tifffile.imwrite(tmp_path / "stack.tif", np.moveaxis(cube, -1, 0).astype(np.float32), imagej=True,
                      metadata={"Labels": [f"{f / 1e9:.9f}" for f in FREQ_HZ]})
-    report = import_cube(tmp_path / "stack.tif", tmp_path / "b.h5")
+    report = import_cube(tmp_path / "stack.tif", tmp_path / "b.h5", pixel_size_um=1.3)
     assert report.provenance["freq_source"] == "TIFF metadata" and report.provenance["freq_units"] == "GHz"
     assert np.allclose(read_session(report.path).freq_hz, FREQ_HZ, rtol=1e-12)
     tifffile.imwrite(tmp_path / "bare.tif", np.moveaxis(cube, -1, 0).astype(np.float32))
     with pytest.raises(ValueError, match="no frequency list"):
-        import_cube(tmp_path / "bare.tif", tmp_path / "c.h5")
+        import_cube(tmp_path / "bare.tif", tmp_path / "c.h5", pixel_size_um=1.3)
+
+
+def test_a_cube_needs_its_pixel_size(sources, tmp_path):
+    # Calibration comes from the user, never from a constant: without a pixel size nothing is written.
+    with pytest.raises(ExchangeError, match="pixel size at the sample"):
+        import_cube(sources["npy"], tmp_path / "s.h5", freq=sources["freq_npy"])
+    assert not (tmp_path / "s.h5").exists()

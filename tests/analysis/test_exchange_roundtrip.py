@@ -163,7 +163,8 @@ def test_real_two_dip_scan_split_into_two_transitions(tmp_path):
     """The 16 x 16 two-dip scan (f- near 2.862, f+ near 2.896 GHz): split_hz makes two windows, so the fit
     gives B_NV and D per pixel; D = (f- + f+) / 2 is 2.879 GHz by the README's dip positions."""
     source = REAL / "2D_ODMR_scan_1730338486.npy"
-    report = import_cube(source, tmp_path / "two.h5", freq=np.linspace(2.80e9, 2.94e9, 100), split_hz=2.879e9)
+    report = import_cube(source, tmp_path / "two.h5", freq=np.linspace(2.80e9, 2.94e9, 100), split_hz=2.879e9,
+                         pixel_size_um=1.3)
     summary = fit_session_file(report.path, model="lorentzian")
     session = read_session(report.path)
     assert summary.transitions == 2 and set(np.unique(session.window_index)) == {0, 1}
@@ -171,4 +172,4 @@ def test_real_two_dip_scan_split_into_two_transitions(tmp_path):
     assert summary.converged_fraction > 0.9
     assert np.median(d_hz) == pytest.approx(2.879e9, abs=5e6)  # (2.862 + 2.896) / 2 from the README
     with pytest.raises(ExchangeError, match="outside the sweep"):
-        import_cube(source, tmp_path / "bad.h5", freq=np.linspace(2.80e9, 2.94e9, 100), split_hz=3e9)
+        import_cube(source, tmp_path / "bad.h5", freq=np.linspace(2.80e9, 2.94e9, 100), split_hz=3e9, pixel_size_um=1.3)
