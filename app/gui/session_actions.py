@@ -16,7 +16,7 @@ from PyQt6.QtWidgets import QFileDialog
 
 from analysis import physics
 from app.core.background_tasks import TaskRunner
-from app.core.session_files import SESSION_SUFFIX, instrument_settings_of, simulated_truth
+from app.core.session_files import SESSION_SUFFIX, instrument_settings_of, simulated_truth, with_calibration
 from app.gui.settings_store import default_data_dir
 
 log = logging.getLogger("nvscope.app")
@@ -112,7 +112,7 @@ class SessionActions:
         for size in form.window_sizes:
             freqs.append(form.plan.frequencies_hz[start:start + size])
             start += size
-        metadata = {**self.panel.metadata(), "pixel_size_m": backend.pixel_size_m}
+        metadata = with_calibration(self.panel.metadata(), backend.calibration)
         factory = self.sessions.session_factory(path, form.plan, freq_windows_hz=freqs,
                                                 instrument_settings=instrument_settings_of(backend),
                                                 sample_metadata=metadata, truth=self._simulated_truth)

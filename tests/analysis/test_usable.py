@@ -8,7 +8,7 @@ from analysis.cells import analyze_field_map, default_model_path
 from analysis.cells.usable import usable_verdict
 from analysis.session import read_session, write_cells
 from analysis.session.cells import OLDER_FILE_REASON
-from tests.test_session_roundtrip import make_session
+from tests.analysis.test_session_roundtrip import make_session
 
 PIXEL_M = 1.3e-6
 needs_model = pytest.mark.skipif(not default_model_path().is_file(), reason="the CNN model is not committed")

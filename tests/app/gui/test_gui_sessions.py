@@ -18,7 +18,7 @@ CARD = {"name": "stub network", "input": "32 x 32 snippet, T"}
 SHA = hashlib.sha256(b"stub network").hexdigest()
 
 
-def stub_analyzer(b_nv_map_t, pixel_size_m, positions_px=None, noise_t=None):
+def stub_analyzer(b_nv_map_t, pixel_size_m, positions_px=None, noise_t=None, **calibration_and_steps):
     """Stands in for analysis.cells.analyze_field_map: one record per position (or two found cells), with
     values that identify the position, so the test can check what went where."""
     positions = positions_px if positions_px is not None else [(12, 12), (30, 31)]
