@@ -3,11 +3,12 @@
 Names are the session file's cell-table names: SI units in the name, the uncertainty of ``x`` in ``x_err``
 (``z_m``, ``z_m_err``). A ``CellAnalyzer`` is ``f(b_nv_map_t, pixel_size_m, positions_px=None, noise_t=None, *,
 calibration=None, steps_done=None, steps_planned=None) -> results`` (the session's ``Calibration``; the steps the
-map was fitted from and the sweep's plan): a sequence of records or one record of equal-length arrays with those names, reduced_chi2 and
-flag (a text, or an integer code with its text in ``flag_names``); optionally the 32 x 32 maps (T) of the
-measured / reconstructed / residual triptych (``measured_t`` / ``model_t`` / ``residual_t``, as the file stores
-them), ``label`` and ``model_sha256`` (the network behind the start values). ``cell_rows`` turns either form,
-and a stored table (``rows_of_table``), into ``CellRow``s; ``cell_record`` and ``write_csv`` write them back.
+map was fitted from and the sweep's plan): a sequence of records or one record of equal-length arrays with those
+names, reduced_chi2 and flag (a text, or an integer code with its text in ``flag_names``); optionally the 32 x 32
+maps (T) of the measured / reconstructed / residual triptych (``measured_t`` / ``model_t`` / ``residual_t``, as the
+file stores them), ``usable`` / ``usable_reason`` / ``cnn_note`` (the analysis's verdict), ``label`` and
+``model_sha256`` (the network behind the start values). ``cell_rows`` turns either form, and a stored table
+(``rows_of_table``), into ``CellRow``s; ``cell_record`` and ``write_csv`` write them back.
 """
 
 import csv

@@ -9,7 +9,6 @@ the set on the first connect and closes it when the last one disconnects (or on 
 import dataclasses
 import threading
 
-
 from app.core.instruments import INSTRUMENT_NAMES, InstrumentLimits
 from app.core.simulated_sample import calibration_of
 from instruments.config import load_config

@@ -5,7 +5,6 @@ import csv
 import json
 
 import h5py
-
 import numpy as np
 import pytest
 
