@@ -96,7 +96,9 @@ class H5Sessions:
         return create
 
     def write_field_maps(self, path, maps, pixel_size_m):
-        """Store the maps the window showed (a live fit's ``FieldMaps``), named as ``nvscope fit`` names them."""
+        """Store the maps the window showed (a live fit's ``FieldMaps``), named as ``nvscope fit`` names them.
+        ``pixel_size_m`` is the calibration's (camera binning applied); the maps' own ``binning`` stays 1: the
+        live fit does not bin pixels (``analyse_session_cells`` multiplies the calibration by it)."""
         groups = session_maps(maps.fit.to_arrays(), maps.fit.attributes(), maps.n_steps_used, maps.d_hz,
                               maps.background_t, maps.background_info, maps.b_nv_t, maps.fit.b_nv_err_t,
                               maps.residual_t, pixel_size_m,
