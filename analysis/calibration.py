@@ -129,8 +129,9 @@ class Calibration:
         """The session's calibration; an older file without one gets what it recorded (its pixel size; the
         simulated truth's NV azimuth) and otherwise the old default azimuth, ``source`` saying 'assumed'."""
         sample = session.sample_metadata or {}
-        if isinstance(sample.get("calibration"), dict):
-            return cls.from_attributes(sample["calibration"])
+        if isinstance(sample.get("calibration"), dict):  # keep where the writer took it from (a config file)
+            stored = sample["calibration"].get("source")
+            return cls.from_attributes(sample["calibration"], source=f"session ({stored})" if stored else "session")
         truth = (session.truth or {}).get("sample") or {}
         pixel = sample.get("pixel_size_m") or truth.get("pixel_size_m")
         if not pixel:

@@ -11,6 +11,7 @@ import numpy as np
 from analysis import physics
 from analysis.adaptive import combine_passes, first_pass_of, session_passes
 from analysis.background import remove_background
+from analysis.calibration import CalibrationError
 from analysis.odmr import fit_odmr
 from analysis.odmr.preprocess import contrast_cube
 from analysis.session import read_session, write_background, write_field_map, write_fit_results
@@ -93,7 +94,7 @@ def session_maps(fit_arrays, fit_attributes, n_steps_used, d_hz, background_t, b
                 "coefficients_t": np.asarray(info.get("coefficients_t", []), dtype=np.float64).tolist(),
                 "noise_t": noise if np.isfinite(noise) else None}},
             "field_map": {"arrays": field, "settings": {
-                "pixel_size_m": float(pixel_size_m), "binning": int(binning),
+                "pixel_size_m": None if pixel_size_m is None else float(pixel_size_m), "binning": int(binning),
                 "residual": "b_nv_t minus the robust polynomial background"}}}
 
 
@@ -124,7 +125,10 @@ def fit_session_file(path, model="15N", d_hz=None, binning=1, order=2, covarianc
         d_hz = ((session.truth or {}).get("sample") or {}).get("d_hz", physics.ZERO_FIELD_SPLITTING_HZ)
     fit = fit_odmr(cube, freq_hz, model=model, transitions=transitions, d_hz=float(d_hz), binning=binning,
                    sigma=sigma)
-    pixel_size_m = session_pixel_size_m(session) * binning
+    try:
+        pixel_size_m = session_pixel_size_m(session) * binning
+    except CalibrationError:  # the ODMR fit needs no pixel size; the cell analysis refuses such a file later
+        pixel_size_m = None
     b_nv = np.where(fit.converged, fit.b_nv_t, np.nan)
     background, residual, info = remove_background(b_nv, order=order, pixel_size_m=pixel_size_m)
     write_session_maps(path, session_maps(fit.to_arrays(), fit.attributes(), freq_hz.size, d_hz, background,

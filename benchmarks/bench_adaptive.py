@@ -113,7 +113,7 @@ def cell_numbers(vm, fit):
     px = vm.sample.pixel_size_m
     _, residual, _ = remove_background(fit.b_nv_t, order=2, pixel_size_m=px)
     positions = [(c.y_m / px, c.x_m / px) for c in vm.sample.cells]
-    cells = analyze_field_map(residual, px, positions, model=False)
+    cells = analyze_field_map(residual, px, positions, model=False, nv_azimuth_deg=vm.sample.nv_azimuth_deg)
     return np.array([(c.iron_mass_g, c.iron_mass_g_err, c.z_m, c.z_m_err) for c in cells])
 
 

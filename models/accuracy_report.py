@@ -102,7 +102,8 @@ def run(n, seed, noise_t, model_path=None, background_order=BACKGROUND_ORDER):
     pred = cnn.predict(snippets, pixel_size_m=p)
     cnn_ms = (time.perf_counter() - t0) / n * 1e3
     sigma = cnn_sigmas(cnn.card, pred, noise_t)
-    options = {"max_neighbours": MAX_NEIGHBOURS, "background_order": background_order}
+    options = {"max_neighbours": MAX_NEIGHBOURS, "background_order": background_order,
+               "nv_polar_deg": DEFAULT_RECIPE.nv_polar_deg, "nv_azimuth_deg": DEFAULT_RECIPE.nv_azimuth_deg}
     refine_snippets(snippets[:4], {k: v[:4] for k, v in pred.items()}, p, noise_t, **options)  # compile
     t0 = time.perf_counter()
     hybrid = refine_snippets(snippets, pred, p, noise_t, start_sigma=sigma, start_diameter_m=pred["diameter_m"],
@@ -284,7 +285,8 @@ def detection_report(model_path=None, seeds=(0, 1, 2, 3), noise_t=DEFAULT_NOISE_
             m = physics.cells_b_nv_map_t(cells, x, y, physics.nv_axis())
             m += noise_t * np.random.default_rng(seed).standard_normal(m.shape)
             t0 = time.perf_counter()
-            results = analyze_field_map(m, p, noise_t=noise_t, model=model)
+            results = analyze_field_map(m, p, noise_t=noise_t, model=model,
+                                        nv_azimuth_deg=physics.DEFAULT_NV_AZIMUTH_DEG)  # physics.nv_axis()'s
             seconds.append(time.perf_counter() - t0)
             truth = np.array([[c.y_m / p, c.x_m / p] for c in cells])
             pos = np.array([[r.row_px, r.col_px] for r in results]).reshape(-1, 2)

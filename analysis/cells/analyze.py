@@ -148,7 +148,7 @@ def _given_cells(m, pixel_size_m, positions, noise, angles):
 
 def analyze_field_map(b_nv_map_t, pixel_size_m=None, positions_px=None, noise_t=None, *, model=None,
                       reference_z_m=physics.REFERENCE_Z_M, reference_diameter_m=physics.REFERENCE_DIAMETER_M,
-                      nv_polar_deg=physics.NV_POLAR_ANGLE_DEG, nv_azimuth_deg=physics.DEFAULT_NV_AZIMUTH_DEG,
+                      nv_polar_deg=physics.NV_POLAR_ANGLE_DEG, nv_azimuth_deg=None,
                       detection_snr=DEFAULT_DETECTION_SNR, calibration=None, steps_done=None, steps_planned=None):
     """Analyse every cell of a background-subtracted B_NV map (T, (rows, cols), rows = y).
 
@@ -166,8 +166,10 @@ def analyze_field_map(b_nv_map_t, pixel_size_m=None, positions_px=None, noise_t=
     if calibration is not None:
         kw = calibration.analysis_kwargs()
         pixel_size_m, nv_polar_deg, nv_azimuth_deg = kw["pixel_size_m"], kw["nv_polar_deg"], kw["nv_azimuth_deg"]
-    if pixel_size_m is None:
-        raise ValueError("give pixel_size_m or a calibration: no analysis assumes a pixel size.")
+    if pixel_size_m is None or nv_azimuth_deg is None:
+        raise ValueError(f"pixel_size_m = {pixel_size_m!r}, nv_azimuth_deg = {nv_azimuth_deg!r}: give a calibration "
+                         "(a session's) or both, the NV azimuth in the image frame: no analysis assumes a pixel size "
+                         "or an NV axis.")
     m = _check_map(b_nv_map_t, pixel_size_m)
     cnn = _resolve_model(model)
     frame, cnn_note = None, ""

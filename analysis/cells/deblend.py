@@ -78,8 +78,7 @@ def own_snippet_field_t(pixel_size_m, x_px, y_px, z_m, iron_mass_kg, nv_polar_de
 
 
 def fit_cells_in_map(b_nv_map_t, pixel_size_m, rows, cols, start, noise_t, *, n_sweeps=DEFAULT_SWEEPS,
-                     verify_snr=None, nv_polar_deg=physics.NV_POLAR_ANGLE_DEG,
-                     nv_azimuth_deg=physics.DEFAULT_NV_AZIMUTH_DEG):
+                     verify_snr=None, nv_polar_deg=physics.NV_POLAR_ANGLE_DEG, nv_azimuth_deg):
     """Fit the cells whose snippets are centred on integer pixels (rows, cols), from ``start`` (dict of (N,)
     arrays x_px, y_px, z_m, iron_mass_kg in the snippet frame), deblending in sweeps; see the module docstring.
 
@@ -221,7 +220,7 @@ def _verified(row_px, col_px, z_px, significance, threshold, wandered):
 
 
 def detect_and_fit(b_nv_map_t, pixel_size_m, noise_t, *, detection_snr, max_passes=DEFAULT_PASSES,
-                   nv_polar_deg=physics.NV_POLAR_ANGLE_DEG, nv_azimuth_deg=physics.DEFAULT_NV_AZIMUTH_DEG):
+                   nv_polar_deg=physics.NV_POLAR_ANGLE_DEG, nv_azimuth_deg):
     """Find and fit every cell: matched-filter candidates (``detect_cells``), fitted and verified with
     ``fit_cells_in_map``; then the fitted cells are subtracted and the residual map searched again (a faint
     cell on the shoulder of a strong one has no peak of its own until the strong one is gone), up to

@@ -48,8 +48,8 @@ class Detection:
     """Iron mass of a point dipole at ``template_z_m`` that gives this correlation (a start for the fits)."""
 
 
-def dipole_templates(pixel_size_m, z_values_m=DEFAULT_TEMPLATE_Z_M, nv_polar_deg=physics.NV_POLAR_ANGLE_DEG,
-                     nv_azimuth_deg=physics.DEFAULT_NV_AZIMUTH_DEG):
+def dipole_templates(pixel_size_m, z_values_m=DEFAULT_TEMPLATE_Z_M, *, nv_polar_deg=physics.NV_POLAR_ANGLE_DEG,
+                     nv_azimuth_deg):
     """Unit-norm, zero-mean templates (list of (2h+1, 2h+1) arrays, dipole at the centre pixel) and the raw
     unit-moment fields they came from (T per A m^2)."""
     u = physics.nv_axis(nv_polar_deg, nv_azimuth_deg)
@@ -130,8 +130,8 @@ def _candidates(work, unit, noise, threshold):
 
 
 def detect_cells(b_nv_map_t, pixel_size_m, noise_t=None, *, detection_snr=DEFAULT_DETECTION_SNR,
-                 template_z_m=DEFAULT_TEMPLATE_Z_M, nv_polar_deg=physics.NV_POLAR_ANGLE_DEG,
-                 nv_azimuth_deg=physics.DEFAULT_NV_AZIMUTH_DEG, min_separation_px=MIN_SEPARATION_PX):
+                 template_z_m=DEFAULT_TEMPLATE_Z_M, nv_polar_deg=physics.NV_POLAR_ANGLE_DEG, nv_azimuth_deg,
+                 min_separation_px=MIN_SEPARATION_PX):
     """Candidate dipole signatures in a background-subtracted B_NV map (T), strongest first; see the module
     docstring. noise_t: per-pixel noise sigma (T); None estimates it with ``map_noise_t``. Returns a list of
     ``Detection`` (to be verified by fitting: ``analysis.cells.deblend``)."""
@@ -147,7 +147,7 @@ def detect_cells(b_nv_map_t, pixel_size_m, noise_t=None, *, detection_snr=DEFAUL
     noise = map_noise_t(m) if noise_t is None else float(noise_t)
     if not noise > 0:
         raise ValueError(f"the map's noise is {noise} T; give noise_t > 0 (a noiseless map has no SNR).")
-    unit, raw = dipole_templates(pixel_size_m, template_z_m, nv_polar_deg, nv_azimuth_deg)
+    unit, raw = dipole_templates(pixel_size_m, template_z_m, nv_polar_deg=nv_polar_deg, nv_azimuth_deg=nv_azimuth_deg)
     cand, snr = _candidates(centred, unit, noise, detection_snr)
     per_kg = physics.iron_mass_to_moment_am2(1.0) * np.array([np.linalg.norm(f - f.mean()) for f in raw])
     found = []

@@ -139,7 +139,7 @@ def _origin(p0, shift_origin_px, pixel_size_m):
 def refine_snippets(snippets_t, start, pixel_size_m, noise_t=None, *, valid=None, start_sigma=None,
                     background_order=1, max_neighbours=3, neighbour_snr=6.0, max_shift_px=4.0, shift_origin_px=None,
                     z_bounds_m=Z_BOUNDS_M, start_diameter_m=None, nv_polar_deg=physics.NV_POLAR_ANGLE_DEG,
-                    nv_azimuth_deg=physics.DEFAULT_NV_AZIMUTH_DEG, max_iter=300):
+                    nv_azimuth_deg, max_iter=300):
     """Refine cells in snippets (N, 32, 32) of B_NV (T) from ``start`` (dict of (N,) arrays: x_px, y_px,
     z_m, iron_mass_kg, background_t - ``CellCNN.predict``'s output works as is).
 

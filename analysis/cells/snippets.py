@@ -36,8 +36,7 @@ def cut_snippets(b_nv_map_t, rows, cols):
     return out, valid, ~valid.reshape(len(rows), -1).all(axis=1)
 
 
-def dipoles_map_t(shape, pixel_size_m, row_px, col_px, z_m, iron_mass_kg, nv_polar_deg=physics.NV_POLAR_ANGLE_DEG,
-                  nv_azimuth_deg=physics.DEFAULT_NV_AZIMUTH_DEG):
+def dipoles_map_t(shape, pixel_size_m, row_px, col_px, z_m, iron_mass_kg, nv_polar_deg, nv_azimuth_deg):
     """B_NV (T) on the map's pixel grid of point dipoles along u at (row_px, col_px) (map pixels), heights z_m
     and iron masses (kg): what the refinement's model says the cells contribute to the map."""
     u = physics.nv_axis(nv_polar_deg, nv_azimuth_deg)

@@ -67,8 +67,9 @@ def _plan(args):
                                   scheme=args.scheme), windows
 
 
-def simulated_microscope(args):
-    """The virtual microscope the command line's sample options describe."""
+def simulated_microscope(args, calibration):
+    """The virtual microscope the command line's sample options describe, imaged with ``calibration`` (its
+    pixel size with binning; its NV axis in the image frame)."""
     from instruments.virtual_microscope import (
         VirtualMicroscope,
         VirtualSample,
@@ -77,17 +78,21 @@ def simulated_microscope(args):
     )
 
     rows, cols = args.size
-    cells = random_cells(args.cells, args.seed, n_rows=rows, n_cols=cols,
+    pixel_m = calibration.pixel_size_m
+    cells = random_cells(args.cells, args.seed, n_rows=rows, n_cols=cols, pixel_size_m=pixel_m,
                          z_range_m=(args.z_um[0] * 1e-6, args.z_um[1] * 1e-6),
                          iron_mass_median_kg=iron_mass_for_concentration_kg(args.concentration))
-    return VirtualMicroscope(VirtualSample(n_rows=rows, n_cols=cols, cells=cells), seed=args.seed)
+    sample = VirtualSample(n_rows=rows, n_cols=cols, cells=cells, pixel_size_m=pixel_m,
+                           nv_azimuth_deg=calibration.image_nv_azimuth_deg)
+    return VirtualMicroscope(sample, seed=args.seed)
 
 
 def run(args):
     # here, not at the top: ``nvscope --help`` must not load numba (the controller's fitter)
     from app.core.adaptive_plan import FIRST_PASS_SHARE, first_pass_path
     from app.core.adaptive_sweep import AdaptiveController
-    from app.core.session_files import H5Sessions
+    from app.core.factory_backend import backend_calibration
+    from app.core.session_files import H5Sessions, with_calibration
     from app.core.simulated_sample import truth_of
     from instruments.config import config_from_dict, load_config
     from instruments.factory import open_instruments
@@ -108,9 +113,11 @@ def run(args):
     plan, windows = _plan(args)
     plan.check_limits(config.rf.min_frequency_hz, config.rf.max_frequency_hz, config.rf.max_power_dbm)
     uses_mock = "mock" in (config.camera.driver, config.rf.driver, config.shutter.driver)
-    microscope = simulated_microscope(args) if uses_mock else None
-    metadata = {"name": args.name, "spion_concentration_ug_per_ml": args.concentration, "notes": args.notes,
-                "pixel_size_m": microscope.sample.pixel_size_m if microscope else None}
+    # the [microscope] calibration (no --config and --mock: the defaults'), written into the session with binning
+    calibration = backend_calibration(config, config_path=None if args.mock else args.config)
+    microscope = simulated_microscope(args, calibration) if uses_mock else None
+    metadata = with_calibration({"name": args.name, "spion_concentration_ug_per_ml": args.concentration,
+                                 "notes": args.notes}, calibration)
     settings = {"camera": vars(config.camera), "rf": vars(config.rf), "shutter": vars(config.shutter),
                 "mock": uses_mock}
     freq_windows = [np.linspace(a, b, n) for a, b, n in windows]

@@ -21,7 +21,8 @@ class AnalysisSeams:
     """fit_odmr(cube (rows, cols, n_freq), freq_hz, model=, transitions=) -> fit result with b_nv_t, chi2, ...
     (default ``analysis.odmr.fit_odmr``); remove_background(b_nv_map_t) -> (background_t, residual_t, info)
     (default ``analysis.background.remove_background``);
-    cell_analyzer(b_nv_map_t, pixel_size_m, positions_px=None, noise_t=None) -> results, or None (no cell
+    cell_analyzer(b_nv_map_t, pixel_size_m, positions_px=None, noise_t=None, *, calibration=None,
+    steps_done=None, steps_planned=None) -> results (``app.core.cells.CellAnalyzer``), or None (no cell
     analysis); sessions: a ``SessionBackend``, or None (acquisitions are not saved)."""
 
     fit_odmr: object = fit_odmr

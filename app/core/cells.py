@@ -1,12 +1,14 @@
 """The one cell record, from the analysis to the session file, the GUI table, the CSV and review mode.
 
 Names are the session file's cell-table names: SI units in the name, the uncertainty of ``x`` in ``x_err``
-(``z_m``, ``z_m_err``). A ``CellAnalyzer`` is ``f(b_nv_map_t, pixel_size_m, positions_px=None, noise_t=None)
--> results``: a sequence of records or one record of equal-length arrays with those names, reduced_chi2 and
-flag (a text, or an integer code with its text in ``flag_names``); optionally the 32 x 32 maps (T) of the
-measured / reconstructed / residual triptych (``measured_t`` / ``model_t`` / ``residual_t``, as the file stores
-them), ``label`` and ``model_sha256`` (the network behind the start values). ``cell_rows`` turns either form,
-and a stored table (``rows_of_table``), into ``CellRow``s; ``cell_record`` and ``write_csv`` write them back.
+(``z_m``, ``z_m_err``). A ``CellAnalyzer`` is ``f(b_nv_map_t, pixel_size_m, positions_px=None, noise_t=None, *,
+calibration=None, steps_done=None, steps_planned=None) -> results`` (the session's ``Calibration``; the steps the
+map was fitted from and the sweep's plan): a sequence of records or one record of equal-length arrays with those
+names, reduced_chi2 and flag (a text, or an integer code with its text in ``flag_names``); optionally the 32 x 32
+maps (T) of the measured / reconstructed / residual triptych (``measured_t`` / ``model_t`` / ``residual_t``, as the
+file stores them), ``usable`` / ``usable_reason`` / ``cnn_note`` (the analysis's verdict), ``label`` and
+``model_sha256`` (the network behind the start values). ``cell_rows`` turns either form, and a stored table
+(``rows_of_table``), into ``CellRow``s; ``cell_record`` and ``write_csv`` write them back.
 """
 
 from dataclasses import dataclass, fields, replace
@@ -16,7 +18,8 @@ import numpy as np
 
 
 class CellAnalyzer(Protocol):
-    def __call__(self, b_nv_map_t, pixel_size_m, positions_px=None, noise_t=None): ...
+    def __call__(self, b_nv_map_t, pixel_size_m, positions_px=None, noise_t=None, *, calibration=None,
+                 steps_done=None, steps_planned=None): ...
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,12 @@ class CellRow:
     label: str = ""
     """The user's label."""
     model_sha256: str = ""
+    usable: bool = True
+    """The analysis's verdict: can the numbers be trusted (``analysis.cells.usable``)."""
+    usable_reason: str = ""
+    """Why not, in one line ("ok" when usable)."""
+    cnn_note: str = ""
+    """Why the CNN was not used or the map was resampled for it ('' when it ran as trained)."""
     record: dict = None
     """The row as the session file's cell table stores it (``CellResult.record()``, or the columns read from
     a file), kept so that saving the table writes every column the analysis gave, not only those shown."""
@@ -63,7 +72,8 @@ VALUE_COLUMNS = ("row_px", "col_px", "z_m", "diameter_m", "iron_mass_g", "backgr
 """The values of a cell, in table order; those in ``WITH_ERRORS`` have an uncertainty ``<name>_err``."""
 WITH_ERRORS = ("z_m", "diameter_m", "iron_mass_g", "background_t", "normalised_field_t")
 _ARRAYS = ("measured_t", "model_t", "residual_t", "record")
-_TEXT = ("flag_names", "label", "model_sha256")
+_TEXT = ("flag_names", "label", "model_sha256", "usable_reason", "cnn_note")
+_BOOL = ("usable",)
 
 
 def err(name):
@@ -110,7 +120,8 @@ def cell_rows(results):
                 continue
             value = _lookup(record, name, index)
             if value is not None:
-                values[name] = value if name in _ARRAYS else (str(value) if name in _TEXT else float(value))
+                values[name] = value if name in _ARRAYS else (str(value) if name in _TEXT else
+                                                              bool(value) if name in _BOOL else float(value))
         values["flag"], values["flag_names"] = _flag(record, index)
         rows.append(CellRow(**values))
     return rows
@@ -146,7 +157,8 @@ def cell_record(row):
         if err(name):
             record[err(name)] = float(getattr(row, err(name)))
     record.update(flag=int(row.flag), flag_names=str(row.flag_names), label=str(row.label),
-                  model_sha256=str(row.model_sha256))
+                  model_sha256=str(row.model_sha256), usable=bool(row.usable), usable_reason=str(row.usable_reason),
+                  cnn_note=str(row.cnn_note))
     return record
 
 
@@ -155,7 +167,8 @@ def cell_record_columns():
     return [c for name in VALUE_COLUMNS for c in (name, err(name)) if c]
 
 
-CSV_COLUMNS = (*cell_record_columns(), "flag", "flag_names", "label", "model_sha256")
+CSV_COLUMNS = (*cell_record_columns(), "flag", "flag_names", "usable", "usable_reason", "cnn_note", "label",
+               "model_sha256")
 """The CSV export's columns: SI units named in the header, each value's uncertainty in the next column."""
 
 

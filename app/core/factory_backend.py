@@ -6,18 +6,32 @@ shutter closed and the camera stopped. The app's panel connects instruments one 
 the set on the first connect and closes it when the last one disconnects (or on ``close()``).
 """
 
+import dataclasses
 import threading
 
 from app.core.instruments import INSTRUMENT_NAMES, InstrumentLimits
+from app.core.simulated_sample import calibration_of
 from instruments.config import load_config
 from instruments.factory import build_microscope, open_instruments
+
+MOCK_DEFAULT_SOURCE = "mock default"
 
 
 def make_backend(config_path=None, microscope=None):
     """The instrument layer for a run of the app: the configuration at ``config_path`` (None: the defaults, all
     mocks on a virtual microscope built from its ``[microscope]`` table, or on ``microscope`` if given). An
     invalid configuration raises ``instruments.errors.ConfigError``."""
-    return FactoryBackend(load_config(config_path), microscope)
+    return FactoryBackend(load_config(config_path), microscope, config_path=config_path)
+
+
+def backend_calibration(config, microscope=None, config_path=None):
+    """The ``Calibration`` sessions of this backend record: the ``[microscope]`` table's (``source`` names the
+    config file, or 'mock default' for the built-in defaults), or, for a virtual microscope handed in ready-made,
+    its sample's pixel size and NV azimuth (image frame, no binning)."""
+    if microscope is not None:
+        return calibration_of(microscope)
+    source = f"config {config_path}" if config_path else MOCK_DEFAULT_SOURCE
+    return dataclasses.replace(config.microscope.calibration(), source=source)
 
 
 def identity_of(device):
@@ -35,28 +49,30 @@ def identity_of(device):
 
 
 class FactoryBackend:
-    def __init__(self, config, microscope=None):
+    def __init__(self, config, microscope=None, config_path=None):
         self.config = config
         mock = {name: getattr(config, name).driver == "mock" for name in INSTRUMENT_NAMES}
+        self.calibration = backend_calibration(config, microscope, config_path)
         if microscope is None and any(mock.values()):
-            microscope = build_microscope(config.microscope)
+            microscope = build_microscope(config.microscope)  # imaged with the table's calibration
         self.microscope = microscope
         self._mock = mock
         self.limits = InstrumentLimits(min_frequency_hz=config.rf.min_frequency_hz,
                                        max_frequency_hz=config.rf.max_frequency_hz,
                                        max_power_dbm=config.rf.max_power_dbm)
-        self.calibration = config.microscope.calibration()
-        if microscope is not None:
-            self.pixel_size_m, self.frame_shape = microscope.sample.pixel_size_m, microscope.shape
-        else:
-            self.pixel_size_m = self.calibration.pixel_size_m  # real hardware: the [microscope] table's
-            self.frame_shape = (config.microscope.n_rows, config.microscope.n_cols)
+        self.frame_shape = microscope.shape if microscope is not None else (config.microscope.n_rows,
+                                                                            config.microscope.n_cols)
         kinds = {"mock" if m else "real" for m in mock.values()}
         self.description = ("virtual microscope (mock instruments)" if kinds == {"mock"} else
                             "instruments from the configuration" + (" (some mock)" if len(kinds) == 2 else ""))
         self._opened = None
         self._connected = set()
         self._lock = threading.Lock()
+
+    @property
+    def pixel_size_m(self):
+        """The maps' pixel at the sample (m), binning applied: the calibration's."""
+        return self.calibration.pixel_size_m
 
     def is_mock(self, name):
         return self._mock[name]

@@ -28,12 +28,15 @@ class InstrumentBackend(Protocol):
     """One instrument layer: three instruments that connect and disconnect one by one.
 
     description: one line for the window title ("virtual microscope (mock instruments)").
-    limits: ``InstrumentLimits``; pixel_size_m: pixel size at the sample (m); frame_shape: (rows, cols).
+    limits: ``InstrumentLimits``; calibration: the microscope's ``analysis.calibration.Calibration`` (the
+    config's ``[microscope]`` table; every session records it); pixel_size_m: its pixel size at the sample (m,
+    binning applied); frame_shape: (rows, cols).
     microscope: the ``VirtualMicroscope`` behind the mocks, or None for real hardware.
     """
 
     description: str
     limits: InstrumentLimits
+    calibration: object
     pixel_size_m: float
     frame_shape: tuple
     microscope: object

@@ -11,7 +11,9 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from analysis.pipeline import assumed_d_hz, session_pixel_size_m
+from analysis.calibration import Calibration
+from analysis.pipeline import assumed_d_hz
+from analysis.session import read_session, write_calibration
 from app.core.acquisition_controller import AcquisitionSnapshot, FieldMaps
 from app.core.adaptive_plan import plan_marks
 from app.core.cells import rows_of_table
@@ -48,8 +50,19 @@ def field_maps_of(session):
                      assumed_d_hz(settings), info)
 
 
+def store_pixel_size(path, pixel_size_um, binning=1):
+    """Give a session that recorded no pixel size (real hardware before calibrations were stored) one: a
+    ``Calibration`` of that unbinned pixel size (um at the sample) and binning, the old default NV azimuth,
+    stored with ``analysis.session.write_calibration``. Returns the session read again."""
+    calibration = Calibration(pixel_size_unbinned_m=float(pixel_size_um) * 1e-6, binning=int(binning),
+                              source="entered by the user for an older file (NV axis: the old default)")
+    write_calibration(path, calibration)
+    return read_session(path)
+
+
 class ReviewSource:
-    """One session file, read once (``analysis.session.read_session``)."""
+    """One session file, read once (``analysis.session.read_session``). A file without any pixel size raises
+    ``CalibrationError`` (``store_pixel_size`` gives it one)."""
 
     running = False
 
@@ -57,7 +70,8 @@ class ReviewSource:
         self.session = session
         self.path = session.path
         self.model = model
-        self.pixel_size_m = session_pixel_size_m(session)
+        self.calibration = session.calibration  # CalibrationError for a file without any pixel size
+        self.pixel_size_m = self.calibration.pixel_size_m
         self.cube = session.spin_contrast().astype(np.float32)
         self.done = np.asarray(session.step_done, dtype=bool)
         self.freq_hz = np.asarray(session.freq_hz, dtype=np.float64)

@@ -32,6 +32,15 @@ def instrument_settings_of(backend):
     return json.loads(json.dumps(settings, default=str))
 
 
+def with_calibration(sample_metadata, calibration):
+    """The sample metadata a new session records: ``calibration.to_attributes()`` under ``calibration`` (pixel
+    size with the camera's binning applied, NV axis, image orientation, where it came from) and its binned
+    ``pixel_size_m`` beside it for older readers. Every writer of a session (GUI, ``nvscope acquire``,
+    ``nvscope simulate-study``) goes through here, so no session is written without a calibration."""
+    return {**(sample_metadata or {}), "pixel_size_m": float(calibration.pixel_size_m),
+            "calibration": calibration.to_attributes()}
+
+
 def simulated_truth(backend):
     """A callable giving the simulated sample's ground truth (``simulated_sample.truth_of``) when every instrument
     is a mock on a virtual microscope, else None."""
@@ -87,7 +96,9 @@ class H5Sessions:
         return create
 
     def write_field_maps(self, path, maps, pixel_size_m):
-        """Store the maps the window showed (a live fit's ``FieldMaps``), named as ``nvscope fit`` names them."""
+        """Store the maps the window showed (a live fit's ``FieldMaps``), named as ``nvscope fit`` names them.
+        ``pixel_size_m`` is the calibration's (camera binning applied); the maps' own ``binning`` stays 1: the
+        live fit does not bin pixels (``analyse_session_cells`` multiplies the calibration by it)."""
         groups = session_maps(maps.fit.to_arrays(), maps.fit.attributes(), maps.n_steps_used, maps.d_hz,
                               maps.background_t, maps.background_info, maps.b_nv_t, maps.fit.b_nv_err_t,
                               maps.residual_t, pixel_size_m,
@@ -99,7 +110,9 @@ class H5Sessions:
         if not records:  # an empty table still says which columns a table has
             records = {name: np.zeros(0) for name in cell_record_columns()}
             records.update(flag=np.zeros(0, dtype=np.int64), flag_names=np.array([], dtype=object),
-                           label=np.array([], dtype=object), model_sha256=np.array([], dtype=object))
+                           label=np.array([], dtype=object), model_sha256=np.array([], dtype=object),
+                           usable=np.zeros(0, dtype=bool), usable_reason=np.array([], dtype=object),
+                           cnn_note=np.array([], dtype=object))
         snippets = sessions.stack_cell_snippets([{"measured_t": r.measured_t, "model_t": r.model_t,
                                                   "residual_t": r.residual_t} for r in rows])
         self._call("write_cells", path, records, models=models or None, settings={"written_by": "nvscope GUI"},

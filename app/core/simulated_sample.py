@@ -2,6 +2,7 @@
 for the GUI, ``nvscope acquire`` and ``nvscope simulate-study``) and the default sweep window around f-."""
 
 from analysis import physics
+from analysis.calibration import Calibration
 
 DEFAULT_WINDOW_HALF_WIDTH_HZ = 6e6
 
@@ -22,3 +23,11 @@ def truth_of(microscope):
             "background_t": sample.background_field_t(), "cells": cells,
             "sample": {"pixel_size_m": sample.pixel_size_m, "bias_field_t": sample.bias_field_t,
                        "nv_azimuth_deg": sample.nv_azimuth_deg, "d_hz": microscope.d_hz}}
+
+
+def calibration_of(microscope, source="mock default (the virtual microscope's sample)"):
+    """The ``Calibration`` of a virtual microscope's frames: its sample's pixel size (taken as unbinned) and NV
+    azimuth (the image frame: a virtual camera is neither flipped nor rotated)."""
+    sample = microscope.sample
+    return Calibration(pixel_size_unbinned_m=float(sample.pixel_size_m), nv_azimuth_deg=float(sample.nv_azimuth_deg),
+                       source=source)

@@ -23,12 +23,18 @@ def _f(value, scale=1.0, digits=2):
     return "–" if value is None else f"{value * scale:.{digits}f}"
 
 
+def _boot(value, scale=1.0, digits=2):
+    """' (bootstrap sd 1.23)' next to a fitted value, '' without a bootstrap."""
+    return "" if value is None else f" <small>(bootstrap sd {_f(value, scale, digits)})</small>"
+
+
 def _per_concentration_table(summary):
+    boot_sd = summary.get("mean_normalised_field_bootstrap_sd_t") or [None] * len(summary["per_concentration"])
     head = ("<tr><th>c (ug/ml)</th><th>cells</th><th>sessions</th><th>mean normalised field (uT)</th>"
             "<th>Voigt peak (uT)</th><th>Voigt FWHM (uT)</th><th>mean iron mass (pg)</th>"
             "<th>mean distance (um)</th><th>mean diameter (um)</th><th>mean raw peak field (uT)</th></tr>")
     rows = []
-    for g in summary["per_concentration"]:
+    for g, sd in zip(summary["per_concentration"], boot_sd, strict=True):
         v = g.get("voigt_normalised_field_t")
         note = html.escape(g.get("voigt_note", ""))
         voigt = (f"<td>{_f(v['peak'], 1e6)} ± {_f(v['peak_err'], 1e6)}</td><td>{_f(v['fwhm'], 1e6)} ± "
@@ -36,7 +42,8 @@ def _per_concentration_table(summary):
         rows.append(
             f"<tr><td>{g['concentration_ug_per_ml']:g}</td><td>{g['n_cells']}</td>"
             f"<td class=l>{html.escape(', '.join(g['sessions']))}</td>"
-            f"<td>{_f(g['mean_normalised_field_t'], 1e6)} ± {_f(g['sem_normalised_field_t'], 1e6)}</td>{voigt}"
+            f"<td>{_f(g['mean_normalised_field_t'], 1e6)} ± {_f(g['sem_normalised_field_t'], 1e6)}"
+            f"{_boot(sd, 1e6)}</td>{voigt}"
             f"<td>{_f(g['mean_iron_mass_g'], 1e12)} ± {_f(g['sem_iron_mass_g'], 1e12)}</td>"
             f"<td>{_f(g['mean_z_m'], 1e6, 1)} ± {_f(g['sem_z_m'], 1e6, 1)}</td>"
             f"<td>{_f(g['mean_diameter_m'], 1e6, 1)}</td>"
@@ -47,12 +54,26 @@ def _per_concentration_table(summary):
 def _sessions_table(summary):
     rows = "".join(
         f"<tr><td class=l>{html.escape(s['name'])}</td><td>{s['concentration_ug_per_ml']:g}</td>"
-        f"<td>{s['n_cells_in_table']}</td><td>{s['flagged']}</td><td>{s['outside_distance_window']}</td>"
+        f"<td>{s['n_cells_in_table']}</td><td>{s.get('not_usable', 0)}</td><td>{s['flagged']}</td>"
+        f"<td>{s['outside_distance_window']}</td>"
         f"<td>{s['n_cells']}</td><td class=l>{html.escape(s['path'])}</td></tr>" for s in summary["sessions"])
-    return ("<table><tr><th class=l>sample</th><th>c (ug/ml)</th><th>cells in table</th><th>left out: flag</th>"
-            "<th>left out: distance</th><th>used</th><th class=l>file</th></tr>" + rows + "</table>"
-            "<p>Left out: refinement not converged, on a parameter bound or at the image edge; fitted distance "
-            "outside the plausible window (closer than a cell's radius, or farther than a cell's field reaches).</p>")
+    return ("<table><tr><th class=l>sample</th><th>c (ug/ml)</th><th>cells in table</th><th>left out: not usable"
+            "</th><th>left out: flag</th><th>left out: distance</th><th>used</th><th class=l>file</th></tr>" + rows
+            + "</table><p>Left out: the analysis's verdict says the cell's numbers cannot be trusted (not usable, "
+            "listed below with the reason); refinement not converged, on a parameter bound or at the image edge; "
+            "fitted distance outside the plausible window (closer than a cell's radius, or farther than a cell's "
+            "field reaches).</p>" + _not_usable_list(summary))
+
+
+def _not_usable_list(summary):
+    """Every cell left out as not usable: sample, position, reason."""
+    items = [f"<tr><td class=l>{html.escape(s['name'])}</td><td>{_f(c['row_px'], 1, 0)}</td>"
+             f"<td>{_f(c['col_px'], 1, 0)}</td><td class=l>{html.escape(str(c['reason']))}</td></tr>"
+             for s in summary["sessions"] for c in s.get("not_usable_cells", [])]
+    if not items:
+        return "<p>Not usable cells: none.</p>"
+    return (f"<h3>Not usable cells ({len(items)})</h3><table><tr><th class=l>sample</th><th>row</th><th>col</th>"
+            "<th class=l>reason</th></tr>" + "".join(items) + "</table>")
 
 
 def _fits_table(summary):
@@ -101,6 +122,10 @@ def _headline_reason(summary):
             f"delta AIC {summary['delta_aic']:.1f} &lt; 2")
 
 
+def _n_not_usable(summary):
+    return sum(int(s.get("not_usable", 0)) for s in summary["sessions"])
+
+
 _MIME = {"png": "image/png", "svg": "image/svg+xml"}
 
 
@@ -120,13 +145,19 @@ def report_html(summary, figures, title="Labelling-efficiency study", fmt="png")
     parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
              f"<style>{_CSS}</style></head><body><h1>{html.escape(title)}</h1>"
              f"<p>nvscope {APP_VERSION}; {summary['n_sessions']} sessions, {summary['n_cells']} cells "
-             "(cells with a failed refinement are left out).</p>"]
+             f"(cells with a failed refinement are left out; {_n_not_usable(summary)} not usable).</p>"]
     if summary.get("b_max_t") is not None:
         parts.append(
             f"<h2>Result</h2><p>Extrapolated maximum normalised field <b>{_f(summary['b_max_t'], 1e6, 2)} ± "
-            f"{_f(summary['b_max_err_t'], 1e6, 2)} uT</b>; half of it at <b>"
-            f"{_f(summary['half_max_concentration_ug_per_ml'], 1, 1)} ± "
-            f"{_f(summary['half_max_concentration_err_ug_per_ml'], 1, 1)} ug/ml</b> ({_headline_reason(summary)}).</p>")
+            f"{_f(summary['b_max_err_t'], 1e6, 2)} uT</b>{_boot(summary.get('b_max_bootstrap_sd_t'), 1e6)}; half "
+            f"of it at <b>{_f(summary['half_max_concentration_ug_per_ml'], 1, 1)} ± "
+            f"{_f(summary['half_max_concentration_err_ug_per_ml'], 1, 1)} ug/ml</b>"
+            f"{_boot(summary.get('half_max_concentration_bootstrap_sd_ug_per_ml'), 1, 1)} "
+            f"({_headline_reason(summary)}).</p>")
+        if summary.get("bootstrap_resamples"):
+            parts.append(f"<p>Bootstrap sd: the spread of the fitted values over {summary['bootstrap_resamples']} "
+                         "resamplings of each concentration's cells: what another study of as many cells would "
+                         "scatter by (the study's own sampling noise).</p>")
         fits = summary["normalised_field_fits"]
         if not summary["models_distinguishable"]:
             other = "langmuir" if summary["headline_model"] == "exponential" else "exponential"

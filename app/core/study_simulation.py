@@ -32,7 +32,8 @@ import numpy as np
 
 from analysis import physics
 from analysis.session import SessionWriter
-from app.core.simulated_sample import DEFAULT_WINDOW_HALF_WIDTH_HZ, truth_of
+from app.core.session_files import with_calibration
+from app.core.simulated_sample import DEFAULT_WINDOW_HALF_WIDTH_HZ, calibration_of, truth_of
 from app.core.study_defaults import DEFAULT_CELLS, DEFAULT_MASS_LOG_SD, DEFAULT_MEAN_Z_UM, DEFAULT_Z_SPREAD_UM
 from app.version import APP_VERSION
 from instruments.sweep import SweepPlan
@@ -121,8 +122,8 @@ def write_simulated_session(path, microscope, spec, pairs=300, n_points=101, exp
     dark = microscope.render_frame_sum(DARK_FRAMES, f_minus, False, rf_power_dbm, False, exposure_s) / DARK_FRAMES
     metadata = {"name": spec.name, "spion_concentration_ug_per_ml": spec.concentration_ug_per_ml,
                 "notes": f"simulated labelling study sample: {spec.n_cells} cells, mean distance "
-                         f"{spec.mean_z_m * 1e6:.1f} um (nvscope simulate-study, seed {spec.seed})",
-                "pixel_size_m": microscope.sample.pixel_size_m}
+                         f"{spec.mean_z_m * 1e6:.1f} um (nvscope simulate-study, seed {spec.seed})"}
+    metadata = with_calibration(metadata, calibration_of(microscope, "simulated (nvscope simulate-study)"))
     settings = {"simulated": True, "generator": "nvscope simulate-study (VirtualMicroscope.render_frame_sum)",
                 "spec": asdict(spec), "spin": asdict(microscope.spin), "optics": asdict(microscope.optics),
                 "camera": asdict(microscope.camera), "options": dict(options or {})}

@@ -77,9 +77,12 @@ class CellActions:
 
     def _submit(self, maps, positions_px):
         analyzer, b_map = self.analyzer, maps.residual_t.copy()
-        pixel_size_m = self.window.pixel_size_m()
+        calibration = self.window.calibration()
+        # a live map fitted from fewer steps than planned gives cells marked not usable (with the reason)
+        steps = {"steps_done": int(maps.n_steps_used), "steps_planned": self.window.steps_planned()}
         self.pending += 1
-        self.window.tasks.submit(lambda: analyzer(b_map, pixel_size_m, positions_px=positions_px, noise_t=None),
+        self.window.tasks.submit(lambda: analyzer(b_map, calibration.pixel_size_m, positions_px=positions_px,
+                                                  noise_t=None, calibration=calibration, **steps),
                                  on_done=self._analysed, on_error=self._failed)
 
     def _analysed(self, results):

@@ -5,6 +5,7 @@ import dataclasses
 import math
 
 from PyQt6.QtCore import QAbstractTableModel, QModelIndex, Qt, pyqtSignal
+from PyQt6.QtGui import QBrush, QColor
 
 from app.core.cells import err
 
@@ -19,9 +20,20 @@ COLUMNS = (
     ("B_norm (µT)", "normalised_field_t", 1e6),
     ("χ²_red", "reduced_chi2", 1.0),
     ("flag", "flag_text", None),
+    ("usable", "usable_text", None),
     ("label", "label", None),
 )
 LABEL_COLUMN = len(COLUMNS) - 1
+NOT_USABLE_GREY = QColor(140, 140, 140)
+"""The text colour of a cell whose numbers cannot be trusted (``CellRow.usable`` false)."""
+
+
+def usable_tooltip(row):
+    """Why a cell is (not) usable, and the CNN's note, for the row's tooltip ('' when there is nothing to say)."""
+    lines = [] if row.usable else [f"not usable: {row.usable_reason or 'no reason given'}"]
+    if row.cnn_note:
+        lines.append(row.cnn_note)
+    return "\n".join(lines)
 
 
 FIXED_DECIMALS = {"reduced_chi2": 2}
@@ -115,6 +127,12 @@ class CellTableModel(QAbstractTableModel):
             return None
         row = self._rows[index.row()]
         _, name, scale = COLUMNS[index.column()]
+        if name == "usable_text" and role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
+            return "yes" if row.usable else "no"
+        if role == Qt.ItemDataRole.ForegroundRole and not row.usable:
+            return QBrush(NOT_USABLE_GREY)
+        if role == Qt.ItemDataRole.ToolTipRole and (row.cnn_note or not row.usable):
+            return usable_tooltip(row)
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
             if name in ("row_px", "col_px"):
                 return f"{getattr(row, name):.0f}"

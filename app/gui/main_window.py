@@ -105,8 +105,19 @@ class MainWindow(QMainWindow):
         """The reviewed session in review mode, else the live acquisition (same pull interface)."""
         return self.review if self.review is not None else self.controller
 
+    def calibration(self):
+        """The shown data's ``Calibration``: the reviewed session's, else the instruments' (the config's)."""
+        return self.review.calibration if self.review is not None else self.backend.calibration
+
     def pixel_size_m(self):
-        return self.review.pixel_size_m if self.review is not None else self.backend.pixel_size_m
+        return self.calibration().pixel_size_m
+
+    def steps_planned(self):
+        """Frequency steps the shown sweep plans (the reviewed file's, else the running plan's), or None."""
+        if self.review is not None:
+            return int(self.review.session.n_steps)
+        plan = self.controller.plan
+        return int(plan.n_steps) if plan is not None else None
 
     # -- acquisition ---------------------------------------------------------------------------------------
     def start_sweep(self):

@@ -5,10 +5,12 @@ and a slider under the spin-contrast view browses the frequency steps."""
 import logging
 
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QHBoxLayout, QLabel, QSlider, QWidget
+from PyQt6.QtWidgets import QHBoxLayout, QInputDialog, QLabel, QSlider, QWidget
 
+from analysis.calibration import CalibrationError
+from analysis.session import SessionError
 from app.core.adaptive_plan import describe_adaptive
-from app.core.review_source import ReviewSource
+from app.core.review_source import ReviewSource, store_pixel_size
 from app.gui.panels.session_panel import describe_session, snippet_problems
 
 log = logging.getLogger("nvscope.app")
@@ -49,7 +51,10 @@ def enter_review(window, session):
         window.errors.report("Cannot open a session now", "A sweep started while the file was being read.",
                              "Stop the sweep, then open the file again.")
         return
-    source = ReviewSource(session, model=window.seams.model)
+    try:
+        source = ReviewSource(session, model=window.seams.model)
+    except CalibrationError as exc:  # a file from before calibrations were stored, with no pixel size at all
+        return offer_pixel_size(window, session, exc)
     window.review = source
     window.cells.set_rows(source.cells)
     window.session_actions.opened(session)
@@ -58,6 +63,7 @@ def enter_review(window, session):
     window.session_panel.set_review(True)
     window.session_dock.raise_()
     window.instruments.set_review(True)
+    window.instruments.show_calibration(source.calibration, "the reviewed session")
     window.camera_view.title.setText("Mean PL, RF off (ADU)")
     window.step_browser.show_for(source)
     window.reset_views()
@@ -86,6 +92,7 @@ def leave_review(window):
     window.cells.set_rows([])
     window.step_browser.hide()
     window.instruments.set_review(False)
+    window.instruments.show_calibration(getattr(window.backend, "calibration", None))
     window.session_panel.set_review(False)
     window.session_panel.info.clear()
     window.session_actions.current_path = window.session_actions.live_path
@@ -98,3 +105,33 @@ def leave_review(window):
     window.setWindowTitle(f"nvscope — {window.backend.description}")
     window.statusBar().showMessage("live mode")
     window.update_actions()
+
+
+def ask_pixel_size_um(window, message):
+    """The pixel size (um) the user types for a file that records none, or None when cancelled or not a
+    number (no value is offered: a guessed size would silently scale every result)."""
+    text, ok = QInputDialog.getText(window, "The session records no pixel size", message)
+    try:
+        return float(text.strip()) if ok else None
+    except ValueError:
+        return None
+
+
+def offer_pixel_size(window, session, exc):
+    """Ask for the pixel size of a session that records none, store it in the file, and open it."""
+    value = ask_pixel_size_um(window, f"{session.path} records no pixel size (taken before nvscope stored the "
+                                      "microscope's calibration).\n\nEnter the size of one stored image pixel at "
+                                      "the sample in um (camera pixel x binning / magnification). It is written "
+                                      "into the file; the NV axis is taken as the old default (45 deg).")
+    if value is None:
+        return window.errors.report("Cannot open the session", str(exc),
+                                    "Open it again and enter the pixel size in um when asked, or store it with "
+                                    "analysis.session.write_calibration.")
+    try:
+        session = store_pixel_size(session.path, value)
+    except (CalibrationError, SessionError, OSError) as err:
+        return window.errors.report("Cannot store the pixel size", f"{session.path}: {err}",
+                                    "Enter a pixel size in um between 0.01 and 1000, and check that the file "
+                                    "is writable.", err)
+    log.info("stored a pixel size of %g um in %s", value, session.path)
+    return enter_review(window, session)

@@ -17,7 +17,7 @@ from PyQt6.QtWidgets import QFileDialog
 
 from analysis import physics
 from app.core.background_tasks import TaskRunner
-from app.core.session_files import SESSION_SUFFIX, instrument_settings_of, simulated_truth
+from app.core.session_files import SESSION_SUFFIX, instrument_settings_of, simulated_truth, with_calibration
 from app.gui.settings_store import default_data_dir
 
 log = logging.getLogger("nvscope.app")
@@ -120,7 +120,7 @@ class SessionActions:
         backend = self.window.backend
         path = self.new_path()
         path.parent.mkdir(parents=True, exist_ok=True)
-        metadata = {**self.panel.metadata(), "pixel_size_m": backend.pixel_size_m}
+        metadata = with_calibration(self.panel.metadata(), backend.calibration)
         settings = instrument_settings_of(backend)
 
         def make(file_path, plan, freq_windows_hz, extra_metadata):

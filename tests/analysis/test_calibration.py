@@ -72,7 +72,7 @@ def test_session_round_trip(tmp_path):
     cal = Calibration(0.65e-6, binning=2, nv_azimuth_deg=135.0, flip_y=True, rotation_deg=270)
     path, _ = make_session(tmp_path / "s.h5", sample_metadata={**SAMPLE, "calibration": cal.to_attributes()})
     back = read_session(path).calibration
-    assert back == Calibration(**{**cal.__dict__, "source": "session"})
+    assert back == Calibration(**{**cal.__dict__, "source": "session (config)"})
     assert session_pixel_size_m(read_session(path)) == pytest.approx(1.3e-6)
 
 

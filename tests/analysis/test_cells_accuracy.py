@@ -7,10 +7,14 @@ test fast. With 300 snippets a median error is known to about +-7 % of itself, h
 import numpy as np
 import pytest
 
+from analysis import physics
 from analysis.cells import CellCNN, default_model_path, refine_snippets
 from analysis.cells.cnn_errors import cnn_sigmas
 from models.accuracy_report import BACKGROUND_ORDER, DEFAULT_SEED, MAX_NEIGHBOURS
 from models.training_data import DEFAULT_RECIPE, compose_snippets, generate_snippets, render_geometry
+
+SIM_AZIMUTH_DEG = physics.DEFAULT_NV_AZIMUTH_DEG
+"""The NV azimuth the maps here are simulated with (``physics.nv_axis``'s default)."""
 
 PIXEL_M = DEFAULT_RECIPE.pixel_size_m
 NOISE_T = 50e-9
@@ -34,7 +38,8 @@ def test_physics_fit_of_isolated_cells_reaches_the_point_dipole_floor():
     start = {"x_px": truth["x_px"] + rng.normal(0, 0.5, 120), "y_px": truth["y_px"] + rng.normal(0, 0.5, 120),
              "z_m": truth["z_m"] * rng.uniform(0.9, 1.1, 120),
              "iron_mass_kg": truth["iron_mass_kg"] * rng.uniform(0.8, 1.2, 120), "background_t": np.zeros(120)}
-    fit = refine_snippets(snippets, start, PIXEL_M, NOISE_T, background_order=BACKGROUND_ORDER, max_neighbours=0)
+    fit = refine_snippets(snippets, start, PIXEL_M, NOISE_T, background_order=BACKGROUND_ORDER, max_neighbours=0,
+                          nv_azimuth_deg=SIM_AZIMUTH_DEG)
     strong = truth["peak_snr"] >= 30
     mass, z_um, pos = _median_errors({k: getattr(fit, k)[strong] for k in ("iron_mass_kg", "z_m", "x_px", "y_px")},
                                      {k: v[strong] for k, v in truth.items()})
@@ -51,7 +56,7 @@ def test_hybrid_is_at_least_as_good_as_the_cnn_on_held_out_snippets():
     pred = cnn.predict(snippets, pixel_size_m=PIXEL_M)
     hybrid = refine_snippets(snippets, pred, PIXEL_M, NOISE_T, start_sigma=cnn_sigmas(cnn.card, pred, NOISE_T),
                              start_diameter_m=pred["diameter_m"], background_order=BACKGROUND_ORDER,
-                             max_neighbours=MAX_NEIGHBOURS)
+                             max_neighbours=MAX_NEIGHBOURS, nv_azimuth_deg=SIM_AZIMUTH_DEG)
     cnn_mass, cnn_z, cnn_pos = _median_errors(pred, truth)
     hyb_mass, hyb_z, hyb_pos = _median_errors({k: getattr(hybrid, k) for k in ("iron_mass_kg", "z_m", "x_px",
                                                                                 "y_px")}, truth)

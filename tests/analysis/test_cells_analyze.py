@@ -18,6 +18,9 @@ CELLS = (
     physics.LabelledCell(90.6 * PIXEL_M, 80.1 * PIXEL_M, 20e-6, 14e-6, 3.0e-15, n_clusters=200, layout="uniform"),
 )
 
+SIM_AZIMUTH_DEG = physics.DEFAULT_NV_AZIMUTH_DEG
+"""The NV azimuth the maps here are simulated with (``physics.nv_axis``'s default)."""
+
 
 @pytest.fixture(scope="module")
 def field_map():
@@ -29,7 +32,8 @@ def field_map():
 @pytest.fixture(scope="module")
 def physics_results(field_map):
     positions = [(c.y_m / PIXEL_M + 0.6, c.x_m / PIXEL_M - 0.8) for c in CELLS]  # a click is never exact
-    return analyze_field_map(field_map, PIXEL_M, positions_px=positions, noise_t=NOISE_T, model=False)
+    return analyze_field_map(field_map, PIXEL_M, positions_px=positions, noise_t=NOISE_T, model=False,
+                             nv_azimuth_deg=SIM_AZIMUTH_DEG)
 
 
 def test_one_result_per_given_position_in_order(physics_results):
@@ -68,8 +72,9 @@ def test_normalised_field_matches_physics_within_its_error(physics_results):
 
 def test_reference_cell_is_a_setting(field_map):
     (near,) = analyze_field_map(field_map, PIXEL_M, positions_px=[(45.7, 40.2)], noise_t=NOISE_T, model=False,
-                                reference_z_m=10e-6)
-    (default,) = analyze_field_map(field_map, PIXEL_M, positions_px=[(45.7, 40.2)], noise_t=NOISE_T, model=False)
+                                reference_z_m=10e-6, nv_azimuth_deg=SIM_AZIMUTH_DEG)
+    (default,) = analyze_field_map(field_map, PIXEL_M, positions_px=[(45.7, 40.2)], noise_t=NOISE_T, model=False,
+                                   nv_azimuth_deg=SIM_AZIMUTH_DEG)
     # a point dipole's peak falls as z^-3: (15 / 10)^3
     assert near.normalised_field_t / default.normalised_field_t == pytest.approx(1.5**3, rel=1e-9)
 
@@ -78,22 +83,24 @@ def test_bad_inputs_give_clear_errors(field_map):
     broken = field_map.copy()
     broken[10, 10] = np.nan
     with pytest.raises(ValueError, match="1 NaN or inf pixels"):
-        analyze_field_map(broken, PIXEL_M, model=False)
+        analyze_field_map(broken, PIXEL_M, model=False, nv_azimuth_deg=SIM_AZIMUTH_DEG)
     with pytest.raises(ValueError, match="outside the 128 x 128 map"):
-        analyze_field_map(field_map, PIXEL_M, positions_px=[(10, 200)], model=False)
+        analyze_field_map(field_map, PIXEL_M, positions_px=[(10, 200)], model=False, nv_azimuth_deg=SIM_AZIMUTH_DEG)
     with pytest.raises(ValueError, match="2-D"):
-        analyze_field_map(field_map[0], PIXEL_M, model=False)
+        analyze_field_map(field_map[0], PIXEL_M, model=False, nv_azimuth_deg=SIM_AZIMUTH_DEG)
     with pytest.raises(ValueError, match="pixel size"):
-        analyze_field_map(field_map, -1.0, model=False)
+        analyze_field_map(field_map, -1.0, model=False, nv_azimuth_deg=SIM_AZIMUTH_DEG)
     with pytest.raises(ValueError, match="noise"):
-        analyze_field_map(field_map, PIXEL_M, noise_t=0.0, model=False)
+        analyze_field_map(field_map, PIXEL_M, noise_t=0.0, model=False, nv_azimuth_deg=SIM_AZIMUTH_DEG)
 
 
 @needs_model
 def test_another_pixel_size_is_the_same_map_of_a_scaled_cell(field_map):
     # B(2 r; 8 m) = B(r; m): the same map read at 2.6 um pixels is cells twice as far and 8x as heavy
-    native = analyze_field_map(field_map, PIXEL_M, positions_px=[(45.7, 40.2)], noise_t=NOISE_T)[0]
-    double = analyze_field_map(field_map, 2 * PIXEL_M, positions_px=[(45.7, 40.2)], noise_t=NOISE_T)[0]
+    native = analyze_field_map(field_map, PIXEL_M, positions_px=[(45.7, 40.2)], noise_t=NOISE_T,
+                               nv_azimuth_deg=SIM_AZIMUTH_DEG)[0]
+    double = analyze_field_map(field_map, 2 * PIXEL_M, positions_px=[(45.7, 40.2)], noise_t=NOISE_T,
+                               nv_azimuth_deg=SIM_AZIMUTH_DEG)[0]
     assert not double.flag & flags.NO_CNN and double.cnn_note == ""
     assert double.z_m / native.z_m == pytest.approx(2.0, rel=2e-3)
     assert double.iron_mass_g / native.iron_mass_g == pytest.approx(8.0, rel=5e-3)
@@ -104,7 +111,8 @@ def test_another_pixel_size_is_the_same_map_of_a_scaled_cell(field_map):
 @needs_model
 def test_a_rotated_camera_gives_the_same_cell(field_map):
     # the map rotated by 90 degrees (np.rot90: row' = 127 - col, col' = row) with its NV axis rotated too
-    native = analyze_field_map(field_map, PIXEL_M, positions_px=[(45.7, 40.2)], noise_t=NOISE_T)[0]
+    native = analyze_field_map(field_map, PIXEL_M, positions_px=[(45.7, 40.2)], noise_t=NOISE_T,
+                               nv_azimuth_deg=SIM_AZIMUTH_DEG)[0]
     rotated = analyze_field_map(np.rot90(field_map), PIXEL_M, positions_px=[(127 - 40.2, 45.7)], noise_t=NOISE_T,
                                 nv_azimuth_deg=-45.0)[0]
     assert not rotated.flag & flags.NO_CNN
@@ -122,7 +130,7 @@ def test_an_axis_no_symmetry_reaches_falls_back_to_physics_with_the_reason(field
 
 @needs_model
 def test_with_the_cnn_every_attribute_is_filled(field_map):
-    results = analyze_field_map(field_map, PIXEL_M, noise_t=NOISE_T)
+    results = analyze_field_map(field_map, PIXEL_M, noise_t=NOISE_T, nv_azimuth_deg=SIM_AZIMUTH_DEG)
     assert len(results) == len(CELLS)
     for result in results:
         assert not result.flag & flags.NO_CNN

@@ -7,6 +7,9 @@ from analysis import physics
 from analysis.cells import naive_start, refine_snippets
 from models.training_data import DEFAULT_RECIPE, render_cells_snippet_t
 
+SIM_AZIMUTH_DEG = physics.DEFAULT_NV_AZIMUTH_DEG
+"""The NV azimuth the maps here are simulated with (``physics.nv_axis``'s default)."""
+
 PIXEL_M = DEFAULT_RECIPE.pixel_size_m
 NOISE_T = 50e-9
 N_PULL = 50
@@ -56,7 +59,7 @@ def pull_set():
 
 def test_refinement_from_perturbed_truth_has_honest_errors(pull_set):
     snippets, truth, start = pull_set
-    fit = refine_snippets(snippets, start, PIXEL_M, NOISE_T, max_neighbours=0)
+    fit = refine_snippets(snippets, start, PIXEL_M, NOISE_T, max_neighbours=0, nv_azimuth_deg=SIM_AZIMUTH_DEG)
     assert fit.converged.all()
     # white noise and an exact model: the reduced chi2 is 1 within its spread sqrt(2 / dof) ~ 0.045 (5 sigma)
     assert np.all(np.abs(fit.reduced_chi2 - 1.0) < 5 * np.sqrt(2.0 / fit.dof))
@@ -72,7 +75,8 @@ def test_refinement_from_perturbed_truth_has_honest_errors(pull_set):
 
 def test_noise_estimated_from_the_residual(pull_set):
     snippets, _, start = pull_set
-    fit = refine_snippets(snippets[:10], {k: v[:10] for k, v in start.items()}, PIXEL_M, None, max_neighbours=0)
+    fit = refine_snippets(snippets[:10], {k: v[:10] for k, v in start.items()}, PIXEL_M, None, max_neighbours=0,
+                          nv_azimuth_deg=SIM_AZIMUTH_DEG)
     # MAD of 1024 residuals: its relative spread is about 1.2 / sqrt(1024) = 4 %
     assert np.all(np.abs(fit.noise_t / NOISE_T - 1.0) < 0.15)
     assert np.all(np.abs(fit.reduced_chi2 - 1.0) < 0.2)
@@ -81,7 +85,7 @@ def test_noise_estimated_from_the_residual(pull_set):
 def test_naive_start_converges_on_clean_cells(pull_set):
     snippets, truth, _ = pull_set
     fit = refine_snippets(snippets, naive_start(snippets, PIXEL_M), PIXEL_M, NOISE_T, max_neighbours=0,
-                          max_shift_px=16)
+                          max_shift_px=16, nv_azimuth_deg=SIM_AZIMUTH_DEG)
     good = np.abs(fit.iron_mass_kg / truth["iron_mass_kg"] - 1) < 0.1
     assert good.mean() > 0.9
 
@@ -92,9 +96,10 @@ def test_padding_carries_no_weight(pull_set):
     valid = np.ones(s.shape, dtype=bool)
     valid[:, :, :6] = False  # the first 6 columns lie outside the map: filled with nonsense
     s[:, :, :6] = 1e-3
-    fit = refine_snippets(s, {k: v[:8] for k, v in start.items()}, PIXEL_M, NOISE_T, valid=valid, max_neighbours=0)
+    fit = refine_snippets(s, {k: v[:8] for k, v in start.items()}, PIXEL_M, NOISE_T, valid=valid, max_neighbours=0,
+                          nv_azimuth_deg=SIM_AZIMUTH_DEG)
     ref = refine_snippets(snippets[:8], {k: v[:8] for k, v in start.items()}, PIXEL_M, NOISE_T, valid=valid,
-                          max_neighbours=0)
+                          max_neighbours=0, nv_azimuth_deg=SIM_AZIMUTH_DEG)
     np.testing.assert_allclose(fit.iron_mass_kg, ref.iron_mass_kg, rtol=1e-6)
     assert np.all(fit.dof == 32 * 26 - 7)
     # fewer pixels, larger errors, but still within them
@@ -108,7 +113,8 @@ def test_start_dominates_only_where_data_are_weak(pull_set):
                "iron_mass_kg": truth["iron_mass_kg"][:n] * 2.0, "background_t": np.zeros(n)}
     sigma = {"x_px": np.full(n, 0.5), "y_px": np.full(n, 0.5), "z_m": np.full(n, 1e-6),
              "ln_iron_mass": np.full(n, 0.3)}
-    strong = refine_snippets(snippets[:n], far_off, PIXEL_M, NOISE_T, start_sigma=sigma, max_neighbours=0)
+    strong = refine_snippets(snippets[:n], far_off, PIXEL_M, NOISE_T, start_sigma=sigma, max_neighbours=0,
+                             nv_azimuth_deg=SIM_AZIMUTH_DEG)
     # data at percent precision outweigh a start that is ln 2 / 0.3 = 2.3 sigma off
     assert np.median(np.abs(strong.iron_mass_kg / truth["iron_mass_kg"][:n] - 1)) < 0.1
     # a cell of 0.002 pg is invisible in 50 nT noise (peak ~3 nT): the data pin its mass only to ~0.005 pg,
@@ -119,7 +125,8 @@ def test_start_dominates_only_where_data_are_weak(pull_set):
     faint = np.array([render_cells_snippet_t([c]) * faint_mass / c.iron_mass_kg for c in cells])
     faint += NOISE_T * rng.standard_normal(faint.shape)
     start = dict(far_off, iron_mass_kg=np.full(n, 2 * faint_mass))
-    weak = refine_snippets(faint, start, PIXEL_M, NOISE_T, start_sigma=sigma, max_neighbours=0)
+    weak = refine_snippets(faint, start, PIXEL_M, NOISE_T, start_sigma=sigma, max_neighbours=0,
+                           nv_azimuth_deg=SIM_AZIMUTH_DEG)
     # (a fit to pure noise can still find a confident-looking deep dipole now and then: hence the median)
     assert np.median(np.abs(np.log(weak.iron_mass_kg / start["iron_mass_kg"]))) < 0.3
     # never less certain than the start alone; where fit and start disagree (the start kept) its errors are
@@ -133,8 +140,8 @@ def test_start_dominates_only_where_data_are_weak(pull_set):
 def test_bad_snippets_are_refused():
     start = {"x_px": 0.0, "y_px": 0.0, "z_m": 15e-6, "iron_mass_kg": 1e-15, "background_t": 0.0}
     with pytest.raises(ValueError, match="NaN"):
-        refine_snippets(np.full((32, 32), np.nan), start, PIXEL_M, NOISE_T)
+        refine_snippets(np.full((32, 32), np.nan), start, PIXEL_M, NOISE_T, nv_azimuth_deg=SIM_AZIMUTH_DEG)
     with pytest.raises(ValueError, match="32, 32"):
-        refine_snippets(np.zeros((16, 16)), start, PIXEL_M, NOISE_T)
+        refine_snippets(np.zeros((16, 16)), start, PIXEL_M, NOISE_T, nv_azimuth_deg=SIM_AZIMUTH_DEG)
     with pytest.raises(ValueError, match="positive"):
-        refine_snippets(np.zeros((32, 32)), start, PIXEL_M, -1.0)
+        refine_snippets(np.zeros((32, 32)), start, PIXEL_M, -1.0, nv_azimuth_deg=SIM_AZIMUTH_DEG)

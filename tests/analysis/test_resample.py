@@ -7,6 +7,9 @@ from analysis import physics
 from analysis.cells import analyze_field_map, default_model_path
 from analysis.cells.resample import bin_factor, bin_map, to_binned_px
 
+SIM_AZIMUTH_DEG = physics.DEFAULT_NV_AZIMUTH_DEG
+"""The NV azimuth the maps here are simulated with (``physics.nv_axis``'s default)."""
+
 needs_model = pytest.mark.skipif(not default_model_path().is_file(), reason="the CNN model is not committed")
 
 
@@ -27,7 +30,7 @@ def test_a_fine_map_is_binned_and_the_cell_measured():
     noise = 40e-9
     m = physics.cells_b_nv_map_t([cell], x, y, physics.nv_axis()) + noise * np.random.default_rng(1).standard_normal(
         (160, 160))
-    (r,) = analyze_field_map(m, p, positions_px=[(71.0, 80.0)], noise_t=noise)
+    (r,) = analyze_field_map(m, p, positions_px=[(71.0, 80.0)], noise_t=noise, nv_azimuth_deg=SIM_AZIMUTH_DEG)
     assert "binned 2 x 2 to 1.3 um" in r.cnn_note and "NO_CNN" not in r.flag_names
     # one sigma of a uniform cell at ~30 sigma peak SNR: a few per cent, a few tenths of a micrometre
     assert r.iron_mass_g * 1e-3 == pytest.approx(2e-15, rel=0.1)

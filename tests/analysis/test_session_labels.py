@@ -88,6 +88,7 @@ def test_result_groups_are_labelled_and_coordinates_are_not_results(tmp_path):
     session = read_session(path)
     assert sorted(session.field_map.arrays) == ["b_nv_residual_t", "b_nv_t"]
     assert sorted(session.fit.arrays) == ["center_hz", "params"]
+    # a table written without the usable verdict reads with one ("not assessed (older file)")
     assert list(session.cells.columns) == ["row_px", "z_m", "label", "usable", "usable_reason"]
     assert not session.cells.snippet_problems
 

@@ -10,6 +10,9 @@ from analysis.session import read_session, write_cells
 from analysis.session.cells import OLDER_FILE_REASON
 from tests.analysis.test_session_roundtrip import make_session
 
+SIM_AZIMUTH_DEG = physics.DEFAULT_NV_AZIMUTH_DEG
+"""The NV azimuth the maps here are simulated with (``physics.nv_axis``'s default)."""
+
 PIXEL_M = 1.3e-6
 needs_model = pytest.mark.skipif(not default_model_path().is_file(), reason="the CNN model is not committed")
 
@@ -58,7 +61,7 @@ def test_rules_in_order():
 def test_genuine_cells_in_ordinary_fields_are_usable(noise_t, seed):
     field, cells = _field(noise_t, seed)
     results = analyze_field_map(field, PIXEL_M, positions_px=[(c.y_m / PIXEL_M, c.x_m / PIXEL_M) for c in cells],
-                                noise_t=noise_t)
+                                noise_t=noise_t, nv_azimuth_deg=SIM_AZIMUTH_DEG)
     stands_out = [r for r in results if r.snr >= 8.0]
     fraction = np.mean([r.usable for r in stands_out])
     assert fraction >= 0.9, [r.usable_reason for r in stands_out if not r.usable]
@@ -70,7 +73,8 @@ def test_a_strong_close_cell_with_model_mismatch_stays_usable():
     x, y = physics.pixel_coordinates_m(80, 80, PIXEL_M)
     field = physics.cells_b_nv_map_t([cell], x, y, physics.nv_axis())
     field = field + 10e-9 * np.random.default_rng(3).standard_normal(field.shape)
-    (result,) = analyze_field_map(field, PIXEL_M, positions_px=[(40.0, 40.0)], noise_t=10e-9)
+    (result,) = analyze_field_map(field, PIXEL_M, positions_px=[(40.0, 40.0)], noise_t=10e-9,
+                                  nv_azimuth_deg=SIM_AZIMUTH_DEG)
     assert "RESIDUAL_INCONSISTENT" in result.flag_names  # the point dipole misses the clusters ...
     assert result.usable, result.usable_reason  # ... and the cell is still a good measurement
 
@@ -83,7 +87,7 @@ def test_a_runaway_physics_fit_is_not_usable():
     x, y = physics.pixel_coordinates_m(80, 80, p)
     noise = 50e-9 * np.random.default_rng(0).standard_normal((80, 80))
     field = physics.cells_b_nv_map_t([cell], x, y, physics.nv_axis()) + noise
-    (result,) = analyze_field_map(field, p, positions_px=[(41.0, 40.0)], noise_t=50e-9)
+    (result,) = analyze_field_map(field, p, positions_px=[(41.0, 40.0)], noise_t=50e-9, nv_azimuth_deg=SIM_AZIMUTH_DEG)
     # usable means measured: here the fit collapses (0.2 pg at 2 um), and says it is not usable
     assert not result.usable or abs(result.iron_mass_g * 1e-3 / 1e-15 - 1) < 0.5
     assert not result.usable and "outside the CNN's training range" in result.usable_reason
@@ -94,11 +98,11 @@ def test_a_click_on_a_noisy_live_map_is_not_usable():
     rng = np.random.default_rng(5)
     field = 40e-6 * rng.standard_normal((80, 80))  # a map fitted from 9 steps: +-40 uT
     (result,) = analyze_field_map(field, PIXEL_M, positions_px=[(40.0, 40.0)], noise_t=None, steps_done=9,
-                                  steps_planned=120)
+                                  steps_planned=120, nv_azimuth_deg=SIM_AZIMUTH_DEG)
     assert not result.usable and "uT per pixel" in result.usable_reason
     clean = 30e-9 * rng.standard_normal((80, 80))
     (result,) = analyze_field_map(clean, PIXEL_M, positions_px=[(40.0, 40.0)], noise_t=30e-9, steps_done=9,
-                                  steps_planned=120)
+                                  steps_planned=120, nv_azimuth_deg=SIM_AZIMUTH_DEG)
     assert not result.usable and result.usable_reason.startswith("map fitted from 9 of 120")
 
 

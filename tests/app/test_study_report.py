@@ -129,3 +129,28 @@ def test_two_concentrations_give_a_report_without_a_saturation_fit(study_paths, 
     assert summary["b_max_t"] is None and summary["half_max_concentration_ug_per_ml"] is None
     assert len(summary["per_concentration"]) == 2
     assert "Too few concentrations" in report.read_text()
+
+
+def test_report_lists_not_usable_cells_and_the_bootstrap_sd(study_paths, tmp_path):
+    import shutil
+
+    from analysis.session import write_cells
+    from app.core.study_report import report_html
+
+    paths = [shutil.copy(p, tmp_path) for p in study_paths]
+    columns = read_session(paths[0]).cells.columns
+    n = len(columns["row_px"])
+    usable = np.ones(n, dtype=bool)
+    usable[:3] = False
+    reasons = np.array(["ok"] * n, dtype=object)
+    reasons[:3] = "map fitted from 9 of 101 planned steps (live map)"
+    write_cells(paths[0], {**columns, "usable": usable, "usable_reason": reasons})
+    result = analyse_study(load_study(paths))
+    assert result.summaries[0].n_cells == CELLS_PER_GROUP - 3  # only usable cells enter the statistics
+    summary = result.to_json_dict()
+    text = report_html(summary, {})
+    assert "Not usable cells (3)" in text and text.count("9 of 101 planned steps") == 3
+    assert "3 not usable" in text
+    # the study's sampling noise next to B_max, the half-maximum and each concentration's mean
+    assert summary["b_max_bootstrap_sd_t"] > 0 and len(summary["mean_normalised_field_bootstrap_sd_t"]) == 5
+    assert text.count("bootstrap sd") >= 2 + 5

@@ -9,6 +9,7 @@ import logging
 from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtWidgets import QGridLayout, QLabel, QPushButton, QSizePolicy, QWidget
 
+from app.core.calibration_text import calibration_lines
 from app.core.instruments import INSTRUMENT_LABELS, INSTRUMENT_NAMES
 
 log = logging.getLogger("nvscope.app")
@@ -49,12 +50,24 @@ class InstrumentPanel(QWidget):
             self.lights[name], self.modes[name], self.identities[name], self.buttons[name] = (
                 light, mode, identity, button)
             self._show(name)
+        self.calibration_label = QLabel()
+        self.show_calibration(getattr(backend, "calibration", None))
+        self.calibration_label.setWordWrap(True)
+        self.calibration_label.setToolTip("The [microscope] table of the configuration (docs/calibration.md): "
+                                          "written into every session and used by every analysis.")
+        self.calibration_label.setStyleSheet("color: #333; padding-top: 4px;")
+        grid.addWidget(self.calibration_label, 2 * len(INSTRUMENT_NAMES) + 1, 0, 1, 5)
         self.review_note = QLabel("Review mode: a saved session is shown; no instrument is used. "
                                   "File > Back to live acquisition returns to the instruments.")
         self.review_note.setWordWrap(True)
         self.review_note.setStyleSheet("color: #8a5a00; background: #fff4d6; padding: 4px;")
         self.review_note.hide()
         grid.addWidget(self.review_note, 2 * len(INSTRUMENT_NAMES), 0, 1, 5)
+
+    def show_calibration(self, calibration, whose="the instruments"):
+        """Show ``calibration`` (the instruments', or in review mode the reviewed session's)."""
+        self.calibration_label.setText(f"Calibration of {whose}: none" if calibration is None else
+                                       f"Calibration of {whose}:\n" + "\n".join(calibration_lines(calibration)))
 
     def set_review(self, reviewing):
         """Review mode: the instrument rows are disabled and a note says why."""

@@ -25,7 +25,7 @@ class FieldMapView(QWidget):
     pixelHovered = pyqtSignal(int, int)
     modeChanged = pyqtSignal(str)
 
-    def __init__(self, pixel_size_m=1.3e-6, parent=None):
+    def __init__(self, *, pixel_size_m, parent=None):
         super().__init__(parent)
         self.maps = None
         self.mode_box = QComboBox()

@@ -72,7 +72,7 @@ class ImageView(QWidget):
     pixelClicked = pyqtSignal(int, int)
     pixelHovered = pyqtSignal(int, int)
 
-    def __init__(self, title, colorbar_label, cmap="viridis", symmetric=False, pixel_size_m=1.3e-6, axes=True,
+    def __init__(self, title, colorbar_label, cmap="viridis", symmetric=False, *, pixel_size_m, axes=True,
                  parent=None):
         super().__init__(parent)
         self.symmetric = symmetric

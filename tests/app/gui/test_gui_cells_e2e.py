@@ -22,6 +22,7 @@ from analysis import physics
 from analysis.cells import default_model_path
 from analysis.session import read_session
 from app.core.analysis_seams import default_seams
+from app.gui.cell_table import LABEL_COLUMN
 from instruments.virtual_microscope import VirtualMicroscope, VirtualSample
 from tests.gui_helpers import assert_review_matches, open_window, run_to_end, sweep_values
 
@@ -91,7 +92,7 @@ def test_click_a_dipole_and_compare_with_the_truth_then_review(qtbot, tmp_path):
     columns = set(session.cells.columns)
     assert {"snr", "noise_t", "row_px_err", "cnn_z_m", "flag_names", "label", "model_sha256"} <= columns
     # a label given in review mode goes into the file, the other columns stay as they were
-    window.cell_panel.model.setData(window.cell_panel.model.index(0, 9), "the strong one")
+    window.cell_panel.model.setData(window.cell_panel.model.index(0, LABEL_COLUMN), "the strong one")
     qtbot.waitUntil(lambda: window.session_actions.writes_done >= 4 and not window.session_actions.busy
                     and not window.session_actions._cells_dirty, timeout=20000)
     relabelled = read_session(path).cells

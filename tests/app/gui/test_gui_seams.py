@@ -54,7 +54,7 @@ def test_snippet_around_pads_with_nan_at_the_edge():
 def test_injected_cell_analyzer_runs_on_a_click(qtbot, tmp_path):
     calls = []
 
-    def analyzer(b_nv_map_t, pixel_size_m, positions_px=None, noise_t=None):
+    def analyzer(b_nv_map_t, pixel_size_m, positions_px=None, noise_t=None, **calibration_and_steps):
         calls.append((b_nv_map_t.shape, pixel_size_m, positions_px))
         row, col = positions_px[0]
         snippet = snippet_around(b_nv_map_t, row, col)

@@ -11,6 +11,7 @@ from PyQt6.QtCore import Qt
 
 from analysis.session import read_session
 from app.core.analysis_seams import default_seams
+from app.gui.cell_table import LABEL_COLUMN
 from app.gui.views.snippet_triptych import snippet_around
 from tests.gui_helpers import assert_review_matches, open_window, run_to_end
 
@@ -18,7 +19,7 @@ CARD = {"name": "stub network", "input": "32 x 32 snippet, T"}
 SHA = hashlib.sha256(b"stub network").hexdigest()
 
 
-def stub_analyzer(b_nv_map_t, pixel_size_m, positions_px=None, noise_t=None):
+def stub_analyzer(b_nv_map_t, pixel_size_m, positions_px=None, noise_t=None, **calibration_and_steps):
     """Stands in for analysis.cells.analyze_field_map: one record per position (or two found cells), with
     values that identify the position, so the test can check what went where."""
     positions = positions_px if positions_px is not None else [(12, 12), (30, 31)]
@@ -68,7 +69,7 @@ def test_sweep_is_saved_and_review_mode_shows_it_exactly(qtbot, tmp_path):
     window.cells.analyse_at(12, 12)  # analysed again: replaced in place, not added
     qtbot.waitUntil(lambda: window.cells.pending == 0, timeout=5000)
     assert [(c.row_px, c.col_px) for c in model.rows()] == order and window.cell_panel.selected_row() == 1
-    model.setData(model.index(0, 9), "bright one")
+    model.setData(model.index(0, LABEL_COLUMN), "bright one")
     window.cell_panel.table.selectRow(1)
     window.cell_panel.remove_button.click()
     assert [(c.row_px, c.col_px, c.label) for c in model.rows()] == [(24, 23, "bright one"), (30, 31, "")]
