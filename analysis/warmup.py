@@ -64,7 +64,8 @@ def _cells(vm, fit):
     from analysis.cells.analyze import analyze_field_map
 
     _, residual_t, _ = remove_background(fit.b_nv_t, order=2)
-    analyze_field_map(residual_t, vm.sample.pixel_size_m, positions_px=[(8, 8)], model=False)
+    analyze_field_map(residual_t, vm.sample.pixel_size_m, positions_px=[(8, 8)], model=False,
+                      nv_azimuth_deg=vm.sample.nv_azimuth_deg)
 
 
 def _fit_many():

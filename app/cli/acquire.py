@@ -186,8 +186,6 @@ def _pairs_text(plan):
 
 def _report_adaptive(controller, snapshot, sessions, pixel_size_m):
     """Print the passes and write the combined fit (both passes, pair-weighted) into the adaptive pass's file."""
-    from analysis.pipeline import DEFAULT_PIXEL_SIZE_M
-
     plan = controller.adaptive_plan
     planned = "" if plan is None else (f"; plan {plan.freq_hz.size} steps, {plan.total_pairs} pairs, predicted "
                                        f"gain {plan.predicted_gain:.2f}x over a uniform sweep")
@@ -196,7 +194,7 @@ def _report_adaptive(controller, snapshot, sessions, pixel_size_m):
     if maps is None:
         return
     if plan is not None and len(controller.paths) and os.path.exists(controller.paths[-1]):
-        sessions.write_field_maps(controller.paths[-1], maps, pixel_size_m or DEFAULT_PIXEL_SIZE_M)
+        sessions.write_field_maps(controller.paths[-1], maps, pixel_size_m)
     ok = np.asarray(maps.fit.converged, dtype=bool)
     err = np.asarray(maps.fit.b_nv_err_t, dtype=np.float64)[ok]
     err = err[np.isfinite(err)]
