@@ -174,6 +174,9 @@ def cell_table_from_node(node, path, from_json):
         else:
             columns[name] = decode_array(np.asarray(data), leaf.attrs)
             units[name] = leaf.attrs.get("units", "")
+    from .validate import check_table_columns  # local: validate imports schema only; keeps the import graph flat
+
+    check_table_columns(columns, path, "analysis/cells")
     table = CellTable(columns=columns, units=units)
     maps = node.members.get(SNIPPETS_GROUP)
     if isinstance(maps, Node):

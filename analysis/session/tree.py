@@ -8,9 +8,11 @@ from dataclasses import dataclass, field
 import h5py
 import numpy as np
 
+from . import h5lib
 from .errors import SessionFileError, SessionInUseError
+from .safe_files import regular_file
 from .schema import LIBVER, LOCKING
-from .superblock import check_not_truncated
+from .superblock import SWMR_WRITE_FLAG, check_not_truncated, stored_end_of_file
 
 # What h5py raises for unreadable, truncated or damaged files and objects.
 H5_ERRORS = (OSError, KeyError, ValueError, RuntimeError, TypeError)
@@ -51,18 +53,42 @@ def read_attrs(h5obj):
     return {name: _attr_value(value) for name, value in h5obj.attrs.items()}
 
 
+def _memory_limit_bytes():
+    """Half the computer's memory (at most 64 GiB): no dataset of a session is read beyond it."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        total = 16 * 2**30
+    return min(total // 2, 64 * 2**30)
+
+
+def _refuse_link(h5obj, name, path):
+    """nvscope writes only hard links; a soft or external link, or a virtual dataset, would make the reader
+    follow it into another place or file, so it is refused (a session is one self-contained file)."""
+    link = h5obj.get(name, getlink=True)
+    if isinstance(link, h5py.HardLink):
+        return
+    target = getattr(link, "path", "?")
+    where = f"{h5obj.name.rstrip('/')}/{name}"
+    if isinstance(link, h5py.ExternalLink):
+        target = f"{link.filename}:{link.path}"
+    raise SessionFileError(f"{path}: {where} is a {type(link).__name__} to {target}; session files hold only their "
+                           "own data, so links are refused. Was the file edited by another program?")
+
+
 def load_tree(h5obj, path, refresh=False):
     """Everything under an h5py group, read into memory. ``refresh``: re-read datasets that a SWMR writer
-    in another process may have extended since they were opened."""
+    in another process may have extended since they were opened. Soft and external links and virtual
+    datasets are refused (SessionFileError); committed datatypes are skipped."""
     try:
         node = Node(attrs=read_attrs(h5obj))
         for name in h5obj:
+            _refuse_link(h5obj, name, path)
             member = h5obj.get(name)
             if isinstance(member, h5py.Group):
                 node.members[name] = load_tree(member, path, refresh)
             elif isinstance(member, h5py.Dataset):
                 node.members[name] = _load_dataset(member, path, refresh)
-            # Other link kinds (soft, external, committed types) are not part of a session file.
         return node
     except H5_ERRORS as exc:
         raise SessionFileError(
@@ -74,12 +100,20 @@ def _load_dataset(dataset, path, refresh):
     try:
         if refresh:
             dataset.refresh()
+        if dataset.is_virtual:
+            raise SessionFileError(f"{path}: {dataset.name} is a virtual dataset (its data live in other files); "
+                                   "session files hold only their own data, so it is refused.")
+        n_bytes = int(np.prod(dataset.shape, dtype=object) if dataset.shape else 1) * dataset.dtype.itemsize
+        if n_bytes > _memory_limit_bytes():
+            raise SessionFileError(f"{path}: {dataset.name} declares shape {dataset.shape} of {dataset.dtype} "
+                                   f"({n_bytes / 2**30:.3g} GiB), more than this computer can hold; the file is "
+                                   "damaged or not an nvscope session.")
         if h5py.check_string_dtype(dataset.dtype) is not None:
             data = dataset.asstr()[()]
         else:
             data = dataset[()]
         return Leaf(data=data, attrs=read_attrs(dataset))
-    except H5_ERRORS as exc:
+    except (*H5_ERRORS, MemoryError, OverflowError) as exc:
         raise SessionFileError(
             f"{path}: reading {dataset.name} failed ({exc}); the file is damaged or truncated."
         ) from exc
@@ -111,8 +145,8 @@ def _explain_open_failure(path, exc, mode):
     if "already open for write" in text or "already open for read-write" in text:
         return SessionInUseError(
             f"{path} is open for writing by an acquisition, or its writer was killed before it finished "
-            f"(HDF5: {text}). Wait for the acquisition to end; if the writing process is gone, run "
-            "analysis.session.recover_session(path) once."
+            f"(HDF5: {text}). Wait for the acquisition or analysis to end; if the process is gone (killed), "
+            f"run `nvscope recover {path}` once (analysis.session.recover_session): it keeps every step."
         )
     if "unable to lock file" in text or "errno = 11" in text:
         return SessionInUseError(
@@ -127,17 +161,24 @@ def _explain_open_failure(path, exc, mode):
 def open_h5(path, mode="r"):
     """Open a session file with h5py, turning failures into SessionFileError / SessionInUseError.
 
-    mode "r" opens as a SWMR reader, which works both for closed files and for files an acquisition is
-    writing right now (or that a killed acquisition left behind); "r+" opens for appending results."""
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise SessionFileError(f"{path} does not exist.")
-    if os.path.isdir(path):
-        raise SessionFileError(f"{path} is a folder, not a session file.")
+    mode "r": a file whose superblock says an SWMR writer holds it (an acquisition running, or killed) is
+    opened as a SWMR reader with few metadata read attempts (h5lib), so a damaged block fails at once
+    instead of being retried for minutes; every other file is opened plainly (HDF5 then reports a bad
+    checksum at once). "r+" opens for appending results (never in SWMR mode). Non-regular files (FIFO,
+    folder, device) are refused before anything opens them."""
+    path = regular_file(path)
     check_not_truncated(path)
+    stored = stored_end_of_file(path)
+    live = stored is not None and stored[1] & SWMR_WRITE_FLAG
     try:
-        if mode == "r":
+        if mode != "r":
+            return h5py.File(path, mode, libver=LIBVER, locking=LOCKING)
+        if not live:
+            return h5py.File(path, "r", locking=LOCKING)
+        fapl = h5lib.swmr_read_fapl()
+        if fapl is None:  # no access to the library's settings: HDF5's default (slow on damaged files)
             return h5py.File(path, "r", swmr=True, locking=LOCKING)
-        return h5py.File(path, mode, libver=LIBVER, locking=LOCKING)
-    except H5_ERRORS as exc:
+        fapl.set_file_locking(False, True)  # SWMR readers do not need the lock the writer holds
+        return h5py.File(h5py.h5f.open(os.fsencode(path), h5py.h5f.ACC_RDONLY | h5py.h5f.ACC_SWMR_READ, fapl=fapl))
+    except (*H5_ERRORS, MemoryError, OverflowError) as exc:
         raise _explain_open_failure(path, exc, mode) from exc
