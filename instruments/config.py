@@ -6,6 +6,7 @@ allowed. The mocks are the default: a config with no hardware keys needs no hard
 """
 
 import math
+import stat
 import tomllib
 from dataclasses import dataclass, fields
 from importlib import resources as importlib_resources
@@ -155,15 +156,38 @@ def default_config_path():
     return Path(str(importlib_resources.files("resources") / "default_config.toml"))
 
 
+_MAX_CONFIG_BYTES = 1 << 20
+"""A configuration is a few kB; anything beyond 1 MB is not one (and is not read into memory)."""
+
+
 def _read_toml(path):
     path = Path(path)
     try:
+        if not stat.S_ISREG(path.stat().st_mode):  # a FIFO would block the read forever; a folder fails obscurely
+            raise ConfigError(f"configuration file {str(path)!r} is not a regular file (a folder, pipe or device); "
+                              "give the path of a TOML file.")
         with path.open("rb") as f:
-            return tomllib.load(f)
+            data = f.read(_MAX_CONFIG_BYTES + 1)
     except FileNotFoundError:
         raise ConfigError(f"configuration file {str(path)!r} does not exist; give the path of a TOML file.") from None
+    except OSError as err:
+        raise ConfigError(f"configuration file {str(path)!r} cannot be read: {err}.") from None
+    if len(data) > _MAX_CONFIG_BYTES:
+        raise ConfigError(f"configuration file {str(path)!r} is larger than {_MAX_CONFIG_BYTES} bytes; it is not "
+                          "an nvscope configuration.")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data[:err.start].count(b"\n") + 1
+        raise ConfigError(f"configuration file {str(path)!r} is not UTF-8 text: byte {data[err.start]:#04x} at "
+                          f"line {line} (offset {err.start}); save it as UTF-8.") from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"configuration file {str(path)!r} is not valid TOML: {err}.") from None
+    except RecursionError:  # tomllib parses nested arrays/tables recursively
+        raise ConfigError(f"configuration file {str(path)!r} nests arrays or tables too deeply to be a "
+                          "configuration; check its brackets.") from None
 
 
 def _check_value(key, value, spec):
