@@ -6,6 +6,7 @@ allowed. The mocks are the default: a config with no hardware keys needs no hard
 """
 
 import math
+import reprlib
 import stat
 import tomllib
 from dataclasses import dataclass, fields
@@ -196,7 +197,7 @@ def _check_value(key, value, spec):
     if spec.kind is float and isinstance(value, int) and not isinstance(value, bool):
         value, ok_type = float(value), True
     if not ok_type:
-        raise ConfigError(f"{key} = {value!r} has the wrong type ({type(value).__name__}); it must be {allowed}.")
+        raise ConfigError(f"{key} = {_short(value)} has the wrong type ({type(value).__name__}); it must be {allowed}.")
     if spec.kind is float and not math.isfinite(value):
         raise ConfigError(f"{key} = {value!r} is not a finite number; it must be {allowed}.")
     if spec.choices and value not in spec.choices:
@@ -206,6 +207,11 @@ def _check_value(key, value, spec):
     return value
 
 
+def _short(value):
+    """repr for messages, depth- and length-limited (a value nested 5000 deep would overflow repr())."""
+    return reprlib.repr(value)
+
+
 def _merge(base, override, source):
     merged = {section: dict(keys) for section, keys in base.items()}
     for section, keys in override.items():
@@ -213,10 +219,10 @@ def _merge(base, override, source):
             raise ConfigError(f"unknown table [{section}] in {source}; the tables are "
                               + ", ".join(f"[{s}]" for s in _SCHEMA) + ".")
         if not isinstance(keys, dict):
-            raise ConfigError(f"{section} = {keys!r} in {source} must be a table [{section}], not a value.")
+            raise ConfigError(f"{section} = {_short(keys)} in {source} must be a table [{section}], not a value.")
         for key, value in keys.items():
             if key not in _SCHEMA[section][1]:
-                raise ConfigError(f"unknown key {section}.{key} (value {value!r}) in {source}; the keys of "
+                raise ConfigError(f"unknown key {section}.{key} (value {_short(value)}) in {source}; the keys of "
                                   f"[{section}] are " + ", ".join(_SCHEMA[section][1]) + ".")
             merged.setdefault(section, {})[key] = value
     return merged

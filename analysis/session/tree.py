@@ -3,6 +3,8 @@ upgrades of old schemas (``migrate.py``) and parsing (``reader.py``) work on dat
 handles, and every h5py failure is turned into a SessionFileError naming the file and the part."""
 
 import os
+import subprocess
+import sys
 from dataclasses import dataclass, field
 
 import h5py
@@ -158,27 +160,87 @@ def _explain_open_failure(path, exc, mode):
                             "not an HDF5 file.")
 
 
-def open_h5(path, mode="r"):
+LIVE_PROBE_S = 4.0
+"""How long a file marked "open for SWMR writing" may take to open and read in the probe process."""
+
+
+def _open_live(path):
+    fapl = h5lib.swmr_read_fapl()
+    if fapl is None:  # no access to the library's settings: HDF5's default attempts (the probe bounds them)
+        return h5py.File(path, "r", swmr=True, locking=LOCKING)
+    fapl.set_file_locking(False, True)  # SWMR readers do not need the lock the writer holds
+    return h5py.File(h5py.h5f.open(os.fsencode(path), h5py.h5f.ACC_RDONLY | h5py.h5f.ACC_SWMR_READ, fapl=fapl))
+
+
+_PROBE = """
+import importlib.util, sys
+import h5py
+spec = importlib.util.spec_from_file_location("h5lib", sys.argv[2])
+h5lib = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(h5lib)
+path, limit = sys.argv[1], int(sys.argv[3])
+def visit(name, obj):
+    dict(obj.attrs.items())
+    if isinstance(obj, h5py.Dataset) and obj.size * obj.dtype.itemsize <= limit and not obj.is_virtual:
+        obj[()]
+try:
+    fapl = h5lib.swmr_read_fapl()
+    if fapl is None:
+        h5file = h5py.File(path, "r", swmr=True, locking=False)
+    else:
+        fapl.set_file_locking(False, True)
+        h5file = h5py.File(h5py.h5f.open(path.encode(), h5py.h5f.ACC_RDONLY | h5py.h5f.ACC_SWMR_READ, fapl=fapl))
+    with h5file:
+        dict(h5file.attrs.items())
+        h5file.visititems(visit)
+except Exception as exc:
+    sys.stderr.write(str(exc).replace(chr(10), " "))
+    sys.exit(3)
+"""
+
+
+def _check_live_file(path):
+    """A SWMR reader does not check the file's length and HDF5 can then loop for ever on a damaged or
+    truncated file (measured: a live file cut at 3 kB never returns). So a file marked live is first read
+    by a child process under a deadline; only if that finishes is it opened here."""
+    try:
+        # only h5py and h5lib.py (loaded by its path): a light process, not the whole analysis package
+        probe = subprocess.run([sys.executable, "-c", _PROBE, path, h5lib.__file__, str(_memory_limit_bytes())],
+                               capture_output=True, text=True, timeout=LIVE_PROBE_S, check=False)
+    except subprocess.TimeoutExpired:
+        raise SessionFileError(
+            f"{path} is marked as being written (an acquisition running, or killed) and reading it did not finish "
+            f"within {LIVE_PROBE_S:g} s: it is damaged or truncated. If its acquisition was killed, "
+            f"`nvscope recover {path}` may repair it.") from None
+    except OSError as exc:
+        raise SessionFileError(f"{path}: could not start the reader check ({exc}).") from exc
+    if probe.returncode == 3:
+        raise SessionFileError(f"{path} cannot be read ({probe.stderr.strip()[-300:]}); it is damaged or truncated.")
+    if probe.returncode != 0:
+        raise SessionFileError(f"{path}: reading it crashed the reader check (exit {probe.returncode}: "
+                               f"{probe.stderr.strip()[-300:]}); the file is damaged.")
+
+
+def open_h5(path, mode="r", probe_live=True):
     """Open a session file with h5py, turning failures into SessionFileError / SessionInUseError.
 
     mode "r": a file whose superblock says an SWMR writer holds it (an acquisition running, or killed) is
-    opened as a SWMR reader with few metadata read attempts (h5lib), so a damaged block fails at once
-    instead of being retried for minutes; every other file is opened plainly (HDF5 then reports a bad
-    checksum at once). "r+" opens for appending results (never in SWMR mode). Non-regular files (FIFO,
-    folder, device) are refused before anything opens them."""
+    checked in a child process under a deadline (``_check_live_file``), then opened as a SWMR reader with
+    few metadata read attempts (h5lib), so a damaged block fails at once instead of being retried for
+    minutes; every other file is opened plainly (HDF5 then checks the length and reports a bad checksum at
+    once). "r+" opens for appending results (never in SWMR mode). Non-regular files (FIFO, folder,
+    device) are refused before anything opens them. ``probe_live=False`` skips the child-process check:
+    only for SessionReader, which follows a file a running writer is filling now (polled many times a
+    second; that writer, alive, is not a damaged file)."""
     path = regular_file(path)
     check_not_truncated(path)
     stored = stored_end_of_file(path)
-    live = stored is not None and stored[1] & SWMR_WRITE_FLAG
+    live = mode == "r" and stored is not None and stored[1] & SWMR_WRITE_FLAG
+    if live and probe_live:
+        _check_live_file(path)
     try:
         if mode != "r":
             return h5py.File(path, mode, libver=LIBVER, locking=LOCKING)
-        if not live:
-            return h5py.File(path, "r", locking=LOCKING)
-        fapl = h5lib.swmr_read_fapl()
-        if fapl is None:  # no access to the library's settings: HDF5's default (slow on damaged files)
-            return h5py.File(path, "r", swmr=True, locking=LOCKING)
-        fapl.set_file_locking(False, True)  # SWMR readers do not need the lock the writer holds
-        return h5py.File(h5py.h5f.open(os.fsencode(path), h5py.h5f.ACC_RDONLY | h5py.h5f.ACC_SWMR_READ, fapl=fapl))
+        return _open_live(path) if live else h5py.File(path, "r", locking=LOCKING)
     except (*H5_ERRORS, MemoryError, OverflowError) as exc:
         raise _explain_open_failure(path, exc, mode) from exc

@@ -217,3 +217,16 @@ def test_staging_files_never_follow_a_planted_link(tmp_path):
     assert read_session(path).n_steps == 3
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.txt", "s.h5", "s.h5.compact.tmp", "s.h5.tmp",
                                                          "victim.txt"]
+
+
+def test_truncated_live_file_is_refused_within_the_probe_deadline(tmp_path):
+    """A SWMR reader skips HDF5's length check, and HDF5 loops for ever on this file (measured): the
+    child-process probe (tree._check_live_file) bounds it."""
+    from analysis.session.tree import LIVE_PROBE_S
+
+    copy = running_copy(tmp_path)
+    copy.write_bytes(copy.read_bytes()[:3000])
+    start = time.monotonic()
+    with pytest.raises(SessionFileError, match="damaged or truncated|did not finish"):
+        read_session(copy)
+    assert time.monotonic() - start < LIVE_PROBE_S + 3.0  # + a Python start-up on a loaded machine
