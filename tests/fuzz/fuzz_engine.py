@@ -174,8 +174,9 @@ class Worker:
             self.process = None
 
 
-def fuzz(folder, n_sessions, n_configs, seed=0, hang_s=HANG_S, log=None):
-    """Run the inputs; returns {"counts": {outcome: n}, "failures": [(kind, what, detail)], "max_s": ...}."""
+def fuzz(folder, n_sessions, n_configs, seed=0, hang_s=HANG_S, log=None, live_every=2):
+    """Run the inputs (every ``live_every``-th session made from the live file: those that HDF5 cannot
+    read cost up to the live-file probe's deadline each); returns {"counts": {outcome: n}, "failures": [(kind, what, detail)], "max_s": ...}."""
     from instruments.config import default_config_path
 
     repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -189,7 +190,7 @@ def fuzz(folder, n_sessions, n_configs, seed=0, hang_s=HANG_S, log=None):
         for i in range(n_sessions + n_configs):
             if i < n_sessions:
                 kind, path = "session", os.path.join(folder, f"case{i}.h5")
-                what = mutate_session(bases[i % 2], path, rng)
+                what = mutate_session(bases[int(i % live_every == 1)], path, rng)
             else:
                 kind, path = "config", os.path.join(folder, f"case{i}.toml")
                 what = mutate_config(config_text, path, rng)
