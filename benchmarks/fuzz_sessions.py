@@ -22,11 +22,12 @@ def main():
     parser.add_argument("--sessions", type=int, default=1000)
     parser.add_argument("--configs", type=int, default=300)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--keep", help="copy the inputs that failed into this folder")
     parser.add_argument("--live-every", type=int, default=2, help="every N-th session from a live (SWMR) file")
     args = parser.parse_args()
     start = time.monotonic()
     with tempfile.TemporaryDirectory() as folder:
-        result = fuzz(folder, args.sessions, args.configs, seed=args.seed, live_every=args.live_every)
+        result = fuzz(folder, args.sessions, args.configs, seed=args.seed, live_every=args.live_every, keep=args.keep)
     counts = result["counts"]
     print(f"{args.sessions} session files + {args.configs} configs, seed {args.seed}: "
           f"clear errors {counts['clear']}, opened fine {counts['ok']}, tracebacks {counts['traceback']}, "

@@ -184,7 +184,7 @@ class SessionReader:
 
     def __init__(self, path):
         self.path = os.fspath(path)
-        self._file = open_h5(self.path, "r", probe_live=False)  # a live writer's file: no child-process check
+        self._file = open_h5(self.path, "r", probe=False)  # a live writer's file: no child-process check
         try:
             version = file_schema_version(read_attrs(self._file), self.path)
             if version != SCHEMA_VERSION:

@@ -160,8 +160,12 @@ def _explain_open_failure(path, exc, mode):
                             "not an HDF5 file.")
 
 
-LIVE_PROBE_S = 4.0
-"""How long a file marked "open for SWMR writing" may take to open and read in the probe process."""
+PROBE_S = 4.0
+"""How long the probe process may take to open a file and read its metadata and small datasets."""
+LIVE_PROBE_S = PROBE_S
+_PROBE_FULL_BYTES = 16 * 2**20
+_probed = set()
+"""(device, inode, size, mtime) of files the probe has passed in this process: not probed again."""
 
 
 def _open_live(path):
@@ -178,14 +182,19 @@ import h5py
 spec = importlib.util.spec_from_file_location("h5lib", sys.argv[2])
 h5lib = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(h5lib)
-path, limit = sys.argv[1], int(sys.argv[3])
+path, limit, live = sys.argv[1], int(sys.argv[3]), sys.argv[4] == "1"
 def visit(name, obj):
     dict(obj.attrs.items())
-    if isinstance(obj, h5py.Dataset) and obj.size * obj.dtype.itemsize <= limit and not obj.is_virtual:
-        obj[()]
+    if isinstance(obj, h5py.Dataset) and not obj.is_virtual:
+        if obj.size * obj.dtype.itemsize <= limit:
+            obj[()]
+        elif obj.chunks is not None:
+            obj.id.get_num_chunks()
 try:
-    fapl = h5lib.swmr_read_fapl()
-    if fapl is None:
+    fapl = h5lib.swmr_read_fapl() if live else None
+    if not live:
+        h5file = h5py.File(path, "r", locking=False)
+    elif fapl is None:
         h5file = h5py.File(path, "r", swmr=True, locking=False)
     else:
         fapl.set_file_locking(False, True)
@@ -199,45 +208,56 @@ except Exception as exc:
 """
 
 
-def _check_live_file(path):
-    """A SWMR reader does not check the file's length and HDF5 can then loop for ever on a damaged or
-    truncated file (measured: a live file cut at 3 kB never returns). So a file marked live is first read
-    by a child process under a deadline; only if that finishes is it opened here."""
+def _probe(path, live):
+    """HDF5 can loop for ever inside one call on some damaged files (measured: a live file cut at 3 kB; a
+    finished file whose global heap, where the text attributes live, has a flipped byte). A call stuck in
+    the C library cannot be interrupted, so the file is first opened by a small child process (h5py only)
+    that reads all metadata, every text, and every dataset up to 16 MB, under a deadline. If it finishes
+    (or HDF5 reports an error), the file is read here; files that passed are remembered (device, inode, size, modification time) and not probed again."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return
+    key = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+    if key in _probed:
+        return
     try:
         # only h5py and h5lib.py (loaded by its path): a light process, not the whole analysis package
-        probe = subprocess.run([sys.executable, "-c", _PROBE, path, h5lib.__file__, str(_memory_limit_bytes())],
-                               capture_output=True, text=True, timeout=LIVE_PROBE_S, check=False)
+        probe = subprocess.run([sys.executable, "-c", _PROBE, path, h5lib.__file__, str(_PROBE_FULL_BYTES),
+                                "1" if live else "0"], capture_output=True, text=True, timeout=PROBE_S, check=False)
     except subprocess.TimeoutExpired:
+        state = "is marked as being written (an acquisition running, or killed) and " if live else ""
         raise SessionFileError(
-            f"{path} is marked as being written (an acquisition running, or killed) and reading it did not finish "
-            f"within {LIVE_PROBE_S:g} s: it is damaged or truncated. If its acquisition was killed, "
-            f"`nvscope recover {path}` may repair it.") from None
+            f"{path} {state}could not be read within {PROBE_S:g} s: HDF5 loops on it, so it is damaged or truncated."
+            + (f" If its acquisition was killed, `nvscope recover {path}` may repair it." if live else "")) from None
     except OSError as exc:
         raise SessionFileError(f"{path}: could not start the reader check ({exc}).") from exc
     if probe.returncode == 3:
-        raise SessionFileError(f"{path} cannot be read ({probe.stderr.strip()[-300:]}); it is damaged or truncated.")
+        return  # HDF5 reported the damage at once: reading here fails the same way, with nvscope's own message
     if probe.returncode != 0:
         raise SessionFileError(f"{path}: reading it crashed the reader check (exit {probe.returncode}: "
                                f"{probe.stderr.strip()[-300:]}); the file is damaged.")
+    _probed.add(key)
 
 
-def open_h5(path, mode="r", probe_live=True):
+def open_h5(path, mode="r", probe=True):
     """Open a session file with h5py, turning failures into SessionFileError / SessionInUseError.
 
-    mode "r": a file whose superblock says an SWMR writer holds it (an acquisition running, or killed) is
-    checked in a child process under a deadline (``_check_live_file``), then opened as a SWMR reader with
+    mode "r": every file is first read by a child process under a deadline (``_probe``; once per file
+    version). A file whose superblock says an SWMR writer holds it (an acquisition running, or killed) is
+    then opened as a SWMR reader with
     few metadata read attempts (h5lib), so a damaged block fails at once instead of being retried for
     minutes; every other file is opened plainly (HDF5 then checks the length and reports a bad checksum at
     once). "r+" opens for appending results (never in SWMR mode). Non-regular files (FIFO, folder,
-    device) are refused before anything opens them. ``probe_live=False`` skips the child-process check:
+    device) are refused before anything opens them. ``probe=False`` skips the child-process check:
     only for SessionReader, which follows a file a running writer is filling now (polled many times a
     second; that writer, alive, is not a damaged file)."""
     path = regular_file(path)
     check_not_truncated(path)
     stored = stored_end_of_file(path)
     live = mode == "r" and stored is not None and stored[1] & SWMR_WRITE_FLAG
-    if live and probe_live:
-        _check_live_file(path)
+    if mode == "r" and probe:
+        _probe(path, live)
     try:
         if mode != "r":
             return h5py.File(path, mode, libver=LIBVER, locking=LOCKING)

@@ -221,7 +221,7 @@ def test_staging_files_never_follow_a_planted_link(tmp_path):
 
 def test_truncated_live_file_is_refused_within_the_probe_deadline(tmp_path):
     """A SWMR reader skips HDF5's length check, and HDF5 loops for ever on this file (measured): the
-    child-process probe (tree._check_live_file) bounds it."""
+    child-process probe (tree._probe) bounds it."""
     from analysis.session.tree import LIVE_PROBE_S
 
     copy = running_copy(tmp_path)
@@ -230,3 +230,22 @@ def test_truncated_live_file_is_refused_within_the_probe_deadline(tmp_path):
     with pytest.raises(SessionFileError, match="damaged or truncated|did not finish"):
         read_session(copy)
     assert time.monotonic() - start < LIVE_PROBE_S + 3.0  # + a Python start-up on a loaded machine
+
+
+def test_finished_file_on_which_hdf5_loops_is_refused_within_the_deadline(tmp_path):
+    """Found by the fuzzer (benchmarks/fuzz_sessions.py, seed 0, input 975): one flipped byte in the global
+    heap where the text attributes live makes HDF5 loop for ever on a plain (not SWMR) read."""
+    from analysis.session.tree import PROBE_S
+
+    path = make_session(tmp_path / "heap.h5")
+    with h5py.File(path, "r") as h5:
+        assert h5.attrs["file_kind"] == "nvscope-session"
+    data = path.read_bytes()
+    heap = data.index(b"GCOL")  # the global heap collection: signature, version, 3 reserved, 8-byte size
+    damaged = bytearray(data)
+    damaged[heap + 8:heap + 16] = (2**62).to_bytes(8, "little")
+    path.write_bytes(bytes(damaged))
+    start = time.monotonic()
+    with pytest.raises(SessionFileError, match="damaged"):
+        read_session(path)
+    assert time.monotonic() - start < PROBE_S + 3.0

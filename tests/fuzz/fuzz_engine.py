@@ -174,7 +174,7 @@ class Worker:
             self.process = None
 
 
-def fuzz(folder, n_sessions, n_configs, seed=0, hang_s=HANG_S, log=None, live_every=2):
+def fuzz(folder, n_sessions, n_configs, seed=0, hang_s=HANG_S, log=None, live_every=2, keep=None):
     """Run the inputs (every ``live_every``-th session made from the live file: those that HDF5 cannot
     read cost up to the live-file probe's deadline each); returns {"counts": {outcome: n}, "failures": [(kind, what, detail)], "max_s": ...}."""
     from instruments.config import default_config_path
@@ -199,6 +199,9 @@ def fuzz(folder, n_sessions, n_configs, seed=0, hang_s=HANG_S, log=None, live_ev
             slowest = max(slowest, seconds)
             if outcome in ("traceback", "hang"):
                 failures.append((kind, what, detail))
+                if keep:  # a folder for the inputs that failed, to reproduce them
+                    os.makedirs(keep, exist_ok=True)
+                    shutil.copy(path, os.path.join(keep, f"{i}-{what}{os.path.splitext(path)[1]}"))
             if log:
                 log(i, kind, what, outcome, seconds)
             os.remove(path)
