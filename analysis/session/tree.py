@@ -213,7 +213,8 @@ def _probe(path, live):
     finished file whose global heap, where the text attributes live, has a flipped byte). A call stuck in
     the C library cannot be interrupted, so the file is first opened by a small child process (h5py only)
     that reads all metadata, every text, and every dataset up to 16 MB, under a deadline. If it finishes
-    (or HDF5 reports an error), the file is read here; files that passed are remembered (device, inode, size, modification time) and not probed again."""
+    (or HDF5 reports an error), the file is read here; files that passed are remembered (device, inode,
+    size, modification time) and not probed again."""
     try:
         info = os.stat(path)
     except OSError:

@@ -176,7 +176,8 @@ class Worker:
 
 def fuzz(folder, n_sessions, n_configs, seed=0, hang_s=HANG_S, log=None, live_every=2, keep=None):
     """Run the inputs (every ``live_every``-th session made from the live file: those that HDF5 cannot
-    read cost up to the live-file probe's deadline each); returns {"counts": {outcome: n}, "failures": [(kind, what, detail)], "max_s": ...}."""
+    read cost up to the probe's deadline each); returns {"counts": {outcome: n}, "failures":
+    [(kind, what, detail)], "max_s": slowest answer in s}. ``keep``: a folder to copy failing inputs into."""
     from instruments.config import default_config_path
 
     repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
