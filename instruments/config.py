@@ -6,6 +6,8 @@ allowed. The mocks are the default: a config with no hardware keys needs no hard
 """
 
 import math
+import reprlib
+import stat
 import tomllib
 from dataclasses import dataclass, fields
 from importlib import resources as importlib_resources
@@ -177,15 +179,38 @@ def default_config_path():
     return Path(str(importlib_resources.files("resources") / "default_config.toml"))
 
 
+_MAX_CONFIG_BYTES = 1 << 20
+"""A configuration is a few kB; anything beyond 1 MB is not one (and is not read into memory)."""
+
+
 def _read_toml(path):
     path = Path(path)
     try:
+        if not stat.S_ISREG(path.stat().st_mode):  # a FIFO would block the read forever; a folder fails obscurely
+            raise ConfigError(f"configuration file {str(path)!r} is not a regular file (a folder, pipe or device); "
+                              "give the path of a TOML file.")
         with path.open("rb") as f:
-            return tomllib.load(f)
+            data = f.read(_MAX_CONFIG_BYTES + 1)
     except FileNotFoundError:
         raise ConfigError(f"configuration file {str(path)!r} does not exist; give the path of a TOML file.") from None
+    except OSError as err:
+        raise ConfigError(f"configuration file {str(path)!r} cannot be read: {err}.") from None
+    if len(data) > _MAX_CONFIG_BYTES:
+        raise ConfigError(f"configuration file {str(path)!r} is larger than {_MAX_CONFIG_BYTES} bytes; it is not "
+                          "an nvscope configuration.")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data[:err.start].count(b"\n") + 1
+        raise ConfigError(f"configuration file {str(path)!r} is not UTF-8 text: byte {data[err.start]:#04x} at "
+                          f"line {line} (offset {err.start}); save it as UTF-8.") from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"configuration file {str(path)!r} is not valid TOML: {err}.") from None
+    except RecursionError:  # tomllib parses nested arrays/tables recursively
+        raise ConfigError(f"configuration file {str(path)!r} nests arrays or tables too deeply to be a "
+                          "configuration; check its brackets.") from None
 
 
 def _check_value(key, value, spec):
@@ -194,7 +219,7 @@ def _check_value(key, value, spec):
     if spec.kind is float and isinstance(value, int) and not isinstance(value, bool):
         value, ok_type = float(value), True
     if not ok_type:
-        raise ConfigError(f"{key} = {value!r} has the wrong type ({type(value).__name__}); it must be {allowed}.")
+        raise ConfigError(f"{key} = {_short(value)} has the wrong type ({type(value).__name__}); it must be {allowed}.")
     if spec.kind is float and not math.isfinite(value):
         raise ConfigError(f"{key} = {value!r} is not a finite number; it must be {allowed}.")
     if spec.choices and value not in spec.choices:
@@ -204,6 +229,11 @@ def _check_value(key, value, spec):
     return value
 
 
+def _short(value):
+    """repr for messages, depth- and length-limited (a value nested 5000 deep would overflow repr())."""
+    return reprlib.repr(value)
+
+
 def _merge(base, override, source):
     merged = {section: dict(keys) for section, keys in base.items()}
     for section, keys in override.items():
@@ -211,10 +241,10 @@ def _merge(base, override, source):
             raise ConfigError(f"unknown table [{section}] in {source}; the tables are "
                               + ", ".join(f"[{s}]" for s in _SCHEMA) + ".")
         if not isinstance(keys, dict):
-            raise ConfigError(f"{section} = {keys!r} in {source} must be a table [{section}], not a value.")
+            raise ConfigError(f"{section} = {_short(keys)} in {source} must be a table [{section}], not a value.")
         for key, value in keys.items():
             if key not in _SCHEMA[section][1]:
-                raise ConfigError(f"unknown key {section}.{key} (value {value!r}) in {source}; the keys of "
+                raise ConfigError(f"unknown key {section}.{key} (value {_short(value)}) in {source}; the keys of "
                                   f"[{section}] are " + ", ".join(_SCHEMA[section][1]) + ".")
             merged.setdefault(section, {})[key] = value
     return merged

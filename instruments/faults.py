@@ -18,6 +18,11 @@ class RfFaults:
     """The server closes the connection on the n-th command instead of executing it (later connections work)."""
     garbage_reply_after_n_commands: int = 0
     """The first query at or after the n-th command gets a garbage reply instead of its answer."""
+    trickle_reply_after_n_commands: int = 0
+    """The first query at or after the n-th command gets its reply one byte every ``trickle_interval_s``."""
+    trickle_interval_s: float = 0.3
+    endless_reply_after_n_commands: int = 0
+    """The first query at or after the n-th command gets a reply that never ends (bytes without a newline)."""
 
 
 @dataclass

@@ -261,6 +261,8 @@ def _misfit_map(shape, fits):
     dipole leaves a residual above the noise (random clusters close to the sensor), a new candidate in the
     residual map must stand out of that residual, not only of the noise."""
     out = np.ones(shape)
+    if fits.fits is None:  # every candidate of the earlier passes was dropped: no cell, no residual to fear
+        return out
     half = SNIPPET_SIZE // 2
     for r, c, red in zip(fits.row, fits.col, fits.fits.reduced_chi2, strict=True):
         window = out[max(r - half, 0) : r + half, max(c - half, 0) : c + half]

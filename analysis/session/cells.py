@@ -177,6 +177,9 @@ def cell_table_from_node(node, path, from_json):
         else:
             columns[name] = decode_array(np.asarray(data), leaf.attrs)
             units[name] = leaf.attrs.get("units", "")
+    from .validate import check_table_columns  # local: validate imports schema only; keeps the import graph flat
+
+    check_table_columns(columns, path, "analysis/cells")
     if columns and USABLE_COLUMN not in columns:  # tables written before the usable verdict
         n = len(next(iter(columns.values())))
         columns[USABLE_COLUMN] = np.ones(n, dtype=bool)

@@ -16,6 +16,7 @@ import os
 import h5py
 
 from .errors import SessionExistsError, SessionFileError, SessionSchemaError
+from .safe_files import replacing
 from .scales import copy_scales
 from .schema import FILE_KIND, LIBVER, LOCKING, SCHEMA_VERSION, file_schema_version, utc_now
 from .tree import H5_ERRORS, load_tree, open_h5, read_attrs, write_tree
@@ -79,8 +80,8 @@ def migrate_session(source_path, target_path, *, overwrite=False):
     tree, file_version = load_migrated_tree(source_path)
     tree.attrs["migrated_from_schema"] = file_version
     tree.attrs["migrated_utc"] = utc_now()
-    with h5py.File(target_path, "w", libver=LIBVER, locking=LOCKING) as h5file:
-        write_tree(tree, h5file)
+    with replacing(target_path) as staging, h5py.File(staging, "w", libver=LIBVER, locking=LOCKING) as h5file:
+        write_tree(tree, h5file)  # into a fresh temporary file, moved into place only once complete
         with open_h5(source_path, "r") as source:
             copy_scales(source, h5file)  # the copied attributes' dimension-scale links point into the source
     return file_version

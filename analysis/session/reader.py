@@ -32,6 +32,11 @@ from .schema import (
 )
 from .session import MapResult, Session, StepData
 from .tree import H5_ERRORS, Leaf, Node, open_h5, read_attrs
+from .validate import check_acquisition, check_dark_frame, check_frequencies, check_journal, check_metadata
+
+# Builtin errors that parsing unexpected content could raise; read_session turns them into SessionFileError.
+_CONTENT_ERRORS = (IndexError, AttributeError, KeyError, OverflowError, MemoryError, TypeError, ValueError,
+                   UnicodeError)
 
 
 def read_session(path):
@@ -41,8 +46,12 @@ def read_session(path):
     Raises SessionFileError (not HDF5, truncated, damaged, not a session, parts missing) and
     SessionSchemaError (schema newer than this nvscope, or older without an upgrade)."""
     path = os.fspath(path)
-    tree, file_version = load_migrated_tree(path)
-    return session_from_tree(tree, path, file_version)
+    try:
+        tree, file_version = load_migrated_tree(path)
+        return session_from_tree(tree, path, file_version)
+    except _CONTENT_ERRORS as exc:  # every known problem has its own message; this is the safety net
+        raise SessionFileError(f"{path}: unexpected content ({type(exc).__name__}: {exc}); the file is damaged "
+                               "or was not written by nvscope.") from exc
 
 
 def _require(tree, path):
@@ -102,6 +111,9 @@ def session_from_tree(tree, path, file_version):
     """Build a Session from a tree in the current schema (after migrate_tree)."""
     _require(tree, path)
     acq = {name: np.array(tree.get(f"{ACQUISITION}/{name}").data) for name in ACQUISITION_ARRAYS}
+    if acq["on_sum"].ndim != 3 or acq["freq_hz"].ndim != 1:
+        raise SessionFileError(f"{path}: /{ACQUISITION}/on_sum has shape {acq['on_sum'].shape} and freq_hz "
+                               f"{acq['freq_hz'].shape}, expected (n_steps, n_rows, n_cols) and (n_steps,); damaged.")
     run = {name: _text(tree.get(f"{ACQUISITION}/{name}").data) for name in STATUS_DATASETS}
     acq["step_done"] = acq["step_done"].astype(bool)
     journal = {name: np.asarray(tree.get(f"{JOURNAL}/{name}").data) for name in JOURNAL_DATASETS}
@@ -112,6 +124,8 @@ def session_from_tree(tree, path, file_version):
         if array.shape != expected:
             raise SessionFileError(f"{path}: /{ACQUISITION}/{name} has shape {array.shape}, expected "
                                    f"{expected}; the file is damaged.")
+    check_journal(journal, frame, path)
+    check_acquisition(acq, path)
     apply_journal(acq, journal, path)
     attrs = tree.attrs
     if run["status"] not in ALL_STATUSES:
@@ -142,13 +156,17 @@ def session_from_tree(tree, path, file_version):
                 truth[name] = decode_array(leaf.data, leaf.attrs)
                 truth_units[name] = leaf.attrs.get("units", "")
     dark_leaf = tree.get(f"{ACQUISITION}/{DARK_FRAME}")
-    dark_frame = np.array(dark_leaf.data, dtype=np.float64) if isinstance(dark_leaf, Leaf) else None
+    dark_frame = None
+    if isinstance(dark_leaf, Leaf):
+        check_dark_frame(np.asarray(dark_leaf.data), frame, path)
+        dark_frame = np.array(dark_leaf.data, dtype=np.float64)
+    metadata = {name: _json_leaf(tree, f"{METADATA}/{name}", path) for name in METADATA_ITEMS}
+    check_metadata(metadata, path)
     return Session(
         path=path, schema_version=file_version, app_version=str(attrs["app_version"]),
         created_utc=str(attrs["created_utc"]), **run,
-        instrument_settings=_json_leaf(tree, f"{METADATA}/instrument_settings", path),
-        plan=_json_leaf(tree, f"{METADATA}/plan", path),
-        sample_metadata=_json_leaf(tree, f"{METADATA}/sample", path),
+        instrument_settings=metadata["instrument_settings"], plan=metadata["plan"],
+        sample_metadata=metadata["sample"],
         **acq, **maps, cells=cells, models=models, truth=truth, truth_units=truth_units,
         dark_frame_adu=dark_frame,
     )
@@ -167,7 +185,7 @@ class SessionReader:
 
     def __init__(self, path):
         self.path = os.fspath(path)
-        self._file = open_h5(self.path, "r")
+        self._file = open_h5(self.path, "r", probe=False)  # a live writer's file: no child-process check
         try:
             version = file_schema_version(read_attrs(self._file), self.path)
             if version != SCHEMA_VERSION:
@@ -175,10 +193,13 @@ class SessionReader:
             self._acq = {name: self._file[f"{ACQUISITION}/{name}"] for name in ACQUISITION_DATASETS}
             self._journal = {name: self._file[f"{JOURNAL}/{name}"] for name in JOURNAL_DATASETS}
             self.freq_hz = self._acq["freq_hz"][()]
+            check_frequencies(self.freq_hz, self._acq["window_index"][()], self.path)
             self.frame_shape = tuple(int(n) for n in self._acq["on_sum"].shape[1:])
             dark = self._file[ACQUISITION].get(DARK_FRAME)
+            if dark is not None:
+                check_dark_frame(np.asarray(dark[()]), self.frame_shape, self.path)
             self.dark_frame_adu = None if dark is None else np.asarray(dark[()], dtype=np.float64)
-        except H5_ERRORS as exc:
+        except (*H5_ERRORS, *_CONTENT_ERRORS) as exc:
             self._file.close()
             raise SessionFileError(f"{self.path}: the acquisition part cannot be read ({exc}).") from exc
         except SessionFileError:
@@ -201,7 +222,7 @@ class SessionReader:
             for dataset in self._journal.values():
                 dataset.refresh()
             small["journal_step"] = int(self._journal["step_index"][0])
-        except H5_ERRORS as exc:
+        except (*H5_ERRORS, *_CONTENT_ERRORS) as exc:
             raise SessionFileError(f"{self.path}: reading the step counters failed ({exc}).") from exc
         self._small = small
 
@@ -223,7 +244,7 @@ class SessionReader:
             dataset = self._file[f"{ACQUISITION}/status"]
             dataset.refresh()
             return _text(dataset[()])
-        except H5_ERRORS as exc:
+        except (*H5_ERRORS, *_CONTENT_ERRORS) as exc:
             raise SessionFileError(f"{self.path}: reading the run status failed ({exc}).") from exc
 
     def read_step(self, step_index):
@@ -243,7 +264,7 @@ class SessionReader:
                 n_pairs, n_sweeps = int(s["n_pairs"][step_index]), int(s["n_sweeps"][step_index])
                 last = int(s["last_sweep_index"][step_index])
                 t_start, t_end = float(s["t_start_s"][step_index]), float(s["t_end_s"][step_index])
-        except H5_ERRORS as exc:
+        except (*H5_ERRORS, *_CONTENT_ERRORS) as exc:
             raise SessionFileError(f"{self.path}: reading step {step_index} failed ({exc}).") from exc
         return StepData(step_index=step_index, freq_hz=float(self.freq_hz[step_index]), on_sum=on, off_sum=off,
                         n_pairs=n_pairs, n_sweeps=n_sweeps, last_sweep_index=last, t_start_s=t_start,

@@ -9,6 +9,10 @@ import os
 from .errors import SessionFileError
 
 _SIGNATURE = b"\x89HDF\r\n\x1a\n"
+WRITE_FLAG = 0x01
+"""Superblock status flag: a process has (or had, if it died) the file open for writing."""
+SWMR_WRITE_FLAG = 0x04
+"""Superblock status flag: ... open for SWMR writing (an acquisition)."""
 _MASK32 = 0xFFFFFFFF
 
 

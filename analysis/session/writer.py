@@ -56,6 +56,7 @@ from .schema import (
 )
 from .units import resolve_units
 
+CHECKSUMMED = {"chunks": True, "fletcher32": True}
 _SUM_LIMIT_FLOAT = 2.0**53  # float sums above this are no longer exact integers
 
 
@@ -347,16 +348,18 @@ def _layout(h5file, freqs, window_index, frame_shape, texts, truth_arrays, truth
     acq = h5file.create_group(ACQUISITION)
     acq.attrs.update({"n_steps": n, "n_rows": frame_shape[0], "n_cols": frame_shape[1],
                       "n_windows": int(window_index.max()) + 1})
-    acq.create_dataset("freq_hz", data=freqs).attrs["units"] = "Hz"
-    acq.create_dataset("window_index", data=window_index).attrs["units"] = "1"
+    # fletcher32 (HDF5's checksum, needs chunked storage) on every dataset the analysis relies on: a flipped
+    # byte then fails the read instead of giving a wrong frequency, pair count or dark level.
+    acq.create_dataset("freq_hz", data=freqs, **CHECKSUMMED).attrs["units"] = "Hz"
+    acq.create_dataset("window_index", data=window_index, **CHECKSUMMED).attrs["units"] = "1"
     for name in ("on_sum", "off_sum"):
         dataset = acq.create_dataset(name, shape=(n, *frame_shape), dtype=SUM_DTYPE, chunks=(1, *frame_shape),
                                      fillvalue=0, **SUM_STORAGE)
         dataset.attrs["units"] = SUM_UNITS
     for name, (dtype, units, fill) in STEP_DATASETS.items():
-        acq.create_dataset(name, shape=(n,), dtype=dtype, fillvalue=fill).attrs["units"] = units
+        acq.create_dataset(name, shape=(n,), dtype=dtype, fillvalue=fill, **CHECKSUMMED).attrs["units"] = units
     if dark_frame_adu is not None:
-        dark = acq.create_dataset(DARK_FRAME, data=dark_frame_adu)
+        dark = acq.create_dataset(DARK_FRAME, data=dark_frame_adu, **CHECKSUMMED)
         dark.attrs.update({"units": "ADU", "description": "mean camera frame with the shutter closed, taken before "
                            "the sweep; subtracted (times n_pairs) from both sums in the spin contrast"})
     for name, n_bytes in STATUS_DATASETS.items():

@@ -151,8 +151,28 @@ class MockScpiServer:
             if self._counter.due("garbage", self.faults.garbage_reply_after_n_commands):
                 conn.sendall(GARBAGE_REPLY)
                 return True
+            trickle = self._counter.due("trickle", self.faults.trickle_reply_after_n_commands)
+            endless = self._counter.due("endless", self.faults.endless_reply_after_n_commands)
+        if trickle:
+            return self._trickle(conn, reply.encode("ascii") + b"\n")
+        if endless:
+            return self._endless(conn)
         conn.sendall(reply.encode("ascii") + b"\n")
         return True
+
+    def _trickle(self, conn, reply):
+        for i in range(len(reply)):
+            if self._stop.wait(self.faults.trickle_interval_s):
+                return False
+            conn.sendall(reply[i:i + 1])
+        return True
+
+    def _endless(self, conn):
+        """Send bytes without an end until the client hangs up (or the server stops): drop the connection."""
+        block = b"4" * 4096
+        while not self._stop.is_set():
+            conn.sendall(block)  # raises once the client has closed its end
+        return False
 
 
 def _close_quietly(sock):

@@ -16,6 +16,7 @@ import threading
 import pyvisa
 from pyvisa import constants
 
+from ..bounded_read import ReplyDeadlineError, ReplyTooLongError, read_reply
 from ..connection import close_quietly, set_up_or_close
 from ..errors import (
     ConfigError,
@@ -195,7 +196,11 @@ class ScpiRfSource:
 
     @_locked
     def _query(self, command):
-        return self._io(lambda: self._resource.query(command), command)
+        def ask():  # not pyvisa's query(): its read has no overall deadline and no size cap (bounded_read.py)
+            self._resource.write(command)
+            return read_reply(self._resource, self.timeout_s, f"{self._name()} answering {command!r} "
+                              "(config: rf.timeout_s)", "\n")
+        return self._io(ask, command)
 
     def _io(self, operation, command):
         if self._resource is None:
@@ -205,6 +210,9 @@ class ScpiRfSource:
             self._discard_pending_input()
         try:
             return operation()
+        except (ReplyDeadlineError, ReplyTooLongError):
+            self._close_resource()  # the stream is out of step for good; ensure_output_off reconnects once
+            raise
         except pyvisa.errors.VisaIOError as err:
             self._resync = True
             if err.error_code != constants.StatusCode.error_timeout:
@@ -232,15 +240,11 @@ class ScpiRfSource:
         self._resync = False
         if self._peer_closed():
             return  # the next operation reports the lost connection
-        timeout_ms = self._resource.timeout
-        self._resource.timeout = _DRAIN_TIMEOUT_MS
         try:
             for _ in range(_MAX_ERRORS_READ):
-                self._resource.read_raw()
-        except (pyvisa.errors.VisaIOError, OSError):
+                read_reply(self._resource, _DRAIN_TIMEOUT_MS / 1000, "draining", "\n")
+        except (pyvisa.errors.VisaIOError, OSError, UnicodeDecodeError, ReplyDeadlineError, ReplyTooLongError):
             pass
-        finally:
-            self._resource.timeout = timeout_ms
 
     def _socket(self):
         """The TCP socket under a pyvisa-py SOCKET session, or None (other backends, other interfaces)."""

@@ -10,6 +10,7 @@ controller in manual mode (``mode=1``, where ``ens`` opens and closes the shutte
 
 import pyvisa
 
+from ..bounded_read import read_reply
 from ..connection import close_quietly, set_up_or_close
 from ..errors import (
     DriverUnavailableError,
@@ -94,7 +95,8 @@ class Sc10Shutter(TransportShutterBase):
                                               f"{command!r}.")
         try:
             self._resource.write(command)
-            raw = self._resource.read()
+            raw = read_reply(self._resource, self.timeout_s, f"the SC10 at {self.resource_name} answering "
+                             f"{command!r} (config: shutter.timeout_s)", ">")  # overall deadline, size cap
         except pyvisa.errors.VisaIOError as err:
             if err.error_code == pyvisa.constants.StatusCode.error_timeout:
                 raise InstrumentTimeoutError(f"the SC10 at {self.resource_name} did not answer {command!r} within "

@@ -224,6 +224,9 @@ class SweepEngine:
         except SweepAborted:
             self._safe_off()
             self.status = "aborted"
+        except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP via instruments.shutdown: safe, then re-raise
+            self._stop_safely("aborted", exc)
+            raise
         except Exception as exc:  # noqa: BLE001 - any failure is reported as an event after making things safe
             try:
                 self._safe_off()
@@ -239,6 +242,16 @@ class SweepEngine:
         self._finish_writer(self.status, "")
         self._emit(SweepFinished(self.status, self.timing.report()))
         return self.status
+
+    def _stop_safely(self, status, exc):
+        """RF off, shutter closed, the session closed with ``status`` keeping every completed step; failures
+        of these are noted on ``exc`` (the reason the run stops), which the caller re-raises."""
+        self.status = status
+        for action in (self._safe_off, lambda: self._finish_writer(status, f"{type(exc).__name__}: {exc}")):
+            try:
+                action()
+            except Exception as secondary:  # noqa: BLE001 - do the other; the interruption is what to report
+                exc.add_note(f"while stopping: {type(secondary).__name__}: {secondary}")
 
     def _finish_writer(self, status, reason):
         if self.writer is not None and not self.writer.closed:
