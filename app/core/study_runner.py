@@ -76,6 +76,7 @@ def run_study_sessions(paths, jobs=1, scheduler=None, force=False, use_cnn=True,
     if distance_window_m is not None and not (0 <= distance_window_m[0] < distance_window_m[1]):
         raise StudyRunnerError(f"distance window {tuple(distance_window_m)} m: give (min, max) with 0 <= min < max.")
     numba_cache_dir = numba_cache_dir or os.environ.get("NUMBA_CACHE_DIR")
+    configure_worker_process(usable_cores(), numba_cache_dir)  # this process too, before the model check imports numba
     model = current_model_sha256() if use_cnn else None
 
     def options(threads):
