@@ -3,6 +3,7 @@ process, in 2 local processes and on a 2-worker dask LocalCluster; a damaged ses
 reason; --force and a changed CNN re-analyse."""
 
 import json
+import os
 import shutil
 
 import numpy as np
@@ -59,13 +60,27 @@ def test_a_damaged_session_is_left_out_with_its_reason(analysed):
     assert all(s.n_cells_in_table >= 1 for s in run.samples)
 
 
+@pytest.fixture
+def cluster_address():
+    """A dask cluster the study only connects to, as to a user's: 2 single-threaded worker processes."""
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                      silence_logs=40) as cluster:
+        yield cluster.scheduler_address
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("how", [{"jobs": 2}, {"scheduler": "local:2"}])
-def test_processes_and_a_dask_cluster_give_the_same_numbers(raw_study, analysed, tmp_path, how):
+@pytest.mark.parametrize("way", ["jobs 2", "local:2", "scheduler address"])
+def test_processes_and_a_dask_cluster_give_the_same_numbers(raw_study, analysed, tmp_path, way, request):
     _, reference = analysed
     paths = _copy(raw_study, tmp_path / "s")
+    how = {"jobs 2": {"jobs": 2}, "local:2": {"scheduler": "local:2"}}.get(way)
+    if how is None:
+        how = {"scheduler": request.getfixturevalue("cluster_address")}
     run = run_study_sessions(paths, **how)
-    assert "2" in run.workers and [p for p, _ in run.failures] == [paths[3]]
+    assert "2 " in run.workers and [p for p, _ in run.failures] == [paths[3]]
+    assert ("1 thread" in run.workers) == (len(os.sched_getaffinity(0)) < 4)  # cores // 2 workers
     assert [s.path for s in run.samples] == paths[:3]
     for mine, theirs in zip(run.samples, reference.samples, strict=True):
         assert mine.n_cells_in_table == theirs.n_cells_in_table
