@@ -20,7 +20,13 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
-from app.core.study_tasks import configure_worker_process, current_model_sha256, one_line, study_session_task
+from app.core.study_tasks import (
+    configure_worker_process,
+    current_model_sha256,
+    one_line,
+    study_session_task,
+    use_numba_cache_dir,
+)
 
 LOCAL_SCHEDULER_PREFIX = "local:"
 
@@ -43,6 +49,8 @@ class StudyRun:
     wall_s: float = 0.0
     workers: str = ""
     """How the work was spread, in words (for the console and the summary)."""
+    numba_threads: list = field(default_factory=list)
+    """The distinct numbers of threads numba's loops had in the tasks."""
 
 
 def usable_cores():
@@ -54,11 +62,11 @@ def usable_cores():
 
 
 def task_options(threads, force=False, use_cnn=True, distance_window_m=None, numba_cache_dir=None,
-                 model_sha256=None):
+                 model_sha256=None, worker_process=True):
     """The plain dict every task gets (see ``study_session_task``)."""
     return {"threads": max(1, int(threads)), "force": bool(force), "use_cnn": bool(use_cnn),
             "distance_window_m": None if distance_window_m is None else [float(v) for v in distance_window_m],
-            "numba_cache_dir": numba_cache_dir, "model_sha256": model_sha256}
+            "numba_cache_dir": numba_cache_dir, "model_sha256": model_sha256, "worker_process": bool(worker_process)}
 
 
 def run_study_sessions(paths, jobs=1, scheduler=None, force=False, use_cnn=True, distance_window_m=None,
@@ -76,11 +84,11 @@ def run_study_sessions(paths, jobs=1, scheduler=None, force=False, use_cnn=True,
     if distance_window_m is not None and not (0 <= distance_window_m[0] < distance_window_m[1]):
         raise StudyRunnerError(f"distance window {tuple(distance_window_m)} m: give (min, max) with 0 <= min < max.")
     numba_cache_dir = numba_cache_dir or os.environ.get("NUMBA_CACHE_DIR")
-    configure_worker_process(usable_cores(), numba_cache_dir)  # this process too, before the model check imports numba
+    use_numba_cache_dir(numba_cache_dir)  # this process too, before the model check imports numba
     model = current_model_sha256() if use_cnn else None
 
-    def options(threads):
-        return task_options(threads, force, use_cnn, distance_window_m, numba_cache_dir, model)
+    def options(threads, worker_process=True):
+        return task_options(threads, force, use_cnn, distance_window_m, numba_cache_dir, model, worker_process)
 
     t0 = time.perf_counter()
     if scheduler:
@@ -105,6 +113,8 @@ def gather(paths, results):
             run.stage_seconds[stage] = run.stage_seconds.get(stage, 0.0) + seconds
         if result["note"]:
             run.notes.append((path, result["note"]))
+        if result.get("numba_threads") and result["numba_threads"] not in run.numba_threads:
+            run.numba_threads.append(result["numba_threads"])
         if not result["ok"]:
             run.failures.append((path, result["reason"]))
             continue
@@ -128,7 +138,7 @@ def read_field_map_t(path):
 
 
 def _in_this_process(paths, options, on_result):
-    opts = options(usable_cores())
+    opts = options(usable_cores(), worker_process=False)
     results = []
     for path in paths:
         results.append(study_session_task(path, opts))

@@ -23,19 +23,29 @@ import threading
 _ONE_AT_A_TIME = threading.Lock()
 
 
+def use_numba_cache_dir(numba_cache_dir):
+    """The compile cache of this process, if numba is not imported yet (the same ``NUMBA_CACHE_DIR`` for
+    every worker, so that what one compiles the others load)."""
+    if numba_cache_dir and "numba" not in sys.modules:
+        os.environ["NUMBA_CACHE_DIR"] = os.fspath(numba_cache_dir)
+
+
 def configure_worker_process(threads, numba_cache_dir=None):
-    """Before numba is imported in a fresh worker process: its thread pool size and its compile cache (the
-    same ``NUMBA_CACHE_DIR`` for every worker, so that what one compiles the others load)."""
+    """Before numba is imported in a fresh worker process: its thread pool size (``threads``, or less where
+    the environment asks for less) and its compile cache."""
     if "numba" not in sys.modules:
-        os.environ["NUMBA_NUM_THREADS"] = str(max(1, int(threads)))
-        if numba_cache_dir:
-            os.environ["NUMBA_CACHE_DIR"] = os.fspath(numba_cache_dir)
+        asked = os.environ.get("NUMBA_NUM_THREADS", "")
+        cap = min(int(threads), int(asked)) if asked.isdigit() and int(asked) > 0 else int(threads)
+        os.environ["NUMBA_NUM_THREADS"] = str(max(1, cap))
+    use_numba_cache_dir(numba_cache_dir)
 
 
 def _cap_numba_threads(threads):
+    """numba's threads for this thread's parallel loops; returns the number set."""
     import numba
 
     numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
+    return numba.get_num_threads()
 
 
 def one_line(exc):
@@ -81,14 +91,18 @@ def cells_as_plain_data(cells):
 def study_session_task(path, options):
     """The study's work on one session file (see the module docstring). options: a dict with ``force``,
     ``use_cnn``, ``model_sha256`` (current network, or None), ``threads``, ``distance_window_m`` ((min, max) in
-    m, or None) and ``numba_cache_dir`` (or None).
+    m, or None), ``numba_cache_dir`` (or None) and ``worker_process`` (False: this is the user's process, whose
+    numba settings stay as they are).
 
-    Returns {"path", "ok", "reason", "note", "stages_s": {stage: seconds}, "cells": plain data or None}."""
-    result = {"path": path, "ok": False, "reason": "", "note": "", "stages_s": {}, "cells": None}
+    Returns {"path", "ok", "reason", "note", "stages_s": {stage: seconds}, "cells": plain data or None,
+    "numba_threads": the threads numba's loops had}."""
+    result = {"path": path, "ok": False, "reason": "", "note": "", "stages_s": {}, "cells": None,
+              "numba_threads": None}
     with _ONE_AT_A_TIME:
         try:
-            configure_worker_process(options["threads"], options.get("numba_cache_dir"))
-            _cap_numba_threads(options["threads"])
+            if options.get("worker_process"):
+                configure_worker_process(options["threads"], options.get("numba_cache_dir"))
+            result["numba_threads"] = _cap_numba_threads(options["threads"])
             result.update(_analyse(path, options))
             result["ok"] = True
         # any failure of this one session (damaged file, bad metadata, a fit that raises) is its reason in

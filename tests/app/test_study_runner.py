@@ -71,16 +71,14 @@ def cluster_address():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("way", ["jobs 2", "local:2", "scheduler address"])
+@pytest.mark.parametrize("way", ["jobs 2", "scheduler address"])
 def test_processes_and_a_dask_cluster_give_the_same_numbers(raw_study, analysed, tmp_path, way, request):
     _, reference = analysed
     paths = _copy(raw_study, tmp_path / "s")
-    how = {"jobs 2": {"jobs": 2}, "local:2": {"scheduler": "local:2"}}.get(way)
-    if how is None:
-        how = {"scheduler": request.getfixturevalue("cluster_address")}
+    how = {"jobs": 2} if way == "jobs 2" else {"scheduler": request.getfixturevalue("cluster_address")}
     run = run_study_sessions(paths, **how)
     assert "2 " in run.workers and [p for p, _ in run.failures] == [paths[3]]
-    assert ("1 thread" in run.workers) == (len(os.sched_getaffinity(0)) < 4)  # cores // 2 workers
+    assert run.numba_threads == [max(1, len(os.sched_getaffinity(0)) // 2)]  # each worker: cores // 2 workers
     assert [s.path for s in run.samples] == paths[:3]
     for mine, theirs in zip(run.samples, reference.samples, strict=True):
         assert mine.n_cells_in_table == theirs.n_cells_in_table
@@ -114,11 +112,16 @@ def test_cells_from_another_model_are_reanalysed_without_being_asked(analysed, t
     assert run_study_sessions([path]).notes == []  # now up to date
 
 
-def test_study_command_lists_the_failed_session_and_exits_1(analysed, tmp_path, capsys):
+@pytest.mark.slow
+def test_study_command_on_a_local_cluster_lists_the_failed_session_and_exits_1(analysed, tmp_path, capsys):
     summary_path, report = tmp_path / "summary.json", tmp_path / "report.html"
-    assert main(["study", *analysed[0], "--json", str(summary_path), "--report", str(report)]) == 1
-    (failed,) = json.loads(summary_path.read_text())["failed_sessions"]
+    assert main(["study", *analysed[0], "--scheduler", "local:2", "--json", str(summary_path), "--report",
+                 str(report)]) == 1
+    summary = json.loads(summary_path.read_text())
+    (failed,) = summary["failed_sessions"]
     assert failed["path"] == analysed[0][3] and failed["reason"] in capsys.readouterr().err
+    assert "local dask cluster of 2 worker processes" in summary["pipeline_workers"]
+    assert summary["n_sessions"] == 3 and summary["pipeline_timings_s"] == {}  # analysed already: only read
     assert "1 session(s) left out" in report.read_text()
 
 
