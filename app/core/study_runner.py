@@ -81,6 +81,12 @@ def run_study_sessions(paths, jobs=1, scheduler=None, force=False, use_cnn=True,
         raise StudyRunnerError("no session files given; pass the sessions of the study (e.g. study/*.h5).")
     if int(jobs) < 1:
         raise StudyRunnerError(f"--jobs {jobs}: give 1 or more worker processes.")
+    seen = {}
+    for path in paths:  # twice would count its cells twice, and two workers would write one file at once
+        real = os.path.realpath(path)
+        if real in seen:
+            raise StudyRunnerError(f"{path} is given twice (also as {seen[real]}); give each session once.")
+        seen[real] = path
     if distance_window_m is not None and not (0 <= distance_window_m[0] < distance_window_m[1]):
         raise StudyRunnerError(f"distance window {tuple(distance_window_m)} m: give (min, max) with 0 <= min < max.")
     numba_cache_dir = numba_cache_dir or os.environ.get("NUMBA_CACHE_DIR")

@@ -131,5 +131,7 @@ def test_ways_to_run_that_cannot_work_are_refused(analysed):
     assert local_workers("local:3") == 3 and local_workers("tcp://host:8786") is None
     with pytest.raises(StudyRunnerError, match="--jobs 0"):
         run_study_sessions(analysed[0], jobs=0)
+    with pytest.raises(StudyRunnerError, match="given twice"):
+        run_study_sessions([analysed[0][0], os.path.join(os.path.dirname(analysed[0][0]), ".", "spion_20ugml.h5")])
     with pytest.raises(SystemExit):
         main(["study", *analysed[0], "--jobs", "2", "--scheduler", "local:2"])
