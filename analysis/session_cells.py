@@ -57,21 +57,24 @@ def fill_unfitted_pixels(b_nv_map_t):
     return m, n_bad
 
 
-def _cnn_or_physics_only():
-    """The committed CNN, or False (physics-only refinement, cells flagged NO_CNN) when it is not available."""
+def _cnn_or_physics_only(threads=None):
+    """The committed CNN, or False (physics-only refinement, cells flagged NO_CNN) when it is not available.
+    threads: onnxruntime's intra-op threads (None: the CNN's default)."""
     from analysis.cells import CellCNN, CellModelError
 
     try:
-        return CellCNN(), ""
+        return (CellCNN() if threads is None else CellCNN(intra_op_threads=int(threads))), ""
     except CellModelError as exc:
         return False, f"CNN not available ({exc}); cells refined by physics alone"
 
 
-def analyse_session_cells(path, session=None, use_cnn=True):
+def analyse_session_cells(path, session=None, use_cnn=True, cnn_threads=None):
     """Run the cell analysis on a session's background-subtracted field map and store the cell table.
 
     Unfitted (NaN) pixels are filled first (``fill_unfitted_pixels``). Without the committed CNN the cells
-    are refined by physics alone (flag NO_CNN) and the table's settings say so. Returns the number of cells."""
+    are refined by physics alone (flag NO_CNN) and the table's settings say so. ``cnn_threads``: onnxruntime's
+    intra-op threads (None: the CNN's default; a study worker gives its share of the cores). Returns the
+    number of cells."""
     from analysis.cells import analyze_field_map
 
     session = session or read_session(path)
@@ -79,7 +82,8 @@ def analyse_session_cells(path, session=None, use_cnn=True):
         raise ValueError(f"{path} has no background-subtracted field map; fit it first (`nvscope fit {path}`, "
                          "or analysis.pipeline.fit_session_file).")
     field_map, n_filled = fill_unfitted_pixels(session.field_map["b_nv_residual_t"])
-    model, note = _cnn_or_physics_only() if use_cnn else (False, "cells refined by physics alone (CNN not used)")
+    model, note = (_cnn_or_physics_only(cnn_threads) if use_cnn
+                   else (False, "cells refined by physics alone (CNN not used)"))
     # noise_t=None: the cell analysis estimates the per-pixel noise from pixel differences, which the cells'
     # own fields hardly touch (the background step's MAD of the map includes them)
     # the session's calibration (pixel size with binning, NV axis in the image frame); a map from fewer steps

@@ -19,7 +19,7 @@ from .detection import (
 )
 from .faddeeva import faddeeva
 from .groups import ConcentrationGroup, group_by_concentration
-from .pipeline import STAGES, analyse_session, needed_stages, needed_stages_of_file
+from .pipeline import STAGES, analyse_session, needed_stages, needed_stages_of_file, stored_cell_model_hashes
 from .samples import QUANTITIES, SessionCells, StudyInputError, load_study, raw_peak_field_t, session_cells
 from .saturation import (
     EXPONENTIAL,
@@ -41,5 +41,5 @@ __all__ = [
     "group_by_concentration", "histogram", "iron_mass_for_normalised_field_kg", "load_study", "needed_stages",
     "needed_stages_of_file",
     "raw_peak_field_t", "required_field_noise_t", "required_integration_time_s", "saturation_curve",
-    "session_cells", "summarise_group", "voigt_fwhm", "voigt_pdf",
+    "session_cells", "stored_cell_model_hashes", "summarise_group", "voigt_fwhm", "voigt_pdf",
 ]

@@ -37,16 +37,38 @@ def needed_stages_of_file(path):
         return needed_stages(read_session(path))
 
 
-def analyse_session(path, on_stage=None, use_cnn=True):
+def stored_cell_model_hashes(path):
+    """The distinct non-empty ``model_sha256`` values of a session file's cell table (the networks its cells
+    came from), read without the rest of the file; [] without a cell table or without CNN cells."""
+    import h5py
+
+    from analysis.session.cells import MODEL_HASH_COLUMN
+    from analysis.session.schema import CELLS, LOCKING
+
+    with h5py.File(path, "r", locking=LOCKING) as f:
+        where = f"{CELLS}/{MODEL_HASH_COLUMN}"
+        if where not in f:
+            return []
+        return sorted({h for h in f[where].asstr()[()] if h})
+
+
+def analyse_session(path, on_stage=None, use_cnn=True, stages=None, cnn_threads=None):
     """Run the missing stages on one session file. ``on_stage(name, seconds)`` is called after each stage;
-    ``use_cnn=False`` refines new cell tables by physics alone (flag NO_CNN).
+    ``use_cnn=False`` refines new cell tables by physics alone (flag NO_CNN); ``stages``: run these (from
+    ``STAGES``, in that order) instead of the missing ones, e.g. to re-analyse; ``cnn_threads``: onnxruntime's
+    intra-op threads (None: the CNN's default).
 
     Returns {stage: seconds} of what was run (empty when the session was complete)."""
     from analysis.pipeline import fit_session_file
     from analysis.session_cells import analyse_session_cells
 
     timings = {}
-    stages = needed_stages_of_file(path)
+    if stages is None:
+        stages = needed_stages_of_file(path)
+    unknown = [s for s in stages if s not in STAGES]
+    if unknown:
+        raise ValueError(f"unknown study stage(s) {unknown}; the stages are {', '.join(STAGES)}.")
+    stages = [s for s in STAGES if s in stages]
     session = read_session(path) if stages else None
     for stage in stages:
         t0 = time.perf_counter()
@@ -54,7 +76,7 @@ def analyse_session(path, on_stage=None, use_cnn=True):
             fit_session_file(path)
             session = read_session(path)
         else:
-            analyse_session_cells(path, session, use_cnn)
+            analyse_session_cells(path, session, use_cnn, cnn_threads)
         timings[stage] = time.perf_counter() - t0
         if on_stage is not None:
             on_stage(stage, timings[stage])

@@ -1,8 +1,9 @@
 """``nvscope study``: the labelling study over many sessions -> HTML report (+ JSON summary).
 
 Sessions that lack results get them first (ODMR fit, background, field map; cell detection, CNN and physics
-refinement), written into the session files, with a progress bar; then the sessions are grouped by their
-SPION concentration and compared (``analysis.study``).
+refinement), written into the session files, with a progress bar, in this process, in local worker processes
+(--jobs) or on a dask cluster (--scheduler) (``app.core.study_runner``); then the sessions are grouped by their
+SPION concentration and compared (``analysis.study``). A session that fails is left out with its reason.
 """
 
 import sys
@@ -27,58 +28,66 @@ def add_parser(sub):
     p.add_argument("--no-cnn", action="store_true",
                    help="refine newly detected cells by physics alone, without the CNN (sessions that already have "
                    "a cell table keep it)")
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--jobs", type=int, default=1, metavar="N",
+                     help="analyse N sessions at a time in local worker processes (default 1: in this process)")
+    how.add_argument("--scheduler", metavar="ADDRESS",
+                     help="analyse the sessions on a dask.distributed cluster: the scheduler's address (e.g. "
+                     "tcp://host:8786; the session paths must be readable on the workers), or local:N to start N "
+                     "worker processes here")
+    p.add_argument("--force", action="store_true",
+                   help="re-analyse every session (fit and cells), even those that have results (sessions whose "
+                   "cells came from another CNN than the current one are re-analysed anyway)")
+    p.add_argument("--numba-cache-dir", metavar="DIR",
+                   help="numba compile cache for every worker (default: $NUMBA_CACHE_DIR, else beside the code)")
     p.set_defaults(handler=run)
     return "study"
 
 
-def analyse_sessions(paths, stream=None, use_cnn=True):
-    """Run the missing pipeline stages on every session, with a progress bar; returns {stage: total seconds}."""
-    from analysis.study import analyse_session, needed_stages_of_file
-
-    todo = [(path, needed_stages_of_file(path)) for path in paths]
-    total = sum(len(stages) for _, stages in todo)
-    timings = {}
-    if total == 0:
-        return timings
+def _progress(total, stream=None):
+    """on_result for the runner: a progress bar per finished session, and a line per re-analysed or failed one."""
     bar = ProgressBar(total, label="study", stream=stream)
-    done = 0
-    for path, stages in todo:
-        if not stages:
-            continue
+    bar.update(0, "starting")
 
-        def stage_done(name, seconds, path=path):
-            nonlocal done
-            done += 1
-            timings[name] = timings.get(name, 0.0) + seconds
-            bar.update(done, f"{name} {path}")
+    def on_result(done, total, result):
+        if result["note"]:
+            print(f"\n  {result['path']}: {result['note']}", file=stream or sys.stderr)
+        if not result["ok"]:
+            print(f"\n  {result['path']}: FAILED, left out: {result['reason']}", file=stream or sys.stderr)
+        bar.update(done, f"{'+'.join(result['stages_s']) or 'read'} {result['path']}")
+        if done == total:
+            bar.close()
 
-        bar.update(done, f"{'+'.join(stages)} {path}")
-        analyse_session(path, on_stage=stage_done, use_cnn=use_cnn)
-    bar.close()
-    return timings
+    return on_result
 
 
 def run(args):
-    from analysis.study import analyse_study, load_study
+    from analysis.study import StudyInputError, analyse_study
+    from app.core.study_runner import run_study_sessions
 
-    t0 = time.perf_counter()
-    timings = analyse_sessions(args.sessions, use_cnn=not args.no_cnn)
-    t1 = time.perf_counter()
     window = (args.distance_window_um[0] * 1e-6, args.distance_window_um[1] * 1e-6)
-    result = analyse_study(load_study(args.sessions, window))
+    t0 = time.perf_counter()
+    run_ = run_study_sessions(args.sessions, jobs=args.jobs, scheduler=args.scheduler, force=args.force,
+                              use_cnn=not args.no_cnn, distance_window_m=window,
+                              numba_cache_dir=args.numba_cache_dir, on_result=_progress(len(args.sessions)))
+    t1 = time.perf_counter()
+    failed = [{"path": path, "reason": reason} for path, reason in run_.failures]
+    if not run_.samples:
+        raise StudyInputError(f"no session could take part in the study ({len(failed)} failed; reasons above).")
+    result = analyse_study(run_.samples)
     t2 = time.perf_counter()
+    extra = {"pipeline_timings_s": {k: round(v, 2) for k, v in run_.stage_seconds.items()},
+             "pipeline_wall_s": round(run_.wall_s, 2), "pipeline_workers": run_.workers, "failed_sessions": failed}
     if args.report or args.json:
         from app.core.study_report import write_report  # matplotlib: not for ``nvscope --help``
 
-        summary = write_report(result, args.report, args.json,
-                               extra={"pipeline_timings_s": {k: round(v, 2) for k, v in timings.items()}},
-                               figure_format=args.figures)
+        summary = write_report(result, args.report, args.json, extra=extra, figure_format=args.figures)
     else:
-        summary = result.to_json_dict()
+        summary = {**result.to_json_dict(), **extra}
     t3 = time.perf_counter()
-    stage_text = ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()) or "nothing to run"
-    print(f"pipeline: {stage_text} ({t1 - t0:.1f} s); statistics {t2 - t1:.1f} s; report {t3 - t2:.1f} s",
-          file=sys.stderr)
+    stage_text = ", ".join(f"{k} {v:.1f} s" for k, v in run_.stage_seconds.items()) or "nothing to run"
+    print(f"pipeline on {run_.workers}: {stage_text} ({t1 - t0:.1f} s); statistics {t2 - t1:.1f} s; report "
+          f"{t3 - t2:.1f} s", file=sys.stderr)
     for g in summary["per_concentration"]:
         mean = g["mean_normalised_field_t"]
         print(f"  {g['concentration_ug_per_ml']:g} ug/ml: {g['n_cells']} cells, mean normalised field "
@@ -91,4 +100,6 @@ def run(args):
     for path in (args.report, args.json):
         if path:
             print(f"wrote {path}", file=sys.stderr)
-    return 0
+    for f in failed:
+        print(f"left out {f['path']}: {f['reason']}", file=sys.stderr)
+    return 1 if failed else 0

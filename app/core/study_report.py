@@ -76,6 +76,17 @@ def _not_usable_list(summary):
             "<th class=l>reason</th></tr>" + "".join(items) + "</table>")
 
 
+def _failed_html(summary):
+    """The sessions left out of the study because their analysis failed, each with its one-line reason."""
+    failed = summary.get("failed_sessions") or []
+    if not failed:
+        return ""
+    rows = "".join(f"<tr><td class=l>{html.escape(f['path'])}</td><td class=l>{html.escape(f['reason'])}</td></tr>"
+                   for f in failed)
+    return (f"<p class=bad>{len(failed)} session(s) left out: their analysis failed.</p>"
+            f"<table><tr><th class=l>file</th><th class=l>reason</th></tr>{rows}</table>")
+
+
 def _fits_table(summary):
     fits = summary.get("normalised_field_fits")
     if not fits:
@@ -170,7 +181,7 @@ def report_html(summary, figures, title="Labelling-efficiency study", fmt="png")
                 "concentrations would decide.</p>")
     parts.append("<h2>Saturation fits</h2>" + _fits_table(summary))
     parts.append("<h2>Per concentration</h2>" + _per_concentration_table(summary))
-    parts.append("<h2>Sessions</h2>" + _sessions_table(summary))
+    parts.append("<h2>Sessions</h2>" + _sessions_table(summary) + _failed_html(summary))
     parts.append("<h2>Raw peak field vs normalised field</h2><p>The raw peak field is each cell's peak B_NV at its "
                  "own distance; the normalised field puts every cell at the reference distance (12 um cell at "
                  "15 um). Samples mounted at different distances rank differently by the two:</p>"
