@@ -8,6 +8,7 @@ SPION concentration and compared (``analysis.study``).
 import sys
 import time
 
+from app.cli.option_types import finite, ordered_pair
 from app.cli.progress import ProgressBar
 
 
@@ -21,7 +22,8 @@ def add_parser(sub):
     p.add_argument("--figures", choices=("png", "svg", "pdf"), default="png",
                    help="figure format of the report: png or svg embedded (default png), pdf as files next to it")
     p.add_argument("--json", help="JSON summary to write (half-max concentration, B_max, per-concentration means)")
-    p.add_argument("--distance-window-um", type=float, nargs=2, default=(4.0, 35.0), metavar=("MIN", "MAX"),
+    p.add_argument("--distance-window-um", type=finite(0.0, 1000.0), nargs=2, default=(4.0, 35.0),
+                   metavar=("MIN", "MAX"),
                    help="keep cells whose fitted distance lies in this window, in um (default 4 35: closer than a "
                    "cell's radius is a failed fit, farther is background structure)")
     p.add_argument("--no-cnn", action="store_true",
@@ -61,6 +63,7 @@ def analyse_sessions(paths, stream=None, use_cnn=True):
 def run(args):
     from analysis.study import analyse_study, load_study
 
+    ordered_pair("--distance-window-um", args.distance_window_um, "um")
     t0 = time.perf_counter()
     timings = analyse_sessions(args.sessions, use_cnn=not args.no_cnn)
     t1 = time.perf_counter()
