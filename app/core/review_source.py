@@ -15,6 +15,7 @@ from analysis.pipeline import assumed_d_hz, session_pixel_size_m
 from app.core.acquisition_controller import AcquisitionSnapshot, FieldMaps
 from app.core.cells import rows_of_table
 from app.core.fit_curve import deepest_step, fit_curve
+from app.core.fit_quality import weighted_reduced_chi2
 
 REVIEW = "review"
 
@@ -31,7 +32,10 @@ def field_maps_of(session):
         residual = b_nv_t - background_t
     if background_t is None:
         background_t = np.full(b_nv_t.shape, np.nan)
-    quality = fit["reduced_chi2"] if "reduced_chi2" in fit else fit.arrays.get("chi2", np.full(b_nv_t.shape, np.nan))
+    if "reduced_chi2" in fit:  # weighted by the spectra's noise: ~1 for a good fit, as in the live view
+        quality = weighted_reduced_chi2(fit["reduced_chi2"], session.spin_contrast(), freq_axis=0)
+    else:
+        quality = np.full(b_nv_t.shape, np.nan)
     n_used = int(fit.settings.get("n_steps_used", session.n_steps_completed))
     info = dict(background.settings) if background is not None else {}
     if background is not None and "used_mask" in background:
