@@ -88,6 +88,10 @@ def test_the_readme_walk_through_step_by_step(qtbot, tmp_path):
                     timeout=60000)
     assert window.cells.last_error is None
     assert window.cell_panel.triptych.shown("reconstructed").shape == (32, 32)
+    model = window.cell_panel.model
+    d_text = model.data(model.index(0, 3))
+    assert d_text.count("±") == 1 and "e-0" not in d_text  # µm, formatted
+    assert "prior" in model.data(model.index(0, 3), Qt.ItemDataRole.ToolTipRole)
     qtbot.waitUntil(lambda: not window.session_actions.busy and not window.session_actions._cells_dirty
                     and "cell table" in _status(window), timeout=20000)
     assert _status(window) == f"the cell table (1 cell) saved in {path.split('/')[-1]}"
@@ -108,6 +112,8 @@ def test_the_readme_walk_through_step_by_step(qtbot, tmp_path):
     study = window.study_tab
     assert window.tabifiedDockWidgets(window.cell_dock) == [window.study_dock]
     assert study.status.text().startswith("No study loaded")
+    window.study_dock.raise_()  # widened for its tables and figures (the views' minimum width permitting)
+    qtbot.waitUntil(lambda: window.study_dock.width() >= 640, timeout=5000)
     assert study.load([path])
     qtbot.waitUntil(lambda: not study.is_busy() and study.open_button.isEnabled(), timeout=60000)
     assert study.error is None and study.status.text().startswith("1 sessions, 1 cells")
