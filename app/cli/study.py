@@ -91,6 +91,10 @@ def run(args):
               f"{summary['half_max_concentration_ug_per_ml']:.1f} +- "
               f"{summary['half_max_concentration_err_ug_per_ml']:.1f} ug/ml ({summary['headline_model']}; lower "
               f"AIC: {summary['preferred_model']}, delta AIC {summary['delta_aic']:.2f})", file=sys.stderr)
+    if summary.get("saturation_fit_skipped"):
+        print(f"saturation fit skipped: {summary['saturation_fit_skipped']}", file=sys.stderr)
+    elif summary.get("model_choice_reason"):
+        print(f"  ({summary['model_choice_reason']})", file=sys.stderr)
     for path in (args.report, args.json):
         if path:
             print(f"wrote {path}", file=sys.stderr)
