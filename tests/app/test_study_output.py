@@ -7,17 +7,12 @@ import pytest
 
 from analysis.study import analyse_study, load_study
 from app.cli.main import main
-from app.core.study_simulation import DEFAULT_MEAN_Z_UM
-from tests.study_fakes import tiny_study, write_synthetic_cells
+from tests.app.test_study_report_headless import sessions  # noqa: F401 - the fixture
 
 
 @pytest.fixture(scope="module")
-def study_paths(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("study")
-    paths = tiny_study(folder)
-    for i, path in enumerate(paths):
-        write_synthetic_cells(path, 40, DEFAULT_MEAN_Z_UM[i] * 1e-6, seed=200 + i)
-    return [str(p) for p in paths]
+def study_paths(sessions):  # noqa: F811 - the imported fixture
+    return sessions  # five tiny sessions of 40 synthetic cells each (test_study_report_headless)
 
 
 def test_the_json_says_why_the_headline_model_is_the_one_reported(study_paths):
