@@ -181,7 +181,7 @@ def run(args):
         if isinstance(event, StepDone):
             maps = controller.field_maps() if every > 0 else None
             note = "" if maps is None else f"| live fit {100 * maps.fit.converged_fraction:.1f} % converged"
-            bar.update(event.steps_done, f"{event.freq_hz / 1e9:.6f} GHz {note}")
+            bar.update(event.steps_done, f"{event.freq_hz / 1e6:.3f} MHz {note}")  # the form's unit
 
     with _opened(config, microscope, open_instruments) as inst:
         controller.start(plan, inst.camera, inst.rf, inst.shutter, window_sizes=[n for _, _, n in windows],
