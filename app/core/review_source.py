@@ -33,7 +33,9 @@ def field_maps_of(session):
     if background_t is None:
         background_t = np.full(b_nv_t.shape, np.nan)
     if "reduced_chi2" in fit:  # weighted by the spectra's noise: ~1 for a good fit, as in the live view
-        quality = weighted_reduced_chi2(fit["reduced_chi2"], session.spin_contrast(), freq_axis=0)
+        # float32, the live cube's type: the review shows the very numbers the sweep showed
+        cube = session.spin_contrast().astype(np.float32)
+        quality = weighted_reduced_chi2(fit["reduced_chi2"], cube, freq_axis=0)
     else:
         quality = np.full(b_nv_t.shape, np.nan)
     n_used = int(fit.settings.get("n_steps_used", session.n_steps_completed))
