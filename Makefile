@@ -10,6 +10,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m analysis.warmup
 	touch $(STAMP)
 
 # Qt's wheels do not ship the X11/xcb system libraries; qt_system.py names (and as root installs) what is missing.

@@ -9,11 +9,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from analysis import physics
+from analysis.adaptive import combine_passes, first_pass_of, session_passes
 from analysis.background import remove_background
 from analysis.odmr import fit_odmr
+from analysis.odmr.preprocess import contrast_cube
 from analysis.session import read_session, write_background, write_field_map, write_fit_results
 
-DEFAULT_PIXEL_SIZE_M = 1.3e-6
 MIN_STEPS_TO_FIT = 8
 
 # units of the fit arrays whose names do not carry them (for write_fit_results)
@@ -35,12 +36,9 @@ class FieldMapSummary:
 
 
 def session_pixel_size_m(session):
-    """Pixel size at the sample (m): the session's metadata, the simulated truth, else the default 1.3 um."""
-    for source in (session.sample_metadata or {}, ((session.truth or {}).get("sample") or {})):
-        value = source.get("pixel_size_m")
-        if value:
-            return float(value)
-    return DEFAULT_PIXEL_SIZE_M
+    """Pixel size of the session's maps at the sample (m), binning applied: its calibration, or for an older
+    file the pixel size it recorded. A file with neither raises ``CalibrationError`` (no assumed size)."""
+    return session.calibration.pixel_size_m
 
 
 def fit_cube_of(session):
@@ -49,9 +47,26 @@ def fit_cube_of(session):
     if done.sum() < MIN_STEPS_TO_FIT:
         raise ValueError(f"{session.path} has {int(done.sum())} completed frequency steps; at least "
                          f"{MIN_STEPS_TO_FIT} are needed for a fit. Acquire more steps first.")
-    cube = np.moveaxis(session.spin_contrast()[done], 0, -1)
+    cube = contrast_cube(session.on_sum, session.off_sum, session.n_pairs, session.dark_frame_adu,
+                         np.flatnonzero(done))
     windows = np.unique(np.asarray(session.window_index)[done])
-    return np.ascontiguousarray(cube), np.asarray(session.freq_hz)[done], 2 if len(windows) >= 2 else 1
+    return cube, np.asarray(session.freq_hz)[done], 2 if len(windows) >= 2 else 1
+
+
+def fit_spectra_of(session):
+    """(cube (rows, cols, n), freq_hz (n,), transitions, sigma (n,) or None) to fit for a session: its completed
+    steps; for the adaptive pass of a two-pass measurement (``sample_metadata["first_pass"]``), both passes
+    combined (``analysis.adaptive.combine_passes``: one point per frequency, sigma = 1/sqrt(pairs))."""
+    if first_pass_of(session) is None:
+        return (*fit_cube_of(session), None)
+    first = read_session(first_pass_of(session))
+    windows = max(np.unique(np.asarray(s.window_index)[np.asarray(s.step_done, dtype=bool)]).size
+                  for s in (first, session))
+    freq_hz, cube, pairs, sigma = combine_passes(session_passes(session, lambda _path: first))
+    if freq_hz.size < MIN_STEPS_TO_FIT:
+        raise ValueError(f"{session.path} and its first pass have {freq_hz.size} measured frequencies; at least "
+                         f"{MIN_STEPS_TO_FIT} are needed for a fit. Acquire more steps first.")
+    return np.ascontiguousarray(cube), freq_hz, 2 if windows >= 2 else 1, sigma
 
 
 def session_maps(fit_arrays, fit_attributes, n_steps_used, d_hz, background_t, background_info, b_nv_t, b_nv_err_t,
@@ -87,30 +102,34 @@ def assumed_d_hz(fit_settings, default=float("nan")):
     return float(fit_settings.get("assumed_d_hz", fit_settings.get("d_hz_assumed", default)))
 
 
-def write_session_maps(path, maps):
-    """Write ``session_maps``'s groups into the session file (replacing earlier results)."""
+def write_session_maps(path, maps, covariance=True):
+    """Write ``session_maps``'s groups into the session file (replacing earlier results); ``covariance`` False
+    leaves the per-pixel parameter covariance out (``write_fit_results``)."""
     fit, background, field = maps["fit"], maps["background"], maps["field_map"]
-    write_fit_results(path, fit["arrays"], units=fit["units"], settings=fit["settings"])
+    write_fit_results(path, fit["arrays"], units=fit["units"], settings=fit["settings"], covariance=covariance)
     write_background(path, background["arrays"], settings=background["settings"])
     write_field_map(path, field["arrays"], settings=field["settings"])
 
 
-def fit_session_file(path, model="15N", d_hz=None, binning=1, order=2):
-    """Fit every pixel, remove the background and write the fit maps, background and field maps into ``path``.
+def fit_session_file(path, model="15N", d_hz=None, binning=1, order=2, covariance=True):
+    """Fit every pixel, remove the background and write the fit maps, background and field maps into ``path``
+    (an adaptive pass: both passes combined, ``fit_spectra_of``).
 
     d_hz: zero-field splitting for one-transition sweeps (default: the simulated truth's, else physics' D).
+    covariance: False leaves the per-pixel parameter covariance out of the file (``write_fit_results``).
     """
     session = read_session(path)
-    cube, freq_hz, transitions = fit_cube_of(session)
+    cube, freq_hz, transitions, sigma = fit_spectra_of(session)
     if d_hz is None:
         d_hz = ((session.truth or {}).get("sample") or {}).get("d_hz", physics.ZERO_FIELD_SPLITTING_HZ)
-    fit = fit_odmr(cube, freq_hz, model=model, transitions=transitions, d_hz=float(d_hz), binning=binning)
+    fit = fit_odmr(cube, freq_hz, model=model, transitions=transitions, d_hz=float(d_hz), binning=binning,
+                   sigma=sigma)
     pixel_size_m = session_pixel_size_m(session) * binning
     b_nv = np.where(fit.converged, fit.b_nv_t, np.nan)
     background, residual, info = remove_background(b_nv, order=order, pixel_size_m=pixel_size_m)
     write_session_maps(path, session_maps(fit.to_arrays(), fit.attributes(), freq_hz.size, d_hz, background,
                                           {**info, "order": order}, fit.b_nv_t, fit.b_nv_err_t, residual,
-                                          pixel_size_m, binning))
+                                          pixel_size_m, binning), covariance=covariance)
     finite = residual[np.isfinite(residual)]
     noise = float(1.4826 * np.median(np.abs(finite - np.median(finite)))) if finite.size else float("nan")
     return FieldMapSummary(str(path), fit.converged_fraction, int(freq_hz.size), transitions, noise,

@@ -9,7 +9,6 @@ import dataclasses
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from analysis.pipeline import session_pixel_size_m
 from analysis.session import read_session, stack_cell_snippets, write_cells
 
 _UNITS_NOT_IN_NAMES = {"snippet_row": "pixel", "snippet_col": "pixel"}
@@ -83,12 +82,21 @@ def analyse_session_cells(path, session=None, use_cnn=True):
     model, note = _cnn_or_physics_only() if use_cnn else (False, "cells refined by physics alone (CNN not used)")
     # noise_t=None: the cell analysis estimates the per-pixel noise from pixel differences, which the cells'
     # own fields hardly touch (the background step's MAD of the map includes them)
-    results = analyze_field_map(field_map, session_pixel_size_m(session), noise_t=None, model=model)
+    # the session's calibration (pixel size with binning, NV axis in the image frame); a map from fewer steps
+    # than the sweep planned makes its cells not usable
+    calibration = session.calibration
+    fit_binning = int((session.field_map.settings or {}).get("binning", 1) or 1)
+    if fit_binning > 1:  # the ODMR fit averaged fit_binning x fit_binning pixels: the map's pixels are larger
+        calibration = dataclasses.replace(calibration, binning=calibration.binning * fit_binning)
+    results = analyze_field_map(field_map, calibration.pixel_size_m, noise_t=None, model=model,
+                                calibration=calibration, steps_done=int(session.n_steps_completed),
+                                steps_planned=int(session.n_steps))
     noise = getattr(results[0], "noise_t", None) if results else None
     noise = float(noise) if noise is not None else None
     records = cell_records(results)
     cards = {model.sha256: model.card} if model and any(r["model_sha256"] for r in records) else None
     settings = {"source": "analysis.cells.analyze_field_map", "n_cells": len(records),
+                "calibration": calibration.to_attributes(),
                 "unfitted_pixels_filled": n_filled, "noise_t": noise}
     if note:
         settings["note"] = note

@@ -1,5 +1,5 @@
-"""Acquisition with the mock chain: software time per on/off frame pair, and the peak memory of a
-512 x 512 x 201-step acquisition with live fitting.
+"""Acquisition with the mock chain: software time per on/off frame pair (256 x 256 and 512 x 512), and the
+peak memory of a 512 x 512 x 201-step acquisition with live fitting.
 
 Run: ``.venv/bin/python -m benchmarks.bench_acquisition [--quick]``. Each measurement runs ``nvscope acquire``
 in a fresh process (so its peak resident memory is its own) and reads the engine's time ledger: "camera" is the
@@ -55,13 +55,15 @@ def main():
     print(f"machine: {describe_machine()}")
 
     pairs = "5" if args.quick else "30"
-    t = run_acquire(["--pairs", pairs, "--size", "256", "256", "--cells", "10"])
-    software = t["total_s"] - t["camera_s"]
-    print(f"256x256, 101 steps x {pairs} pairs, software on/off: {t['pairs']} pairs in {t['total_s']:.1f} s; "
-          f"camera (mock rendering) {t['camera_s']:.1f} s; software {software:.2f} s = "
-          f"{1e3 * software / t['pairs']:.2f} ms per pair (rf {1e3 * t.get('rf_s', 0) / t['pairs']:.2f}, "
-          f"processing {1e3 * t.get('processing_s', 0) / t['pairs']:.2f}, writing "
-          f"{1e3 * t.get('writing_s', 0) / t['pairs']:.2f}, other {1e3 * t.get('other_s', 0) / t['pairs']:.2f} ms)")
+    sizes = ("128",) if args.quick else ("256", "512")
+    for size in sizes:
+        t = run_acquire(["--pairs", pairs, "--size", size, size, "--cells", "10"])
+        software = t["total_s"] - t["camera_s"]
+        print(f"{size}x{size}, 101 steps x {pairs} pairs, software on/off: {t['pairs']} pairs in {t['total_s']:.1f} s; "
+              f"camera (mock rendering) {t['camera_s']:.1f} s; software {software:.2f} s = "
+              f"{1e3 * software / t['pairs']:.2f} ms per pair (rf {1e3 * t.get('rf_s', 0) / t['pairs']:.2f}, "
+              f"processing {1e3 * t.get('processing_s', 0) / t['pairs']:.2f}, writing "
+              f"{1e3 * t.get('writing_s', 0) / t['pairs']:.2f}, other {1e3 * t.get('other_s', 0) / t['pairs']:.2f} ms)")
 
     size = "128" if args.quick else "512"
     m = run_acquire(["--pairs", "1", "--size", size, size, "--cells", "20", "--window-ghz", "2.0233", "2.0353",

@@ -5,6 +5,9 @@ labelled cells, quadratic background, 30 mT bias) seen around f-; spin contrast 
 RF-off electrons, with Gaussian noise of the size the EMCCD gives for ``N_PAIRS`` on/off pairs.
 fit_odmr is timed whole (guesses, fits, maps) after a warm-up call; the scipy loop fits a random subset
 of pixels with the same model, an analytic Jacobian and a per-pixel start, side by side in this run.
+A flop-limit probe (``flop_probe``: only J^T J, J^T r and the p x p solve, as many times per pixel as
+the fit built its normal equations) runs in the same process on the same pixels, and the ratio of the two
+rates is printed: it does not depend on the machine's load the way the absolute rates do.
 
     python benchmarks/bench_odmr_fit.py [--threads 2] [--scipy-pixels 300] [--repeats 3]
 """
@@ -18,6 +21,7 @@ from pathlib import Path
 
 import numba
 import numpy as np
+from numba import njit, prange
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -84,6 +88,75 @@ def scipy_loop(cube, freq_hz, pixels, fwhm_hz):
     return centres, time.perf_counter() - start_time
 
 
+@njit(parallel=True, fastmath=True, cache=True)
+def flop_probe(jac, data, evaluations, out):
+    """Only the arithmetic the LM core cannot avoid: per evaluation, J^T J, J^T r and a p x p Cholesky solve.
+
+    jac (p, n) one Jacobian scaled per fit and per evaluation (so nothing is hoisted out of the loops), data
+    (m, n) the spectra, evaluations (m,) how many normal-equation builds each fit did. No model evaluation,
+    no guess, no allocation in the loop: a bound the real fit cannot beat, not a fit."""
+    m, n = data.shape
+    p = jac.shape[0]
+    for k in prange(m):
+        hess = np.empty((p, p))
+        grad = np.empty(p)
+        total = 0.0
+        for e in range(evaluations[k]):
+            s = 1.0 + 1e-3 * e + 1e-9 * k
+            for a in range(p):
+                acc = 0.0
+                for i in range(n):
+                    acc += jac[a, i] * s * (data[k, i] - s)
+                grad[a] = acc
+                for b in range(a + 1):
+                    acc = 0.0
+                    for i in range(n):
+                        acc += jac[a, i] * jac[b, i] * s
+                    hess[a, b] = acc
+                    hess[b, a] = acc
+            for j in range(p):  # Cholesky in place, then the two triangular solves
+                d = hess[j, j]
+                for q in range(j):
+                    d -= hess[j, q] * hess[j, q]
+                d = np.sqrt(abs(d) + 1e-30)
+                hess[j, j] = d
+                for i in range(j + 1, p):
+                    t = hess[i, j]
+                    for q in range(j):
+                        t -= hess[i, q] * hess[j, q]
+                    hess[i, j] = t / d
+            for i in range(p):
+                t = grad[i]
+                for q in range(i):
+                    t -= hess[i, q] * grad[q]
+                grad[i] = t / hess[i, i]
+            for i in range(p - 1, -1, -1):
+                t = grad[i]
+                for q in range(i + 1, p):
+                    t -= hess[q, i] * grad[q]
+                grad[i] = t / hess[i, i]
+            total += grad[0]
+        out[k] = total
+
+
+def probe_rate(cube, fit, repeats):
+    """Fits/s (wall) and fits per CPU-second of ``flop_probe`` with each pixel's own evaluation count: its
+    LM iterations + 1 (the start's normal equations; the covariance reuses the last ones)."""
+    data = np.ascontiguousarray(cube.reshape(-1, cube.shape[2]))
+    p = fit.params.shape[-1]
+    jac = np.ascontiguousarray(np.random.default_rng(2).random((p, data.shape[1])))
+    evaluations = fit.n_iter.reshape(-1).astype(np.int64) + 1
+    out = np.empty(data.shape[0])
+    flop_probe(jac, data[:64], evaluations[:64], out[:64])
+    walls, cpus = [], []
+    for _ in range(repeats):
+        t0, c0 = time.perf_counter(), time.process_time()
+        flop_probe(jac, data, evaluations, out)
+        walls.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
+    return data.shape[0] / min(walls), data.shape[0] / min(cpus), float(evaluations.mean())
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--threads", type=int, default=min(2, numba.config.NUMBA_NUM_THREADS))
@@ -119,6 +192,13 @@ def main():
     pull = (fit.b_nv_t - vm.b_nv_map_t) / fit.b_nv_err_t
     print(f"  accuracy: RMS (B_fit - B_true) / B_err = {np.sqrt(np.nanmean(pull**2)):.3f}, "
           f"median B_err = {np.nanmedian(fit.b_nv_err_t) * 1e9:.0f} nT")
+
+    probe_wall, probe_cpu, evaluations = probe_rate(cube, fit, args.repeats)
+    print(f"flop-limit probe (J^T J, J^T r, {fit.params.shape[-1]}x{fit.params.shape[-1]} solve only; "
+          f"{evaluations:.2f} evaluations per fit, same pixels): {probe_wall:,.0f} fits/s, "
+          f"{probe_cpu:,.0f} per CPU-second")
+    print(f"  ratio probe / fit_odmr: {probe_wall / nb_rate:.2f} x wall-clock, "
+          f"{probe_cpu / (n_fits / min(cpu_times)):.2f} x CPU time (goal: within 4 x)")
 
     rng = np.random.default_rng(1)
     flat = rng.choice(n_fits, size=args.scipy_pixels, replace=False)

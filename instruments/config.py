@@ -68,6 +68,20 @@ class MicroscopeConfig:
     seed: int
     n_rows: int
     n_cols: int
+    pixel_size_um: float
+    binning: int
+    nv_polar_deg: float
+    nv_azimuth_deg: float
+    nv_sense: int
+    flip_x: bool
+    flip_y: bool
+    rotation_deg: int
+
+    def calibration(self):
+        """The ``analysis.calibration.Calibration`` these keys describe (what sessions store)."""
+        from analysis.calibration import Calibration
+
+        return Calibration.from_config(self)
 
 
 @dataclass(frozen=True)
@@ -136,6 +150,14 @@ _SCHEMA = {
         "seed": _Spec(int, 0, 2**31 - 1),
         "n_rows": _Spec(int, 16, 2048),
         "n_cols": _Spec(int, 16, 2048),
+        "pixel_size_um": _Spec(float, 0.01, 1000.0),
+        "binning": _Spec(int, 1, 16),
+        "nv_polar_deg": _Spec(float, 0.0, 180.0),
+        "nv_azimuth_deg": _Spec(float, -360.0, 360.0),
+        "nv_sense": _Spec(int, choices=(1, -1)),
+        "flip_x": _Spec(bool),
+        "flip_y": _Spec(bool),
+        "rotation_deg": _Spec(int, choices=(0, 90, 180, 270)),
     }),
     "faults": (FaultConfig, {
         "rf_timeout_after_n_commands": _COUNT,
@@ -199,6 +221,12 @@ def _merge(base, override, source):
 
 
 def _cross_checks(cfg):
+    from analysis.calibration import CalibrationError
+
+    try:
+        cfg.microscope.calibration()
+    except CalibrationError as err:
+        raise ConfigError(f"[microscope] calibration: {err}") from None
     rf = cfg.rf
     if rf.min_frequency_hz >= rf.max_frequency_hz:
         raise ConfigError(f"rf.min_frequency_hz = {rf.min_frequency_hz:g} must be below rf.max_frequency_hz = "

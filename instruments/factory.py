@@ -26,10 +26,16 @@ from .virtual_microscope import VirtualMicroscope, VirtualSample, random_cells
 
 
 def build_microscope(microscope_config):
-    """The virtual microscope of config ``[microscope]``: ``n_cells`` random labelled cells, seeded."""
+    """The virtual microscope of config ``[microscope]``: ``n_cells`` random labelled cells, seeded, imaged with
+    the table's calibration (pixel size with binning, NV azimuth in the image frame; the polar angle is the
+    [100] diamond's, which is all the virtual microscope simulates)."""
     m = microscope_config
-    cells = random_cells(m.n_cells, m.seed, n_rows=m.n_rows, n_cols=m.n_cols) if m.n_cells else ()
-    return VirtualMicroscope(VirtualSample(n_rows=m.n_rows, n_cols=m.n_cols, cells=cells), seed=m.seed)
+    cal = m.calibration()
+    cells = random_cells(m.n_cells, m.seed, n_rows=m.n_rows, n_cols=m.n_cols, pixel_size_m=cal.pixel_size_m) \
+        if m.n_cells else ()
+    sample = VirtualSample(n_rows=m.n_rows, n_cols=m.n_cols, pixel_size_m=cal.pixel_size_m, cells=cells,
+                           nv_azimuth_deg=cal.image_nv_azimuth_deg)
+    return VirtualMicroscope(sample, seed=m.seed)
 
 
 def open_rf(rf_config, state=None, faults=None, resource_manager=None):

@@ -23,6 +23,12 @@ unbiased point-dipole refinement would reach on the same held-out set (that floo
 the set's noise; ``models.floors``).
 ``--detection`` instead analyses whole simulated fields of view (``FIELDS``) with ``analyze_field_map``: how many
 cells are found, and the errors of the hybrid, the CNN alone and the fit alone for those found.
+``--precision`` instead gives the detection's precision and recall on --n simulated fields of view from --seed
+(``models.detection_accuracy``; e.g. --n 20 --seed 27).
+``--study`` instead simulates a labelling study on field maps and compares the study's numbers with the true
+masses' (``models.study_accuracy``; e.g. --n 72 --seed 5 --noise-nt 20).
+``--calibration`` instead gives the errors at 0.65-3.9 um pixels and at the four NV azimuths
+(``models.calibration_accuracy``).
 ``--average A.onnx B.onnx ...`` gives only the CNN-alone errors of each model on the set and of their average
 (independently trained networks that err alike point at the data rather than the network).
 
@@ -335,6 +341,14 @@ def main(argv=None):
     parser.add_argument("--background-order", type=int, default=BACKGROUND_ORDER)
     parser.add_argument("--json", default=None, help="also write the numbers to this JSON file")
     parser.add_argument("--detection", action="store_true", help="only the detection table (simulated fields)")
+    parser.add_argument("--precision", action="store_true",
+                        help="only detection precision and recall on simulated fields (models.detection_accuracy); "
+                             "--n fields from --seed")
+    parser.add_argument("--study", action="store_true",
+                        help="only the labelling study's recovery of the saturation curve (models.study_accuracy); "
+                             "--n cells per concentration")
+    parser.add_argument("--calibration", action="store_true",
+                        help="only the errors at other pixel sizes and NV azimuths (models.calibration_accuracy)")
     parser.add_argument("--floor", action="store_true",
                         help="only the floors: the point dipole's (noiseless cells), and model + Cramer-Rao on the set")
     parser.add_argument("--average", nargs="+", metavar="ONNX", default=None,
@@ -351,6 +365,21 @@ def main(argv=None):
         print(f"\nWhat an ideal unbiased point-dipole refinement would reach on the held-out set ({args.n} snippets, "
               f"seed {args.seed}, {args.noise_nt:g} nT, background order {args.background_order}): median errors\n")
         print(achievable_table(args.n, args.seed, args.noise_nt * 1e-9, args.background_order, SNR_BINS))
+        return
+    if args.study:
+        from models.study_accuracy import study_report
+
+        print(study_report(args.n, args.seed, args.noise_nt * 1e-9, args.model))
+        return
+    if args.precision:
+        from models.detection_accuracy import precision_report
+
+        print(precision_report(args.n, args.seed, args.model))
+        return
+    if args.calibration:
+        from models.calibration_accuracy import calibration_report
+
+        print(calibration_report(args.n, args.seed, args.noise_nt * 1e-9, args.model))
         return
     if args.detection:
         print(detection_report(args.model, noise_t=args.noise_nt * 1e-9))

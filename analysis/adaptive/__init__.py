@@ -6,8 +6,8 @@ session file) puts the passes together for one weighted fit; ``fisher`` holds th
 optimises (see docs/adaptive.md).
 """
 
-from .combine import combine_passes, session_pass
+from .combine import combine_passes, first_pass_of, session_pass, session_passes
 from .planner import AdaptivePlan, AdaptivePlanError, plan_adaptive_sweep, plan_from_lines
 
-__all__ = ["AdaptivePlan", "AdaptivePlanError", "combine_passes", "plan_adaptive_sweep", "plan_from_lines",
-           "session_pass"]
+__all__ = ["AdaptivePlan", "AdaptivePlanError", "combine_passes", "first_pass_of", "plan_adaptive_sweep",
+           "plan_from_lines", "session_pass", "session_passes"]

@@ -8,6 +8,8 @@ the noise, the off-resonance PL being the same in every pass), and the relative 
 then scaled by the fit's reduced chi2, so the noise's absolute scale need not be known).
 """
 
+import os
+
 import numpy as np
 
 
@@ -15,6 +17,27 @@ def session_pass(session):
     """(freq_hz, cube (rows, cols, n), n_pairs) of a read session (``analysis.session.read_session``): one pass for
     ``combine_passes``; steps a stopped sweep never reached have no pairs and are left out there."""
     return session.freq_hz, np.moveaxis(session.spin_contrast(), 0, -1), session.n_pairs
+
+
+def first_pass_of(session):
+    """The path of the first pass an adaptive session names (``sample_metadata["first_pass"]``, relative to the
+    session's own folder unless absolute), or None for a session that is a whole measurement by itself."""
+    name = (session.sample_metadata or {}).get("first_pass")
+    if not name:
+        return None
+    return name if os.path.isabs(name) else os.path.join(os.path.dirname(os.path.abspath(session.path)), name)
+
+
+def session_passes(session, read):
+    """Every pass of a measurement as ``session_pass`` tuples: the session's own, after the first pass it names
+    (read with ``read(path)``, e.g. ``analysis.session.read_session``) when it is an adaptive pass."""
+    path = first_pass_of(session)
+    if path is None:
+        return [session_pass(session)]
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{session.path} is the adaptive pass of {path}, which is not there; keep the "
+                                "first pass's file next to it (the two files form one measurement).")
+    return [session_pass(read(path)), session_pass(session)]
 
 
 def combine_passes(passes):

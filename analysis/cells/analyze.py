@@ -19,11 +19,14 @@ from analysis import physics
 
 from . import flags as F
 from .cnn import CellCNN
-from .cnn_errors import cnn_sigmas
+from .cnn_frame import cnn_frame
+from .cnn_refine import refine_with_cnn
 from .deblend import detect_and_fit, fit_cells_in_map
 from .detection import DEFAULT_DETECTION_SNR, map_noise_t
-from .refine import naive_start, refine_snippets
+from .refine import naive_start
+from .resample import bin_factor, bin_map, to_binned_px, unbin_result
 from .snippets import SNIPPET_SIZE, cut_snippets
+from .usable import usable_verdict
 
 GRAM_KG = 1e-3
 RECORD_FIELDS = ("row_px", "col_px", "z_m", "diameter_m", "iron_mass_g", "background_t", "normalised_field_t",
@@ -75,6 +78,11 @@ class CellResult:
     cnn: dict = field(repr=False, default_factory=dict)
     model_identity: dict = field(repr=False, default_factory=dict)
     physics_only: dict = field(repr=False, default_factory=dict)
+    usable: bool = True
+    usable_reason: str = "ok"
+    """Why the numbers can (ok) or cannot be trusted, one line (``usable.usable_verdict``)."""
+    cnn_note: str = ""
+    """Why the CNN was not used for this cell ('' when it was, or when no CNN was asked for)."""
 
     @property
     def iron_mass_kg(self):
@@ -91,6 +99,8 @@ class CellResult:
         for key in CNN_RECORD_FIELDS:
             row["cnn_" + key] = float(self.cnn.get(key, float("nan")))
         row["model_sha256"] = self.model_identity.get("sha256", "")
+        row["usable"], row["usable_reason"] = bool(self.usable), str(self.usable_reason)
+        row["cnn_note"] = str(self.cnn_note)
         return {k: (float(v) if isinstance(v, np.floating) else v) for k, v in row.items()}
 
 
@@ -136,23 +146,45 @@ def _given_cells(m, pixel_size_m, positions, noise, angles):
     return fit_cells_in_map(m, pixel_size_m, rows, cols, start, noise, **angles)
 
 
-def analyze_field_map(b_nv_map_t, pixel_size_m, positions_px=None, noise_t=None, *, model=None,
+def analyze_field_map(b_nv_map_t, pixel_size_m=None, positions_px=None, noise_t=None, *, model=None,
                       reference_z_m=physics.REFERENCE_Z_M, reference_diameter_m=physics.REFERENCE_DIAMETER_M,
                       nv_polar_deg=physics.NV_POLAR_ANGLE_DEG, nv_azimuth_deg=physics.DEFAULT_NV_AZIMUTH_DEG,
-                      detection_snr=DEFAULT_DETECTION_SNR):
+                      detection_snr=DEFAULT_DETECTION_SNR, calibration=None, steps_done=None, steps_planned=None):
     """Analyse every cell of a background-subtracted B_NV map (T, (rows, cols), rows = y).
 
     positions_px: None (detect the cells, threshold ``detection_snr`` noise sigmas of the matched filter) or
     a sequence of (row, col) pixel positions, one result each, in that order. noise_t: per-pixel noise sigma
     (T); None estimates it from the map. model: None (the committed CNN), a ``CellCNN``, a path to an .onnx
-    file, or False (physics only: no diameter, flag NO_CNN). The map's pixel size must be the CNN's (model
-    card ``pixel_size_m``; resample the map otherwise). reference_z_m, reference_diameter_m: the reference cell
-    of the normalised field. Returns a list of ``CellResult``.
+    file, or False (physics only: no diameter, flag NO_CNN). calibration: an ``analysis.calibration.Calibration``
+    (a session's): its pixel size and image-frame NV axis replace ``pixel_size_m`` and ``nv_*_deg``. Any pixel
+    size and any of the four [100] NV azimuths runs the CNN through the scale and square symmetries
+    (``cnn_frame``); other axes, and cells whose scaled height or mass lie outside the CNN's training ranges,
+    get the physics fit alone (flag NO_CNN, ``cnn_note`` says why). steps_done, steps_planned: frequency steps
+    the map was fitted from and the sweep's plan (a live map: not usable). reference_z_m,
+    reference_diameter_m: the reference cell of the normalised field. Returns a list of ``CellResult``.
     """
+    if calibration is not None:
+        kw = calibration.analysis_kwargs()
+        pixel_size_m, nv_polar_deg, nv_azimuth_deg = kw["pixel_size_m"], kw["nv_polar_deg"], kw["nv_azimuth_deg"]
+    if pixel_size_m is None:
+        raise ValueError("give pixel_size_m or a calibration: no analysis assumes a pixel size.")
     m = _check_map(b_nv_map_t, pixel_size_m)
     cnn = _resolve_model(model)
+    frame, cnn_note = None, ""
+    k = bin_factor(pixel_size_m, cnn.pixel_size_m) if cnn is not None else 1
+    if k > 1:  # pixels much finer than the CNN's: analyse the k x k binned map (``resample``)
+        positions = None if positions_px is None else to_binned_px(_check_positions(positions_px, m.shape), k)
+        binned = analyze_field_map(
+            bin_map(m, k), pixel_size_m * k, positions, None if noise_t is None else noise_t / k, model=cnn,
+            reference_z_m=reference_z_m, reference_diameter_m=reference_diameter_m, nv_polar_deg=nv_polar_deg,
+            nv_azimuth_deg=nv_azimuth_deg, detection_snr=detection_snr, steps_done=steps_done,
+            steps_planned=steps_planned)
+        note = f"map binned {k} x {k} to {pixel_size_m * k * 1e6:.3g} um pixels for the CNN"
+        return [unbin_result(r, k, note) for r in binned]
     if cnn is not None:
-        cnn.check_pixel_size(pixel_size_m)
+        frame = cnn_frame(cnn.card, pixel_size_m, nv_polar_deg, nv_azimuth_deg)
+        if isinstance(frame, str):
+            cnn, frame, cnn_note = None, None, "no CNN: " + frame
     noise = map_noise_t(m) if noise_t is None else float(noise_t)
     if not (np.isfinite(noise) and noise > 0):
         raise ValueError(f"noise_t = {noise!r} T; give the per-pixel noise sigma (> 0) or None to estimate it.")
@@ -174,18 +206,17 @@ def analyze_field_map(b_nv_map_t, pixel_size_m, positions_px=None, noise_t=None,
     clean = np.where(valid, fits.snippets, fill[:, None, None])
     physics_start = {"x_px": fits.col_px - fits.col, "y_px": fits.row_px - fits.row, "z_m": fits.z_m,
                      "iron_mass_kg": fits.iron_mass_kg, "background_t": fits.fits.background_t}
-    if cnn is not None:
-        pred = cnn.predict(clean, pixel_size_m=pixel_size_m)
-        sig = cnn_sigmas(cnn.card, pred, noise, nv_polar_deg)
-        refined = refine_snippets(clean, pred, pixel_size_m, noise, valid=valid, start_sigma=sig,
-                                  start_diameter_m=pred["diameter_m"], max_neighbours=unknown_neighbours,
-                                  max_shift_px=HYBRID_SHIFT_PX, **angles)
-    else:
-        pred, sig = {}, {}
-        refined = refine_snippets(clean, physics_start, pixel_size_m, noise, valid=valid,
-                                  max_neighbours=unknown_neighbours,
-                                  max_shift_px=HYBRID_SHIFT_PX, **angles)
-    flags = _flags(fits, refined, pred, sig, cnn, noise, detection_snr)
+    refined, pred, sig, use_cnn, notes = refine_with_cnn(
+        clean, physics_start, fits.z_m, fits.iron_mass_kg, cnn, frame, pixel_size_m, noise, valid=valid,
+        max_neighbours=unknown_neighbours, max_shift_px=HYBRID_SHIFT_PX, **angles)
+    notes = [note or cnn_note for note in notes]
+    flags = _flags(fits, refined, pred, cnn, noise, detection_snr, use_cnn, frame)
+    ranges = cnn.card.get("training_ranges", {}) if cnn is not None else None
+    usable, reasons = usable_verdict(
+        converged=refined.converged, snr=fits.significance, min_snr=detection_snr, noise_t=noise,
+        z_m=refined.z_m, z_err_m=refined.z_m_err, iron_mass_kg=refined.iron_mass_kg,
+        iron_mass_err_kg=refined.iron_mass_kg_err, ranges=ranges, scale=frame.scale if frame else 1.0,
+        disagree=refined.disagree, steps_done=steps_done, steps_planned=steps_planned, at_bound=refined.at_bound)
     per_kg = physics.normalised_field_per_kg(reference_z_m, nv_polar_deg)
     measured, _, _ = cut_snippets(m, fits.row, fits.col)
     identity = cnn.identity() if cnn is not None else {}
@@ -209,13 +240,15 @@ def analyze_field_map(b_nv_map_t, pixel_size_m, positions_px=None, noise_t=None,
             snippet_col=int(fits.col[i]), measured_t=np.where(valid[i], measured[i], np.nan),
             reconstructed_t=np.where(valid[i], refined.model_t[i] + others, np.nan),
             residual_t=np.where(valid[i], refined.residual_t[i], np.nan),
-            cnn={k: float(v[i]) for k, v in pred.items()}, model_identity=identity,
+            cnn={k: float(v[i]) for k, v in pred.items()} if use_cnn[i] else {},
+            model_identity=identity if use_cnn[i] else {},
             physics_only={k: float(v[i]) for k, v in refined.physics_only.items()},
+            usable=bool(usable[i]), usable_reason=reasons[i], cnn_note=notes[i],
         ))
     return results
 
 
-def _flags(fits, refined, pred, sig, cnn, noise, detection_snr):
+def _flags(fits, refined, pred, cnn, noise, detection_snr, use_cnn, frame):
     n = len(fits.row)
     out = np.zeros(n, dtype=np.int64)
     out[~refined.converged] |= F.NOT_CONVERGED
@@ -228,15 +261,17 @@ def _flags(fits, refined, pred, sig, cnn, noise, detection_snr):
         near = (np.abs(fits.row_px - fits.row[i]) < half) & (np.abs(fits.col_px - fits.col[i]) < half)
         if np.sum(near) > 1:
             out[i] |= F.OVERLAP
+    out[~use_cnn] |= F.NO_CNN
     if cnn is None:
-        out |= F.NO_CNN
         return out
+    # compared at the CNN's own pixel: lengths / scale, masses / scale^3
     ranges = cnn.card.get("training_ranges", {})
-    values = {"z_m": refined.z_m, "iron_mass_kg": refined.iron_mass_kg, "diameter_m": pred["diameter_m"],
-              "noise_sigma_t": np.full(n, noise)}
+    s = frame.scale
+    values = {"z_m": refined.z_m / s, "iron_mass_kg": refined.iron_mass_kg / s**3,
+              "diameter_m": pred.get("diameter_m", np.full(n, np.nan)) / s, "noise_sigma_t": np.full(n, noise)}
     for key, v in values.items():
         if key in ranges:
             lo, hi = ranges[key]
-            out[(v < lo) | (v > hi)] |= F.OUTSIDE_TRAINING_RANGE
-    out[refined.disagree] |= F.CNN_REFINEMENT_DISAGREE
+            out[use_cnn & ((v < lo) | (v > hi))] |= F.OUTSIDE_TRAINING_RANGE
+    out[use_cnn & refined.disagree] |= F.CNN_REFINEMENT_DISAGREE
     return out

@@ -2,7 +2,7 @@
 
 Import: ``import_cube(source, out, cube_var=, freq=, freq_var=, freq_units=, pixel_size_um=)`` and
 ``import_field_map(source, out, units=, pixel_size_um=, map_var=)`` write a new session file.
-CLI: ``commands.add_import_parser(sub)``, ``commands.add_export_parser(sub)`` (argparse sub-commands).
+CLI: ``nvscope import`` / ``nvscope export`` (app/cli/exchange.py).
 Export: ``export_field_map``, ``export_fit_maps``, ``export_cells`` (or ``export_session(path, out, what)``)
 write float32 TIFF (ImageJ pixel size), MATLAB .mat or CSV. Errors: ``ExchangeError`` (a ValueError) and
 its subclasses.

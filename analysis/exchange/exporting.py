@@ -134,20 +134,33 @@ def export_cells(session_path, out, *, fmt=None):
         return [write_mat(out, arrays, table.units, session_pixel_size_m(session))]
     if fmt != "csv":
         raise UnsupportedFormatError(f"cells are exported as csv or mat, not {fmt}.")
-    names = list(table.columns)
-    with open(out, "w", newline="", encoding="utf-8") as handle:
+    return [write_records_csv(out, table.records(), list(table.columns))]
+
+
+def write_records_csv(path, records, names=None):
+    """Cell records (dicts keyed by the session file's cell-table names: ``z_m``, ``iron_mass_g``, ...) as CSV:
+    one header row of the names (``names``, else every record's names in first-seen order), one row per record;
+    NaN and missing values are empty, booleans 0/1, floats written exactly (repr). The one CSV writer for cells:
+    ``nvscope export --what cells`` and the GUI's cell-table export (``app.core.cells.write_csv``)."""
+    records = list(records)
+    names = list(names) if names is not None else list(dict.fromkeys(n for record in records for n in record))
+    with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(names)
-        for record in table.records():
-            writer.writerow([_csv_value(record[name]) for name in names])
-    return [os.fspath(out)]
+        for record in records:
+            writer.writerow([_csv_value(record.get(name)) for name in names])
+    return os.fspath(path)
 
 
 def _csv_value(value):
-    if isinstance(value, float):
-        return "" if not math.isfinite(value) else repr(value)
+    if value is None:
+        return ""
+    if isinstance(value, np.generic):
+        value = value.item()
     if isinstance(value, bool):
         return str(int(value))
+    if isinstance(value, float):
+        return "" if not math.isfinite(value) else repr(value)
     return str(value)
 
 

@@ -53,6 +53,7 @@ Threads: everything is ``nogil``; ``lm_fit_batch`` runs many fits in parallel (n
 import numpy as np
 from numba import njit, prange, types
 
+from .first_call import njit_on_first_call
 from .small_linalg import cholesky_in_place, cholesky_solve, inverse_spd
 
 _VEC = types.float64[::1]
@@ -85,26 +86,45 @@ _NOISE_FREE_RATIO = 1e-24
 
 
 def lm_model(func=None, *, fastmath=True):
-    """Decorator compiling ``func`` as a model for the core: ``njit(MODEL_SIGNATURE, nogil=True, cache=True,
-    fastmath=True, error_model="numpy")``. The NumPy error model (x / 0 gives inf or nan instead of raising)
-    lets loops with divisions vectorise, several times faster; the core rejects non-finite chi2 anyway."""
+    """Decorator making ``func`` a model for the core: ``njit(nogil=True, cache=True, fastmath=True,
+    error_model="numpy")``, compiled for ``MODEL_SIGNATURE`` when first passed to the core (not at import).
+    The NumPy error model (x / 0 gives inf or nan instead of raising) lets loops with divisions vectorise,
+    several times faster; the core rejects non-finite chi2 anyway."""
 
     def wrap(f):
-        return njit(MODEL_SIGNATURE, nogil=True, cache=True, fastmath=fastmath, error_model="numpy")(f)
+        return njit(nogil=True, cache=True, fastmath=fastmath, error_model="numpy")(f)
 
     return wrap(func) if func is not None else wrap
 
 
-@njit(nogil=True, cache=True, error_model="numpy")
+_REASSOCIATE = {"reassoc", "contract"}
+"""fastmath flags for sums: reassociation lets them vectorise; no 'nnan'/'ninf', so non-finite chi2 is seen."""
+
+
+@njit(nogil=True, cache=True, fastmath=_REASSOCIATE, error_model="numpy")
 def _chi2(model, x, y, weights, consts, params, values, jac):
     model(params, x, consts, values, jac)
-    weighted = weights.shape[0] > 0
     total = 0.0
-    for i in range(y.shape[0]):
-        r = y[i] - values[i]
-        if weighted:
-            r *= weights[i]
-        total += r * r
+    if weights.shape[0] > 0:
+        for i in range(y.shape[0]):
+            r = (y[i] - values[i]) * weights[i]
+            total += r * r
+    else:
+        for i in range(y.shape[0]):
+            r = y[i] - values[i]
+            total += r * r
+    return total
+
+
+@njit(nogil=True, cache=True, fastmath=_REASSOCIATE, error_model="numpy")
+def _weighted_square_sum(y, weights):
+    total = 0.0
+    if weights.shape[0] > 0:
+        for i in range(y.shape[0]):
+            total += (y[i] * weights[i]) ** 2
+    else:
+        for i in range(y.shape[0]):
+            total += y[i] * y[i]
     return total
 
 
@@ -113,8 +133,12 @@ def _normal_equations(y, weights, values, jac, hess, grad, resid):
     """hess = J^T W^2 J, grad = J^T W^2 (y - f); jac is (p, n), resid (n,) scratch."""
     p, n = jac.shape
     weighted = weights.shape[0] > 0
-    for i in range(n):
-        resid[i] = (y[i] - values[i]) * weights[i] * weights[i] if weighted else y[i] - values[i]
+    if weighted:
+        for i in range(n):
+            resid[i] = (y[i] - values[i]) * weights[i] * weights[i]
+    else:
+        for i in range(n):
+            resid[i] = y[i] - values[i]
     for a in range(p):
         ja = jac[a]
         total = 0.0
@@ -171,7 +195,15 @@ _CORE_SIGNATURE = types.Tuple((types.float64, types.float64, types.int64, types.
 )
 
 
-@njit(_CORE_SIGNATURE, nogil=True, cache=True, error_model="numpy")
+@njit(nogil=True, cache=True)
+def lm_workspace(n, p):
+    """Scratch arrays for ``lm_fit_in``: fits of n points and p parameters can reuse one workspace, so a
+    loop over many pixels allocates once per thread instead of eleven times per fit."""
+    return (np.empty(n), np.empty((p, n)), np.empty(n), np.empty((p, n)), np.empty(p), np.empty((p, p)),
+            np.empty((p, p)), np.empty(p), np.empty(p), np.empty(p), np.empty(p, dtype=np.bool_))
+
+
+@njit_on_first_call(_CORE_SIGNATURE, nogil=True, cache=True, error_model="numpy")
 def lm_fit(model, x, y, weights, consts, params, lower, upper, cov_out, max_iter, tol_chi2, scale_covariance):
     """Fit one data set; see the module docstring for the contract.
 
@@ -179,6 +211,19 @@ def lm_fit(model, x, y, weights, consts, params, lower, upper, cov_out, max_iter
     the start on entry and the best fit on return; lower, upper (p,) box bounds; cov_out (p, p) receives
     the covariance. Returns (chi2, reduced_chi2, n_iter, converged, at_bound).
     """
+    values, jac, values_try, jac_try, trial, hess, work, grad, step, scale, free = lm_workspace(y.shape[0],
+                                                                                                params.shape[0])
+    return lm_fit_in(model, x, y, weights, consts, params, lower, upper, cov_out, max_iter, tol_chi2,
+                     scale_covariance, values, jac, values_try, jac_try, trial, hess, work, grad, step, scale, free)
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def lm_fit_in(model, x, y, weights, consts, params, lower, upper, cov_out, max_iter, tol_chi2, scale_covariance,
+              values, jac, values_try, jac_try, trial, hess, work, grad, step, scale, free):
+    """``lm_fit`` with its scratch arrays given (those of ``lm_workspace(n, p)``, in order), for loops over
+    many fits. They come as separate arguments and the current/trial pairs trade roles through a flag, not
+    by swapping variables: unpacking a tuple or swapping arrays costs atomic reference-count updates, which
+    were a sixth of the per-pixel time."""
     n = y.shape[0]
     p = params.shape[0]
     # numba does not check bounds: a mismatch here would let the model write past its arrays
@@ -186,34 +231,26 @@ def lm_fit(model, x, y, weights, consts, params, lower, upper, cov_out, max_iter
         raise ValueError("lm_fit: x must be (d, n) and weights (n,) or (0,) for y of n points")
     if lower.shape[0] != p or upper.shape[0] != p or cov_out.shape[0] != p or cov_out.shape[1] != p:
         raise ValueError("lm_fit: lower, upper must be (p,) and cov_out (p, p) for p parameters")
-    values = np.empty(n)
-    jac = np.empty((p, n))
-    values_try = np.empty(n)
-    jac_try = np.empty((p, n))
-    trial = np.empty(p)
-    hess = np.empty((p, p))
-    work = np.empty((p, p))
-    grad = np.empty(p)
-    step = np.empty(p)
-    scale = np.empty(p)
-    free = np.empty(p, dtype=np.bool_)
-
+    if values.shape[0] != n or jac.shape[0] != p:
+        raise ValueError("lm_fit: the workspace must come from lm_workspace(n, p) for this fit's n and p")
     for a in range(p):
         params[a] = min(max(params[a], lower[a]), upper[a])
     chi2 = _chi2(model, x, y, weights, consts, params, values, jac)
-    noise_free = 0.0
-    for i in range(n):
-        wy = y[i] * weights[i] if weights.shape[0] > 0 else y[i]
-        noise_free += wy * wy
-    noise_free *= _NOISE_FREE_RATIO
+    noise_free = _NOISE_FREE_RATIO * _weighted_square_sum(y, weights)
 
+    first_current = True  # values, jac hold the current point (else values_try, jac_try do)
     converged = False
+    current = False  # hess and grad belong to the current params (saves one pass at the end)
     n_iter = 0
     small_steps = 0
     lam = _LAMBDA_START
     if np.isfinite(chi2):
         while True:
-            _normal_equations(y, weights, values, jac, hess, grad, values_try)
+            if first_current:
+                _normal_equations(y, weights, values, jac, hess, grad, values_try)
+            else:
+                _normal_equations(y, weights, values_try, jac_try, hess, grad, values)
+            current = True
             _set_free(params, lower, upper, hess, grad, free)
             if chi2 <= noise_free:
                 converged = True
@@ -234,16 +271,20 @@ def lm_fit(model, x, y, weights, consts, params, lower, upper, cov_out, max_iter
                 if _damped_step(hess, grad, free, lam, work, step, scale):
                     for a in range(p):
                         trial[a] = min(max(params[a] + step[a], lower[a]), upper[a])
-                    chi2_try = _chi2(model, x, y, weights, consts, trial, values_try, jac_try)
+                    if first_current:
+                        chi2_try = _chi2(model, x, y, weights, consts, trial, values_try, jac_try)
+                    else:
+                        chi2_try = _chi2(model, x, y, weights, consts, trial, values, jac)
                     if chi2_try < chi2:
                         if chi2 - chi2_try <= tol_chi2 * chi2:
                             small_steps += 1
                         else:
                             small_steps = 0
-                        params[:] = trial
-                        values, values_try = values_try, values
-                        jac, jac_try = jac_try, jac
+                        for a in range(p):
+                            params[a] = trial[a]
+                        first_current = not first_current
                         chi2 = chi2_try
+                        current = False
                         lam = max(lam * 0.1, _LAMBDA_MIN)
                         accepted = True
                         break
@@ -261,7 +302,10 @@ def lm_fit(model, x, y, weights, consts, params, lower, upper, cov_out, max_iter
     dof = n - p
     reduced = chi2 / dof if dof > 0 else np.nan
     if np.isfinite(chi2):
-        _normal_equations(y, weights, values, jac, hess, grad, values_try)
+        if not current and first_current:
+            _normal_equations(y, weights, values, jac, hess, grad, values_try)
+        elif not current:
+            _normal_equations(y, weights, values_try, jac_try, hess, grad, values)
         inverse_spd(hess, cov_out, work, step)
         if scale_covariance:
             for a in range(p):
@@ -272,13 +316,16 @@ def lm_fit(model, x, y, weights, consts, params, lower, upper, cov_out, max_iter
     return chi2, reduced, n_iter, converged, at_bound
 
 
+_BATCH_CHUNK = 32
+"""Fits per parallel task of ``lm_fit_batch`` (they share one workspace)."""
+
 _BATCH_SIGNATURE = types.void(
     MODEL_TYPE, _MAT, _MAT, _MAT, _MAT, _MAT, _MAT, _MAT, _CUBE, _VEC, _VEC,
     types.int64[::1], types.uint8[::1], types.int64, types.float64, types.boolean,
 )
 
 
-@njit(_BATCH_SIGNATURE, nogil=True, parallel=True, cache=True, error_model="numpy")
+@njit_on_first_call(_BATCH_SIGNATURE, nogil=True, parallel=True, cache=True, error_model="numpy")
 def lm_fit_batch(model, x, data, weights, consts, params, lower, upper, cov, chi2, reduced_chi2, n_iter, status,
                  max_iter, tol_chi2, scale_covariance):
     """Run ``lm_fit`` on m data sets sharing x, in parallel over the data sets (numba prange, GIL released).
@@ -288,16 +335,23 @@ def lm_fit_batch(model, x, data, weights, consts, params, lower, upper, cov, chi
     reduced_chi2 (m,), n_iter (m,) int64, status (m,) uint8 = STATUS_CONVERGED | STATUS_AT_BOUND bits.
     """
     m = data.shape[0]
+    n = data.shape[1]
+    p = params.shape[1]
     unit_weights = np.empty(0)
-    for k in prange(m):
-        w = unit_weights
-        if weights.shape[0] > 0:
-            w = weights[k] if weights.shape[0] == m else weights[0]
-        c = consts[k] if consts.shape[0] == m else consts[0]
-        lo = lower[k] if lower.shape[0] == m else lower[0]
-        hi = upper[k] if upper.shape[0] == m else upper[0]
-        result = lm_fit(model, x, data[k], w, c, params[k], lo, hi, cov[k], max_iter, tol_chi2, scale_covariance)
-        chi2[k] = result[0]
-        reduced_chi2[k] = result[1]
-        n_iter[k] = result[2]
-        status[k] = status_bits(result[3], result[4])
+    n_chunks = (m + _BATCH_CHUNK - 1) // _BATCH_CHUNK
+    for chunk in prange(n_chunks):
+        values, jac, values_try, jac_try, trial, hess, work, grad, step, scale, free = lm_workspace(n, p)
+        for k in range(chunk * _BATCH_CHUNK, min(m, (chunk + 1) * _BATCH_CHUNK)):
+            w = unit_weights
+            if weights.shape[0] > 0:
+                w = weights[k] if weights.shape[0] == m else weights[0]
+            c = consts[k] if consts.shape[0] == m else consts[0]
+            lo = lower[k] if lower.shape[0] == m else lower[0]
+            hi = upper[k] if upper.shape[0] == m else upper[0]
+            result = lm_fit_in(model, x, data[k], w, c, params[k], lo, hi, cov[k], max_iter, tol_chi2,
+                               scale_covariance, values, jac, values_try, jac_try, trial, hess, work, grad, step,
+                               scale, free)
+            chi2[k] = result[0]
+            reduced_chi2[k] = result[1]
+            n_iter[k] = result[2]
+            status[k] = status_bits(result[3], result[4])

@@ -18,15 +18,38 @@ from analysis import physics
 
 @njit(nogil=True, cache=True, error_model="numpy")
 def moving_average(y, half_width, out):
-    """out[i] = mean of y[i - h : i + h + 1], the window shrinking at the ends."""
+    """out[i] = mean of y[i - h : i + h + 1], the window shrinking at the ends.
+
+    Interior points as 2h + 1 shifted sums over i (inner loops that vectorise), the shrinking ends
+    directly: this runs once per pixel."""
     n = y.shape[0]
-    for i in range(n):
-        lo = max(0, i - half_width)
-        hi = min(n, i + half_width + 1)
-        total = 0.0
-        for j in range(lo, hi):
-            total += y[j]
-        out[i] = total / (hi - lo)
+    h = max(0, half_width)
+    if 2 * h + 1 > n:
+        for i in range(n):
+            _window_mean(y, i, h, out)
+        return
+    for i in range(h):
+        _window_mean(y, i, h, out)
+    for i in range(n - h, n):
+        _window_mean(y, i, h, out)
+    for i in range(h, n - h):
+        out[i] = y[i - h]
+    for d in range(1 - h, h + 1):
+        for i in range(h, n - h):
+            out[i] += y[i + d]
+    inverse_count = 1.0 / (2 * h + 1)
+    for i in range(h, n - h):
+        out[i] *= inverse_count
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def _window_mean(y, i, h, out):
+    lo = max(0, i - h)
+    hi = min(y.shape[0], i + h + 1)
+    total = 0.0
+    for j in range(lo, hi):
+        total += y[j]
+    out[i] = total / (hi - lo)
 
 
 def template_table(f, offsets, windows):
@@ -59,6 +82,16 @@ def _template_peak(offsets, fwhm):
     return total / offsets.shape[0]
 
 
+@njit(nogil=True, cache=True, fastmath=True, error_model="numpy")
+def _finite_max(a, lo, hi):
+    """max of a[lo:hi] (hi > lo), for finite values only (the driver rejects non-finite spectra first):
+    without NaN semantics the comparison loop vectorises."""
+    best = a[lo]
+    for i in range(lo + 1, hi):
+        best = max(best, a[i])
+    return best
+
+
 @njit(nogil=True, cache=True, error_model="numpy")
 def guess_pixel(f, y, offsets, table_index, table_weight, windows, group_window, fwhm, smooth_half, smoothed,
                 depth, score, params, lower, upper, fwhm_bounds):
@@ -72,28 +105,34 @@ def guess_pixel(f, y, offsets, table_index, table_weight, windows, group_window,
     """
     n = y.shape[0]
     moving_average(y, smooth_half, smoothed)
-    scale = smoothed.max()
+    scale = _finite_max(smoothed, 0, n)
     if not (scale > 0.0) or not np.isfinite(scale):
         return 0.0
+    inverse_scale = 1.0 / scale
     for i in range(n):
-        depth[i] = 1.0 - smoothed[i] / scale
+        depth[i] = 1.0 - smoothed[i] * inverse_scale
     params[0] = 1.0
     lower[0] = 0.0
     upper[0] = np.inf
     n_offsets = offsets.shape[0]
+    inverse_offsets = 1.0 / n_offsets
     for g in range(group_window.shape[0]):
         lo = windows[group_window[g], 0]
         hi = windows[group_window[g], 1]
-        best = lo
+        # the matched filter without branches (a line outside the window adds 0), then its maximum apart:
+        # two simple loops the compiler pipelines, instead of one with a data-dependent branch per point
         for i in range(lo, hi):
-            total = 0.0
-            for k in range(n_offsets):
+            score[i] = 0.0
+        for k in range(n_offsets):
+            for i in range(lo, hi):
                 j = table_index[i, k]
-                if j >= 0:
-                    total += depth[j - 1] + table_weight[i, k] * (depth[j] - depth[j - 1])
-            score[i] = total / n_offsets
-            if score[i] > score[best]:
-                best = i
+                jj = max(j, 1)
+                inside = inverse_offsets if j >= 0 else 0.0
+                score[i] += inside * (depth[jj - 1] + table_weight[i, k] * (depth[jj] - depth[jj - 1]))
+        best = lo
+        peak = _finite_max(score, lo, hi)
+        while best < hi - 1 and score[best] != peak:  # the first point at the maximum
+            best += 1
         center = f[best]
         if lo < best < hi - 1:
             curvature = score[best - 1] - 2.0 * score[best] + score[best + 1]

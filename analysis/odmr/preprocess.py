@@ -1,6 +1,7 @@
 """Checks and reshaping before the per-pixel fits: input validation, binning, masks, frequency order."""
 
 import numpy as np
+from numba import njit, prange
 
 from .models import MODELS
 
@@ -86,3 +87,41 @@ def binned_mask(mask, full_shape, binned_shape, binning):
         return m[: r * binning, : c * binning].reshape(r, binning, c, binning).any(axis=(1, 3))
     raise ValueError(f"mask has shape {m.shape}; give the image's shape {full_shape}"
                      + (f" or the binned shape {binned_shape}." if binning > 1 else "."))
+
+
+def contrast_cube(on_sum, off_sum, n_pairs, dark_frame_adu, steps):
+    """The fit's input straight from the session's sums: spin contrast (rows, cols, len(steps)) float64.
+
+    The same numbers as ``analysis.physics.spin_contrast(on_sum, off_sum, n_pairs, dark)[steps]`` moved to
+    pixel-major order (NaN where a step has no pairs or the off signal is not above the dark level), but
+    in one pass that writes only the output: no float64 copies of the sums, no (steps, rows, cols)
+    temporary, no transposed copy. on_sum, off_sum (n_steps, rows, cols) arrays (any real dtype);
+    n_pairs (n_steps,); dark_frame_adu (rows, cols) or None; steps: the step indices to use, in order.
+    """
+    steps = np.ascontiguousarray(steps, dtype=np.int64)
+    on = np.asarray(on_sum)
+    off = np.asarray(off_sum)
+    if on.ndim != 3 or off.shape != on.shape:
+        raise ValueError(f"on_sum {on.shape} and off_sum {off.shape} must be the same (n_steps, rows, cols) shape.")
+    rows, cols = on.shape[1:]
+    dark = np.zeros((rows, cols)) if dark_frame_adu is None else np.asarray(dark_frame_adu, dtype=np.float64)
+    out = np.empty((rows, cols, steps.size))
+    _contrast_kernel(on, off, np.asarray(n_pairs, dtype=np.float64), dark, steps, out)
+    return out
+
+
+@njit(nogil=True, parallel=True, cache=True, error_model="numpy")
+def _contrast_kernel(on, off, n_pairs, dark, steps, out):
+    # steps innermost: the output is written contiguously, and the 2 x len(steps) cache lines of the sums
+    # read for one pixel serve the next seven pixels of the row too
+    for r in prange(on.shape[1]):
+        for c in range(on.shape[2]):
+            d = dark[r, c]
+            for k in range(steps.shape[0]):
+                s = steps[k]
+                n = n_pairs[s]
+                signal_off = off[s, r, c] - n * d
+                if signal_off > 0.0 and n > 0.0:
+                    out[r, c, k] = (on[s, r, c] - n * d) / signal_off
+                else:
+                    out[r, c, k] = np.nan

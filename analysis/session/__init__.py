@@ -5,7 +5,8 @@ results, versioned. The file layout is documented for users in docs/session_file
 Acquisition (sweep engine): ``SessionWriter.create(...)``, ``.write_step(...)``, ``.finish(...)``.
 Live view from another process: ``SessionReader``. Review: ``read_session(path) -> Session``.
 Results: ``write_fit_results``, ``write_background``, ``write_field_map``, ``write_cells``,
-``update_sample_metadata``. Old or broken files: ``migrate_session``, ``recover_session``, ``compact_session``.
+``update_sample_metadata``, ``write_calibration``.
+Old or broken files: ``migrate_session``, ``recover_session``, ``compact_session``.
 """
 
 from analysis.physics import spin_contrast
@@ -23,7 +24,14 @@ from .errors import (
 from .migrate import MIGRATIONS, migrate_session
 from .reader import SessionReader, read_session
 from .recover import recover_session
-from .results import update_sample_metadata, write_background, write_cells, write_field_map, write_fit_results
+from .results import (
+    update_sample_metadata,
+    write_background,
+    write_calibration,
+    write_cells,
+    write_field_map,
+    write_fit_results,
+)
 from .schema import FILE_KIND, SCHEMA_VERSION
 from .session import MapResult, Session, StepData
 from .units import units_from_name
@@ -34,5 +42,6 @@ __all__ = [
     "Session", "SessionError", "SessionExistsError", "SessionFileError", "SessionInUseError", "SessionReader",
     "SessionSchemaError", "SessionWriteError", "SessionWriter", "StepData", "compact_session", "migrate_session",
     "read_session", "recover_session", "spin_contrast", "stack_cell_snippets", "units_from_name",
-    "update_sample_metadata", "write_background", "write_cells", "write_field_map", "write_fit_results",
+    "update_sample_metadata", "write_background", "write_calibration", "write_cells", "write_field_map",
+    "write_fit_results",
 ]

@@ -16,6 +16,9 @@ from .tree import Node
 from .units import resolve_units
 
 MODEL_HASH_COLUMN = "model_sha256"
+USABLE_COLUMN, USABLE_REASON_COLUMN = "usable", "usable_reason"
+OLDER_FILE_REASON = "not assessed (older file)"
+"""A table without the usable verdict reads as usable with this reason."""
 SNIPPETS_GROUP = "snippets"
 SNIPPET_MAPS = ("measured_t", "model_t", "residual_t")
 """The per-cell maps the table may carry: the snippet analysed, the refinement's reconstruction, the residual."""
@@ -174,6 +177,10 @@ def cell_table_from_node(node, path, from_json):
         else:
             columns[name] = decode_array(np.asarray(data), leaf.attrs)
             units[name] = leaf.attrs.get("units", "")
+    if columns and USABLE_COLUMN not in columns:  # tables written before the usable verdict
+        n = len(next(iter(columns.values())))
+        columns[USABLE_COLUMN] = np.ones(n, dtype=bool)
+        columns[USABLE_REASON_COLUMN] = np.array([OLDER_FILE_REASON] * n, dtype=object)
     table = CellTable(columns=columns, units=units)
     maps = node.members.get(SNIPPETS_GROUP)
     if isinstance(maps, Node):

@@ -98,9 +98,19 @@ def _write_maps(path, where, arrays, units, settings, what):
         _replace_group(h5file, where, fill)
 
 
-def write_fit_results(path, arrays, *, units=None, settings=None):
+COVARIANCE_MAP = "param_cov"
+"""The per-pixel parameter covariance (rows, cols, p, p): the largest fit map, p times ``param_err``."""
+
+
+def write_fit_results(path, arrays, *, units=None, settings=None, covariance=True):
     """Store the ODMR fit maps (name -> array, e.g. f_minus_hz, fwhm_hz, contrast, reduced_chi2), replacing
-    earlier ones. Units come from ``units`` or the names; ``settings`` (dict) records how they were made."""
+    earlier ones. Units come from ``units`` or the names; ``settings`` (dict) records how they were made.
+    covariance: False leaves out ``param_cov`` (p x p per pixel, the bulk of the fit's bytes; the standard
+    errors stay in ``param_err``), and records ``covariance_stored = False`` in the settings."""
+    if not covariance and COVARIANCE_MAP in arrays:
+        arrays = {k: v for k, v in arrays.items() if k != COVARIANCE_MAP}
+        units = None if units is None else {k: v for k, v in units.items() if k != COVARIANCE_MAP}
+        settings = {**(settings or {}), "covariance_stored": False}
     _write_maps(path, FIT, arrays, units, settings, "fit results")
 
 
@@ -185,3 +195,12 @@ def update_sample_metadata(path, **fields):
         # One in-place write of the string: a crash leaves the old text or the new one.
         h5file[where][()] = to_json(sample, "sample metadata")
     return sample
+
+
+def write_calibration(path, calibration):
+    """Store an ``analysis.calibration.Calibration`` in the session's sample metadata (``calibration``, and
+    ``pixel_size_m`` with binning applied, as older readers look for it). The writer stores it at creation by
+    putting ``calibration.to_attributes()`` under ``sample_metadata["calibration"]``; this adds or corrects
+    it later (e.g. for a file taken before calibrations were recorded)."""
+    return update_sample_metadata(path, calibration=calibration.to_attributes(),
+                                  pixel_size_m=calibration.pixel_size_m)

@@ -97,6 +97,14 @@ class Session:
     """Mean camera frame with the shutter closed (ADU), taken before the sweep; None if not recorded."""
 
     @property
+    def calibration(self):
+        """The ``analysis.calibration.Calibration`` recorded in the file; for an older file what it recorded
+        (its pixel size) with the old default NV azimuth, ``source`` saying 'assumed'."""
+        from analysis.calibration import Calibration  # analysis.calibration does not import the session
+
+        return Calibration.from_session(self)
+
+    @property
     def n_steps(self):
         return int(self.freq_hz.shape[0])
 

@@ -1,12 +1,14 @@
 """The cells of one session, as the study needs them: read from the session's cell table.
 
-A cell counts when its distance and iron mass are finite and its quality flag (``analysis.cells.flags``) has
-none of the bits in ``EXCLUDED_FLAGS``: the refinement did not converge, ended on a parameter bound, or its
-snippet ran past the image edge. These mark failed measurements and most false detections. Flags that only
-qualify a good measurement are kept: RESIDUAL_INCONSISTENT (a close cell's clustered label is not a point
-dipole: on the simulated 500 ug/ml sample at 6-12 um most true cells carry it, and excluding them would empty
-the group), OVERLAP (neighbours were fitted and subtracted), NO_CNN, OUTSIDE_TRAINING_RANGE,
-CNN_REFINEMENT_DISAGREE and WEAK (dropping weak cells would bias the weakly labelled samples upwards).
+A cell counts when its ``usable`` verdict (``analysis.cells.usable``) is True (the others are counted and listed
+in ``SessionCells.not_usable`` with their reasons), its distance and iron mass are finite and its quality flag
+(``analysis.cells.flags``) has none of the bits in ``EXCLUDED_FLAGS``: the refinement did not converge, ended on
+a parameter bound, or its snippet ran past the image edge. These mark failed measurements and most false
+detections. Flags that only qualify a good measurement are kept: RESIDUAL_INCONSISTENT (a close cell's clustered
+label is not a point dipole: on the simulated 500 ug/ml sample at 6-12 um most true cells carry it, and
+excluding them would empty the group), OVERLAP (neighbours were fitted and subtracted), NO_CNN,
+OUTSIDE_TRAINING_RANGE, CNN_REFINEMENT_DISAGREE and WEAK (dropping weak cells would bias the weakly labelled
+samples upwards).
 
 The fitted distance must also lie in a plausible window (``DEFAULT_DISTANCE_WINDOW_M``, 4-35 um): a cell
 adhered to the diamond cannot have its centre closer than its radius (a fit at 1-3 um has collapsed onto
@@ -57,6 +59,8 @@ class SessionCells:
     """Background-subtracted B_NV map (for figures), if the session has one."""
     cell_rows_px: np.ndarray | None = None
     cell_cols_px: np.ndarray | None = None
+    not_usable: list = field(default_factory=list)
+    """Cells left out because their ``usable`` verdict is False: (row_px, col_px, usable_reason) each."""
 
     @property
     def n_cells(self):
@@ -116,6 +120,13 @@ def session_cells(session, distance_window_m=DEFAULT_DISTANCE_WINDOW_M):
     diameter = np.asarray(cols.get("diameter_m", np.full(n, np.nan)), dtype=np.float64)
     good = np.isfinite(z) & np.isfinite(mass_g) & np.isfinite(normalised)
     flagged = outside = 0
+    not_usable = []
+    if "usable" in cols:  # only usable cells enter the statistics; the others are counted and listed
+        usable = np.asarray(cols["usable"]).astype(bool)
+        reasons = cols.get("usable_reason", [""] * n)
+        where = [np.asarray(cols.get(k, np.full(n, np.nan)), dtype=np.float64) for k in ("row_px", "col_px")]
+        not_usable = [(float(where[0][i]), float(where[1][i]), str(reasons[i])) for i in np.flatnonzero(~usable)]
+        good &= usable
     if "flag" in cols:
         ok_flag = (np.asarray(cols["flag"]).astype(np.int64) & EXCLUDED_FLAGS) == 0
         flagged = int(np.count_nonzero(good & ~ok_flag))
@@ -133,7 +144,7 @@ def session_cells(session, distance_window_m=DEFAULT_DISTANCE_WINDOW_M):
     cols_px = np.asarray(cols["col_px"], dtype=np.float64)[good] if "col_px" in cols else None
     name = (session.sample_metadata or {}).get("name") or os.path.splitext(os.path.basename(session.path))[0]
     return SessionCells(str(session.path), str(name), concentration, session_pixel_size_m(session), values, n,
-                        flagged, outside, field_map, rows, cols_px)
+                        flagged, outside, field_map, rows, cols_px, not_usable)
 
 
 def load_study(paths, distance_window_m=DEFAULT_DISTANCE_WINDOW_M):

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .bootstrap import bootstrap_saturation
 from .groups import group_by_concentration
 from .samples import QUANTITIES
 from .saturation import DECISIVE_DELTA_AIC, PRIMARY_MODEL, compare_saturation_models
@@ -97,6 +98,8 @@ class StudyResult:
     """``SaturationComparison`` of the mean iron mass (g) vs concentration (None: too few groups)."""
     samples: list
     """The ``SessionCells`` the study was made of."""
+    field_bootstrap: dict | None = None
+    """``bootstrap.bootstrap_saturation`` of the headline model of the normalised field (None: no curve)."""
 
     @property
     def concentrations(self):
@@ -135,13 +138,20 @@ class StudyResult:
                         "normalised_field_fits": _clean(self.field_curve.to_dict())})
         out["model_choice_reason"] = self.model_choice_reason()
         out["saturation_fit_skipped"] = self.saturation_skip_reason()
+        if self.field_bootstrap is not None:  # the study's own sampling noise, next to the fitted values
+            out.update({"b_max_bootstrap_sd_t": self.field_bootstrap["b_max_sd"],
+                        "half_max_concentration_bootstrap_sd_ug_per_ml": self.field_bootstrap["c_half_sd"],
+                        "mean_normalised_field_bootstrap_sd_t": self.field_bootstrap["mean_sd"],
+                        "bootstrap_resamples": self.field_bootstrap["n_boot"]})
         if self.mass_curve is not None:
             out["iron_mass_fits_g"] = _clean(self.mass_curve.to_dict())
         out["per_concentration"] = [s.to_json_dict() for s in self.summaries]
         out["ranking"] = self.ranking()
         out["sessions"] = [{"path": s.path, "name": s.name, "concentration_ug_per_ml": s.concentration_ug_per_ml,
                             "n_cells": s.n_cells, "n_cells_in_table": s.n_cells_in_table, "flagged": s.flagged,
-                            "outside_distance_window": s.outside_window}
+                            "outside_distance_window": s.outside_window, "not_usable": len(s.not_usable),
+                            "not_usable_cells": [{"row_px": r, "col_px": c, "reason": why}
+                                                 for r, c, why in s.not_usable]}
                            for s in sorted(self.samples, key=lambda s: (s.concentration_ug_per_ml, s.path))]
         return _clean(out)
 
@@ -184,7 +194,10 @@ def analyse_study(samples):
         usable = np.isfinite(mean) & np.isfinite(sem) & (sem > 0)
         enough = usable.sum() >= SATURATION_MIN_CONCENTRATIONS
         curves.append(compare_saturation_models(c, mean, sem) if enough else None)
-    return StudyResult(groups, summaries, curves[0], curves[1], list(samples))
+    boot = None
+    if curves[0] is not None:
+        boot = bootstrap_saturation(c, [g.values["normalised_field_t"] for g in groups], curves[0].headline)
+    return StudyResult(groups, summaries, curves[0], curves[1], list(samples), boot)
 
 
 def _finite_or_none(value):

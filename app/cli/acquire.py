@@ -55,6 +55,15 @@ def add_parser(sub):
     plan.add_argument("--live-fit-every", type=whole(0), default=0, metavar="N",
                       help="fit the completed steps every N steps while acquiring (in a worker thread; the "
                       "acquisition never waits for it); 0 = off (default)")
+    adaptive = p.add_argument_group("adaptive sweep (docs/adaptive.md)")
+    adaptive.add_argument("--adaptive", action="store_true",
+                          help="spend the sweep's frames (windows x points x pairs) adaptively: a uniform first "
+                          "pass into OUT.pass1.h5, then the planned frequencies and pairs into OUT")
+    adaptive.add_argument("--first-pass-share", type=finite(strictly_above=0.0, maximum=1.0), default=None,
+                          metavar="SHARE",
+                          help="share of the pairs the first pass spends (default 0.2)")
+    adaptive.add_argument("--adaptive-from", metavar="PREVIOUS.h5",
+                          help="plan from this earlier session of the same sample (no first pass)")
     p.set_defaults(handler=run)
     return "acquire"
 
@@ -139,19 +148,27 @@ def _opened(config, microscope, open_instruments):
 
 def run(args):
     # here, not at the top: ``nvscope --help`` must not load numba (the controller's fitter)
-    from app.core.acquisition_controller import AcquisitionController
+    from app.core.adaptive_plan import FIRST_PASS_SHARE, first_pass_path
+    from app.core.adaptive_sweep import AdaptiveController
+    from app.core.instruments import InstrumentLimits
+    from app.core.run_estimate import check_run
     from app.core.session_files import H5Sessions
     from app.core.simulated_sample import truth_of
     from instruments.config import config_from_dict
     from instruments.factory import open_instruments
     from instruments.sweep import StepDone
 
-    if os.path.exists(args.out) and not args.force:
-        raise FileExistsError(f"{args.out} exists; a session is never replaced silently. Choose another --out, "
-                              "or add --force to replace it.")
-    from app.core.instruments import InstrumentLimits
-    from app.core.run_estimate import check_run
-
+    adaptive = args.adaptive or args.adaptive_from is not None
+    if args.first_pass_share is not None and (not args.adaptive or args.adaptive_from):
+        raise ValueError("--first-pass-share sets the first pass of --adaptive; --adaptive-from has no first pass.")
+    if adaptive and args.sweeps != 1:
+        raise ValueError(f"--sweeps {args.sweeps}: an adaptive sweep runs each pass once; give the frames as "
+                         "--pairs (the budget is windows x points x pairs).")
+    outputs = [args.out] + ([first_pass_path(args.out)] if args.adaptive and not args.adaptive_from else [])
+    for out in outputs:
+        if os.path.exists(out) and not args.force:
+            raise FileExistsError(f"{out} exists; a session is never replaced silently. Choose another --out, "
+                                  "or add --force to replace it.")
     resolve_defaults(args)
     config = config_from_dict({}) if args.mock else _lab_config(args.config)
     limits = InstrumentLimits(min_frequency_hz=config.rf.min_frequency_hz,
@@ -168,26 +185,40 @@ def run(args):
                 "mock": uses_mock}
     freq_windows = [np.linspace(a, b, n) for a, b, n in windows]
 
-    # the GUI's session factory, writing in this process (the command has no window to keep responsive)
-    make_session = H5Sessions().session_factory(
-        args.out, plan, freq_windows_hz=freq_windows, instrument_settings=json.loads(json.dumps(settings, default=str)),
-        sample_metadata=metadata, truth=(lambda: truth_of(microscope)) if microscope else None, overwrite=args.force)
+    sessions = H5Sessions()  # the GUI's session files, written in this process (no window to keep responsive)
+
+    def make_factory(path, sweep_plan, freq_windows_hz, extra_metadata):
+        return sessions.session_factory(
+            path, sweep_plan, freq_windows_hz=freq_windows_hz,
+            instrument_settings=json.loads(json.dumps(settings, default=str)),
+            sample_metadata={**metadata, **extra_metadata},
+            truth=(lambda: truth_of(microscope)) if microscope else None, overwrite=args.force)
 
     bar = ProgressBar(plan.n_steps * plan.n_sweeps, label="acquire")
-    controller = AcquisitionController()
+    controller = AdaptiveController()
     every = args.live_fit_every
 
     def listen(event):
         if isinstance(event, StepDone):
             maps = controller.field_maps() if every > 0 else None
             note = "" if maps is None else f"| live fit {100 * maps.fit.converged_fraction:.1f} % converged"
+            stage = controller.snapshot().stage
+            if event.steps_total != bar.total:
+                bar.restart(event.steps_total, f"acquire {stage}" if stage else None)
             bar.update(event.steps_done, f"{event.freq_hz / 1e6:.3f} MHz {note}")  # the form's unit
 
     with _opened(config, microscope, open_instruments) as inst:
-        controller.start(plan, inst.camera, inst.rf, inst.shutter, window_sizes=[n for _, _, n in windows],
-                         session_factory=make_session, pixel_size_m=metadata["pixel_size_m"],
-                         d_hz=microscope.d_hz if microscope is not None else None, listeners=[listen],
-                         frame_timeout_s=inst.frame_timeout_s, fit_every_steps=every)
+        common = dict(pixel_size_m=metadata["pixel_size_m"], d_hz=microscope.d_hz if microscope is not None else None,
+                      listeners=[listen], frame_timeout_s=inst.frame_timeout_s, fit_every_steps=every)
+        sizes = [n for _, _, n in windows]
+        if adaptive:
+            controller.start_adaptive(plan, inst.camera, inst.rf, inst.shutter, window_sizes=sizes,
+                                      make_factory=make_factory, out_path=args.out,
+                                      first_share=args.first_pass_share or FIRST_PASS_SHARE,
+                                      previous_path=args.adaptive_from, **common)
+        else:
+            controller.start(plan, inst.camera, inst.rf, inst.shutter, window_sizes=sizes,
+                             session_factory=make_factory(args.out, plan, freq_windows, {}), **common)
         try:
             while controller.running:
                 controller.wait(0.2)
@@ -198,9 +229,40 @@ def run(args):
         snapshot = controller.snapshot()
         controller.close()
     bar.close()
-    print(f"{snapshot.status}: {args.out} ({plan.n_steps} steps x {plan.n_sweeps} sweeps x {plan.pairs_per_step} "
-          "pairs); " + ", ".join(f"{k[:-2]} {v:.1f} s" for k, v in timing.items()), file=sys.stderr)
+    if adaptive:
+        _report_adaptive(controller, snapshot, sessions, metadata["pixel_size_m"])
+    else:
+        print(f"{snapshot.status}: {args.out} ({plan.n_steps} steps x {plan.n_sweeps} sweeps x "
+              f"{_pairs_text(plan)} pairs); " + ", ".join(f"{k[:-2]} {v:.1f} s" for k, v in timing.items()),
+              file=sys.stderr)
     if snapshot.failure is not None:
-        print(f"acquisition failed: {snapshot.failure} — every completed step is in {args.out}", file=sys.stderr)
+        where = " and ".join(controller.paths) if adaptive and controller.paths else args.out
+        print(f"acquisition failed: {snapshot.failure} — every completed step is in {where}", file=sys.stderr)
         return 1
     return 0
+
+
+def _pairs_text(plan):
+    pairs = plan.pairs_array
+    return f"{pairs[0]}" if pairs.min() == pairs.max() else f"{pairs.min()}-{pairs.max()} (per step)"
+
+
+def _report_adaptive(controller, snapshot, sessions, pixel_size_m):
+    """Print the passes and write the combined fit (both passes, pair-weighted) into the adaptive pass's file."""
+    from analysis.pipeline import DEFAULT_PIXEL_SIZE_M
+
+    plan = controller.adaptive_plan
+    planned = "" if plan is None else (f"; plan {plan.freq_hz.size} steps, {plan.total_pairs} pairs, predicted "
+                                       f"gain {plan.predicted_gain:.2f}x over a uniform sweep")
+    print(f"{snapshot.status}: {', '.join(controller.paths) or 'no file'}{planned}", file=sys.stderr)
+    maps = snapshot.field
+    if maps is None:
+        return
+    if plan is not None and len(controller.paths) and os.path.exists(controller.paths[-1]):
+        sessions.write_field_maps(controller.paths[-1], maps, pixel_size_m or DEFAULT_PIXEL_SIZE_M)
+    ok = np.asarray(maps.fit.converged, dtype=bool)
+    err = np.asarray(maps.fit.b_nv_err_t, dtype=np.float64)[ok]
+    err = err[np.isfinite(err)]
+    print(f"combined fit of {maps.n_steps_used} frequencies: {100 * ok.mean():.1f} % of pixels converged, median "
+          f"B_NV standard error {np.median(err) * 1e9:.1f} nT" if err.size else "combined fit: no pixel converged",
+          file=sys.stderr)

@@ -15,6 +15,11 @@ class ProgressBar:
         self._last_decile = -1
         self._tty = hasattr(self.stream, "isatty") and self.stream.isatty()
 
+    def restart(self, total, label=None):
+        """Count a new part (the next pass of an adaptive sweep) from zero."""
+        self.total, self.done, self._last_decile = max(int(total), 1), 0, -1
+        self.label = self.label if label is None else label
+
     def update(self, done, note=""):
         self.done = done
         fraction = min(done / self.total, 1.0)

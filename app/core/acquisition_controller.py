@@ -81,6 +81,8 @@ class AcquisitionSnapshot:
     failure_error: BaseException = None
     """The exception that stopped the sweep (its type says what failed: ``SessionError`` for the file)."""
     fit_error: str = None
+    stage: str = ""
+    """What an adaptive sweep is doing ("first pass", "planning", "adaptive pass", "combined fit"); "" else."""
 
 
 class AcquisitionController:
@@ -134,6 +136,12 @@ class AcquisitionController:
         steps instead of every ``fit_interval_s`` seconds (0: no live fit until the sweep ends)."""
         if self.running:
             raise RuntimeError("a sweep is already running; stop it before starting another.")
+        self._launch(plan, camera, rf, shutter, window_sizes, session_factory, pixel_size_m, d_hz, listeners,
+                     frame_timeout_s, fit_every_steps)
+
+    def _launch(self, plan, camera, rf, shutter, window_sizes, session_factory, pixel_size_m, d_hz, listeners,
+                frame_timeout_s, fit_every_steps):
+        """Start the engine on ``plan`` (``start`` without its check: an adaptive run starts its passes here)."""
         self._detach()
         self.plan = plan
         self.pixel_size_m = pixel_size_m
@@ -153,8 +161,9 @@ class AcquisitionController:
         self.engine = self._engine_factory(plan, self._tap, rf, shutter, session_factory=session_factory,
                                            listeners=[self._on_event, *listeners],
                                            frame_timeout_s=frame_timeout_s)
-        log.info("sweep started: %d steps x %d sweeps, %d pairs/step", plan.n_steps, plan.n_sweeps,
-                 plan.pairs_per_step)
+        pairs = plan.pairs_array
+        log.info("sweep started: %d steps x %d sweeps, %s pairs/step", plan.n_steps, plan.n_sweeps,
+                 f"{pairs.min()}" if pairs.min() == pairs.max() else f"{pairs.min()}-{pairs.max()} (per step)")
         self.engine.start()
 
     def pause(self):
@@ -281,9 +290,11 @@ class AcquisitionController:
             except Exception as exc:  # noqa: BLE001 - a warm-up is an optimisation; the real fit reports errors
                 log.info("fit warm-up did not run through: %s", exc)
             return None
-        cube, freq_hz, transitions = inputs
+        cube, freq_hz, transitions, *weights = inputs  # weights: (sigma,) for passes combined (adaptive sweeps)
         t0 = time.perf_counter()
-        fit = self.seams.fit_odmr(cube, freq_hz, model=self.seams.model, transitions=transitions, d_hz=self.d_hz)
+        extra = {"sigma": weights[0]} if weights else {}
+        fit = self.seams.fit_odmr(cube, freq_hz, model=self.seams.model, transitions=transitions, d_hz=self.d_hz,
+                                  **extra)
         b_nv_t = np.asarray(fit.b_nv_t, dtype=np.float64)
         converged = np.asarray(fit.converged, dtype=bool)
         background_t, residual_t, info = self.seams.remove_background(np.where(converged, b_nv_t, np.nan),
@@ -351,6 +362,10 @@ class AcquisitionController:
             k = int(np.nanargmin(self._step_means))
             image = self._cube[k].copy()
         return k, float(self.plan.freq_hz[k]), image
+
+    def plan_marks(self):
+        """(freq_hz, pairs) to mark on the spectrum (an adaptive plan), or None."""
+        return None
 
     def fit_curve(self, row, col):
         """(freq_hz, model PL) of the latest fit at pixel (row, col), windows separated by NaN; or None."""

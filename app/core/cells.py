@@ -9,8 +9,6 @@ them), ``label`` and ``model_sha256`` (the network behind the start values). ``c
 and a stored table (``rows_of_table``), into ``CellRow``s; ``cell_record`` and ``write_csv`` write them back.
 """
 
-import csv
-import math
 from dataclasses import dataclass, fields, replace
 from typing import Protocol
 
@@ -120,7 +118,8 @@ def cell_rows(results):
 
 
 def rows_of_table(table):
-    """``CellRow``s of a stored cell table, each keeping its stored columns (without the label) as ``record``
+    """``CellRow``s of a stored cell table, each keeping its stored columns as ``record`` (the label's value
+    there is replaced by the row's on saving; its place keeps the column order)
     and its stored snippet maps (measured, reconstructed, residual; None where the file has none)."""
     if table is None or not len(table):
         return []
@@ -131,7 +130,7 @@ def rows_of_table(table):
         m = maps.get(name)
         return None if m is None or not np.any(np.isfinite(m[i])) else np.asarray(m[i], dtype=np.float64)
 
-    return [replace(row, record={k: v for k, v in rec.items() if k != "label"}, measured_t=stored("measured_t", i),
+    return [replace(row, record=dict(rec), measured_t=stored("measured_t", i),
                     model_t=stored("model_t", i), residual_t=stored("residual_t", i))
             for i, (row, rec) in enumerate(zip(cell_rows(records), records, strict=True))]
 
@@ -161,15 +160,10 @@ CSV_COLUMNS = (*cell_record_columns(), "flag", "flag_names", "label", "model_sha
 
 
 def write_csv(path, rows):
-    """The cells (``CellRow``s) as CSV."""
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(CSV_COLUMNS)
-        for row in rows:
-            writer.writerow([_csv_value(getattr(row, name)) for name in CSV_COLUMNS])
+    """The cells (``CellRow``s) as CSV: the rows the session file's cell table stores (``cell_record``), under
+    its names, through the one cell CSV writer (``analysis.exchange.exporting.write_records_csv``, which
+    ``nvscope export --what cells`` uses). An empty table gives the header ``CSV_COLUMNS``."""
+    from analysis.exchange.exporting import write_records_csv  # loads the fit pipeline: only when exporting
 
-
-def _csv_value(value):
-    if isinstance(value, float):
-        return "" if not math.isfinite(value) else repr(value)
-    return str(value)
+    records = [cell_record(row) for row in rows]
+    return write_records_csv(path, records, None if records else CSV_COLUMNS)

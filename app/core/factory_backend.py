@@ -8,7 +8,6 @@ the set on the first connect and closes it when the last one disconnects (or on 
 
 import threading
 
-from analysis.pipeline import DEFAULT_PIXEL_SIZE_M
 from app.core.instruments import INSTRUMENT_NAMES, InstrumentLimits
 from instruments.config import load_config
 from instruments.factory import build_microscope, open_instruments
@@ -46,10 +45,11 @@ class FactoryBackend:
         self.limits = InstrumentLimits(min_frequency_hz=config.rf.min_frequency_hz,
                                        max_frequency_hz=config.rf.max_frequency_hz,
                                        max_power_dbm=config.rf.max_power_dbm)
+        self.calibration = config.microscope.calibration()
         if microscope is not None:
             self.pixel_size_m, self.frame_shape = microscope.sample.pixel_size_m, microscope.shape
         else:
-            self.pixel_size_m = DEFAULT_PIXEL_SIZE_M  # real hardware: the configuration does not say (yet)
+            self.pixel_size_m = self.calibration.pixel_size_m  # real hardware: the [microscope] table's
             self.frame_shape = (config.microscope.n_rows, config.microscope.n_cols)
         kinds = {"mock" if m else "real" for m in mock.values()}
         self.description = ("virtual microscope (mock instruments)" if kinds == {"mock"} else

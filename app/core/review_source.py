@@ -13,6 +13,7 @@ import numpy as np
 
 from analysis.pipeline import assumed_d_hz, session_pixel_size_m
 from app.core.acquisition_controller import AcquisitionSnapshot, FieldMaps
+from app.core.adaptive_plan import plan_marks
 from app.core.cells import rows_of_table
 from app.core.fit_curve import deepest_step, fit_curve
 from app.core.fit_quality import weighted_reduced_chi2
@@ -21,9 +22,11 @@ REVIEW = "review"
 
 
 def field_maps_of(session):
-    """The ``FieldMaps`` stored in a session (fit, background and field map groups), or None without them."""
+    """The ``FieldMaps`` stored in a session (fit, background and field map groups), or None without a field
+    map. The fit is optional: an imported field map (``nvscope import --units``) has none, and then the fit
+    quality is NaN, ``fit`` holds no arrays and no step was fitted."""
     fit, background, field = session.fit, session.background, session.field_map
-    if fit is None or field is None or "b_nv_t" not in field:
+    if field is None or "b_nv_t" not in field:
         return None
     b_nv_t = np.asarray(field["b_nv_t"], dtype=np.float64)
     residual = field["b_nv_residual_t"] if "b_nv_residual_t" in field else None
@@ -32,19 +35,23 @@ def field_maps_of(session):
         residual = b_nv_t - background_t
     if background_t is None:
         background_t = np.full(b_nv_t.shape, np.nan)
-    if "reduced_chi2" in fit:  # weighted by the spectra's noise: ~1 for a good fit, as in the live view
-        # float32, the live cube's type: the review shows the very numbers the sweep showed
-        cube = session.spin_contrast().astype(np.float32)
-        quality = weighted_reduced_chi2(fit["reduced_chi2"], cube, freq_axis=0)
+    if fit is None:
+        quality, arrays, settings, n_used = np.full(b_nv_t.shape, np.nan), {}, {}, 0
     else:
-        quality = np.full(b_nv_t.shape, np.nan)
-    n_used = int(fit.settings.get("n_steps_used", session.n_steps_completed))
+        arrays, settings = fit.arrays, fit.settings
+        if "reduced_chi2" in fit:  # weighted by the spectra's noise: ~1 for a good fit, as in the live view
+            # float32, the live cube's type: the review shows the very numbers the sweep showed
+            cube = session.spin_contrast().astype(np.float32)
+            quality = weighted_reduced_chi2(fit["reduced_chi2"], cube, freq_axis=0)
+        else:
+            quality = np.full(b_nv_t.shape, np.nan)
+        n_used = int(settings.get("n_steps_used", session.n_steps_completed))
     info = dict(background.settings) if background is not None else {}
     if background is not None and "used_mask" in background:
         info["used"] = background["used_mask"]
     return FieldMaps(b_nv_t, np.asarray(background_t, dtype=np.float64), np.asarray(residual, dtype=np.float64),
-                     np.asarray(quality, dtype=np.float64), SimpleNamespace(**fit.arrays), n_used, math.nan,
-                     assumed_d_hz(fit.settings), info)
+                     np.asarray(quality, dtype=np.float64), SimpleNamespace(**arrays), n_used, math.nan,
+                     assumed_d_hz(settings), info)
 
 
 class ReviewSource:
@@ -102,7 +109,7 @@ class ReviewSource:
         return self.freq_hz, self.cube[:, row, col].copy()
 
     def fit_curve(self, row, col):
-        if self.maps is None or not self._window_sizes:
+        if self.maps is None or not self._window_sizes or self.session.fit is None:
             return None
         return fit_curve(self.maps.fit, row, col, self._fit_freq_hz, self._window_sizes, self.model)
 
@@ -112,3 +119,12 @@ class ReviewSource:
 
     def contrast_cube(self):
         return self.cube.copy()
+
+    def plan_marks(self):
+        """(freq_hz, pairs) of the adaptive plan the session ran, as it was made; a plan with per-step pairs
+        from the session's own record otherwise; None for a uniform sweep."""
+        marks = plan_marks((self.session.sample_metadata or {}).get("adaptive_plan"))
+        pairs = (self.session.plan or {}).get("pairs_per_step")
+        if marks is None and isinstance(pairs, list) and len(pairs) == self.freq_hz.size:
+            marks = (self.freq_hz, np.asarray(pairs, dtype=np.int64))
+        return marks

@@ -7,12 +7,16 @@ is not acceptable, so the panel can highlight exactly that field and say why.
 import math
 from dataclasses import dataclass, field
 
+from app.core.adaptive_plan import FIRST_PASS_SHARE, first_pass_plan
 from instruments.sweep import SweepPlan, SweepPlanError
 from instruments.sweep.plan import SCHEMES
 
 ONE_WINDOW = "one window"
 TWO_WINDOWS = "two windows (f- and f+)"
 MODES = (ONE_WINDOW, TWO_WINDOWS)
+UNIFORM = "uniform"
+ADAPTIVE = "adaptive"
+SAMPLINGS = (UNIFORM, ADAPTIVE)
 
 
 @dataclass(frozen=True)
@@ -36,9 +40,11 @@ FIELDS = (
     FieldSpec("sweeps", "Sweeps", "", "1", "sweeps to average; each adds its pairs to every step"),
     FieldSpec("exposure_ms", "Exposure", "ms", "1.0", "camera exposure per frame"),
     FieldSpec("power_dbm", "RF power", "dBm", "0.0", "microwave power at the generator output"),
+    FieldSpec("first_share", "First pass share", "", f"{FIRST_PASS_SHARE:g}",
+              "adaptive sampling: share of the frames the uniform first pass spends (docs/adaptive.md)"),
 )
 FIELD_BY_KEY = {f.key: f for f in FIELDS}
-DEFAULTS = {"mode": ONE_WINDOW, "scheme": SCHEMES[0], **{f.key: f.default for f in FIELDS}}
+DEFAULTS = {"mode": ONE_WINDOW, "scheme": SCHEMES[0], "sampling": UNIFORM, **{f.key: f.default for f in FIELDS}}
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,10 @@ class SweepForm:
     window_sizes: tuple = ()
     errors: dict = field(default_factory=dict)
     """field key (or "plan") -> the reason it is not acceptable."""
+    adaptive_share: float = None
+    """Adaptive sampling: the first pass's share of the frames (``plan`` is the uniform sweep whose frames the
+    adaptive run spends); None for a uniform sweep."""
+    first_pass: SweepPlan = None
 
     @property
     def valid(self):
@@ -57,6 +67,11 @@ class SweepForm:
             return "; ".join(self.errors.values())
         p = self.plan
         exposure_s = p.frames_total() * p.exposure_s
+        if self.adaptive_share is not None:
+            f = self.first_pass
+            return (f"adaptive: a uniform first pass of {f.n_steps} steps x {f.pairs_array[0]} pairs, then the "
+                    f"planned frequencies; {p.frames_total()} frames in all (as {p.n_steps} uniform steps), at "
+                    f"least {exposure_s:.1f} s of exposure")
         return (f"{p.n_steps} steps x {p.n_sweeps} sweep(s), {p.frames_total()} frames, "
                 f"at least {exposure_s:.1f} s of exposure")
 
@@ -122,6 +137,13 @@ def parse_sweep_form(values, limits):
                  "rf.max_power_dbm" if power is not None and power > limits.max_power_dbm else "")
     if values["scheme"] not in SCHEMES:
         errors["scheme"] = f"scheme {values['scheme']!r} is not known; use one of {SCHEMES}."
+    adaptive = values["sampling"] == ADAPTIVE
+    share = _number(values["first_share"], "first_share", errors) if adaptive else None
+    if adaptive:
+        _check_range("first_share", share, 0.05, 0.9, errors)
+        if sweeps is not None and sweeps != 1:
+            errors["sweeps"] = (f"Sweeps: {sweeps}; an adaptive sweep runs each pass once: give the frames as "
+                                "pairs per step.")
     if two and not errors and windows[1][0] <= windows[0][1]:
         errors["w2_start_mhz"] = "the f+ window must lie above the f- window (Start above the first window's Stop)."
     if errors:
@@ -133,4 +155,11 @@ def parse_sweep_form(values, limits):
         plan.check_limits(limits.min_frequency_hz, limits.max_frequency_hz, limits.max_power_dbm)
     except SweepPlanError as exc:
         return SweepForm(errors={"plan": str(exc)})
-    return SweepForm(plan=plan, window_sizes=tuple(n for _, _, n in windows))
+    sizes = tuple(n for _, _, n in windows)
+    if not adaptive:
+        return SweepForm(plan=plan, window_sizes=sizes)
+    try:
+        first, _ = first_pass_plan(plan, sizes, share)
+    except SweepPlanError as exc:
+        return SweepForm(errors={"pairs": str(exc)})
+    return SweepForm(plan=plan, window_sizes=sizes, adaptive_share=share, first_pass=first)

@@ -46,7 +46,12 @@ def build_actions(window):
     file_menu.addAction(a.save)
     file_menu.addAction(a.live)
     file_menu.addAction(a.fit_now)
-    export = file_menu.addMenu("&Export")
+    file_menu.addSeparator()
+    a.import_data = file_menu.addAction("&Import…", lambda: window.data_actions.show_import_dialog())
+    a.import_data.setStatusTip("make a session file from another setup's ODMR cube or field map, then review it")
+    a.export_data = file_menu.addAction("&Export…", lambda: window.data_actions.show_export_dialog())
+    a.export_data.setStatusTip("field map, fit maps or cells as TIFF/MAT/CSV; a view's plot as PNG or SVG")
+    export = file_menu.addMenu("&Quick export")
     a.export_csv = export.addAction("Cell table as &CSV…", lambda: window.cells.export_csv())
     for which in ("field map", "spin contrast", "spectrum", "cell snippets", "window"):
         export.addAction(f"{which.capitalize()} as PNG…", lambda w=which: window.export_view(w))

@@ -12,7 +12,7 @@ from PyQt6.QtCore import QByteArray, Qt, QTimer
 from PyQt6.QtWidgets import QMainWindow, QMessageBox
 
 from analysis.session import SessionError
-from app.core.acquisition_controller import AcquisitionController
+from app.core.adaptive_sweep import AdaptiveController
 from app.core.analysis_seams import default_seams
 from app.core.app_logging import LOG_NAME, attach_log_file, detach_log_file
 from app.core.background_tasks import TaskRunner
@@ -21,6 +21,7 @@ from app.core.instruments import INSTRUMENT_NAMES
 from app.gui import theme
 from app.gui.actions import build_actions
 from app.gui.cell_actions import CellActions
+from app.gui.data_actions import DataActions
 from app.gui.error_dialog import ErrorReporter
 from app.gui.exports import export_png
 from app.gui.panels.run_panel import RunPanel
@@ -56,7 +57,7 @@ class MainWindow(QMainWindow):
         self._log_handler = attach_log_file(self.log_dir)
         self.errors = ErrorReporter(self)
         self.tasks = TaskRunner()
-        self.controller = AcquisitionController(self.seams)
+        self.controller = AdaptiveController(self.seams)  # an AcquisitionController that also runs adaptive sweeps
         self.controller.warm_up()
         self.review = None
         """A ``ReviewSource`` while a saved session is shown (review mode), else None."""
@@ -70,6 +71,7 @@ class MainWindow(QMainWindow):
             self.actions_.view_menu.addAction(dock.toggleViewAction())
         self.cells = CellActions(self)
         self.session_actions = SessionActions(self)
+        self.data_actions = DataActions(self)
         self._pinned = (self.backend.frame_shape[0] // 2, self.backend.frame_shape[1] // 2)
         self._hovered = None
         self._seen = {"camera": 0, "contrast": 0, "field": 0, "spectrum": None}
@@ -113,10 +115,16 @@ class MainWindow(QMainWindow):
             return
         try:
             camera, rf, shutter = (self.backend.instrument(n) for n in INSTRUMENT_NAMES)
-            factory = self.session_actions.factory_for(form)
-            self.controller.start(form.plan, camera, rf, shutter, window_sizes=form.window_sizes,
-                                  session_factory=factory, pixel_size_m=self.backend.pixel_size_m,
-                                  d_hz=self.session_actions.d_hz_of(self.backend))
+            common = dict(window_sizes=form.window_sizes, pixel_size_m=self.backend.pixel_size_m,
+                          d_hz=self.session_actions.d_hz_of(self.backend))
+            if form.adaptive_share is not None:
+                make = self.session_actions.factory_maker()
+                self.controller.start_adaptive(form.plan, camera, rf, shutter, make_factory=make,
+                                               out_path=self.session_actions.live_path if make else None,
+                                               first_share=form.adaptive_share, **common)
+            else:
+                self.controller.start(form.plan, camera, rf, shutter,
+                                      session_factory=self.session_actions.factory_for(form), **common)
         except Exception as exc:  # noqa: BLE001 - any refusal is shown to the user with what to do
             self.errors.report("Cannot start the sweep", str(exc),
                                "Check the sweep settings, the session file (Session panel) and that every "
@@ -227,6 +235,7 @@ class MainWindow(QMainWindow):
         if data is not None:
             source = " (under the cursor)" if self._hovered else ""
             self.spectrum_view.set_spectrum(pixel, *data, fit_curve=self.source.fit_curve(*pixel), source=source)
+        self.spectrum_view.set_plan_marks(self.source.plan_marks())
 
     def _status_changed(self, snap):
         self.shown_status = snap.status

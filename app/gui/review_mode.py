@@ -7,6 +7,7 @@ import logging
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QHBoxLayout, QLabel, QSlider, QWidget
 
+from app.core.adaptive_plan import describe_adaptive
 from app.core.review_source import ReviewSource
 from app.gui.panels.session_panel import describe_session, snippet_problems
 
@@ -52,7 +53,8 @@ def enter_review(window, session):
     window.review = source
     window.cells.set_rows(source.cells)
     window.session_actions.opened(session)
-    window.session_panel.info.setPlainText(describe_session(session))
+    window.session_panel.info.setPlainText("\n\n".join(filter(None, (describe_session(session),
+                                                                       describe_adaptive(session.sample_metadata)))))
     window.session_panel.set_review(True)
     window.session_dock.raise_()
     window.instruments.set_review(True)
@@ -61,7 +63,10 @@ def enter_review(window, session):
     window.reset_views()
     window.shown_status = "review"
     maps = source.field_maps()
-    window.field_view.clear_maps() if maps is None else window.field_view.set_maps(maps, " — saved fit")
+    if maps is None:
+        window.field_view.clear_maps()
+    else:
+        window.field_view.set_maps(maps, " — saved fit" if session.fit is not None else "")
     window.refresh_all()
     window.setWindowTitle(f"nvscope — review: {session.path}")
     window.statusBar().showMessage(f"review mode: {session.path} ({session.status}, "

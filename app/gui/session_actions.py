@@ -12,6 +12,7 @@ import re
 import time
 from pathlib import Path
 
+import numpy as np
 from PyQt6.QtWidgets import QFileDialog
 
 from analysis import physics
@@ -99,6 +100,17 @@ class SessionActions:
 
     def factory_for(self, form):
         """The engine's session factory for ``form`` (a valid ``SweepForm``), or None without session files."""
+        make = self.factory_maker()
+        if make is None:
+            return None
+        starts = np.cumsum((0,) + tuple(form.window_sizes))
+        freqs = [form.plan.frequencies_hz[a:b] for a, b in zip(starts[:-1], starts[1:], strict=True)]
+        return make(self.live_path, form.plan, freqs, {})
+
+    def factory_maker(self):
+        """Set up the files of a new acquisition (its name: ``live_path``) and return ``make(path, plan,
+        freq_windows_hz, extra_metadata)`` -> the engine's session factory for one sweep into ``path`` (an
+        adaptive run makes two: its first pass and the adaptive pass); None without session files."""
         if self.sessions is None:
             return None
         if self._cells_dirty and self.file_is_writable():  # the last file's table first
@@ -108,14 +120,15 @@ class SessionActions:
         backend = self.window.backend
         path = self.new_path()
         path.parent.mkdir(parents=True, exist_ok=True)
-        freqs, start = [], 0
-        for size in form.window_sizes:
-            freqs.append(form.plan.frequencies_hz[start:start + size])
-            start += size
         metadata = {**self.panel.metadata(), "pixel_size_m": backend.pixel_size_m}
-        factory = self.sessions.session_factory(path, form.plan, freq_windows_hz=freqs,
-                                                instrument_settings=instrument_settings_of(backend),
-                                                sample_metadata=metadata, truth=self._simulated_truth)
+        settings = instrument_settings_of(backend)
+
+        def make(file_path, plan, freq_windows_hz, extra_metadata):
+            return self.sessions.session_factory(file_path, plan, freq_windows_hz=freq_windows_hz,
+                                                 instrument_settings=settings,
+                                                 sample_metadata={**metadata, **extra_metadata},
+                                                 truth=self._simulated_truth)
+
         self.settings.set_json("sample/metadata", self.panel.metadata())
         self.chosen_path = None
         self.current_path = self.live_path = str(path)
@@ -125,7 +138,7 @@ class SessionActions:
         self.settings.add_recent_file(str(path))
         self.window.fill_recent_menu()
         log.info("acquisition writes %s", path)
-        return factory
+        return make
 
     def _simulated_truth(self):
         """The simulated sample's truth (None for real instruments). Called in the engine's thread: waits for
@@ -157,6 +170,9 @@ class SessionActions:
             snap = controller.snapshot()
             if snap.status in _ENDED and not controller.fitter.busy:
                 self._results_pending = False
+                written = getattr(controller, "paths", ())
+                if written and self.live_path not in written:  # an adaptive run that ended in its first pass
+                    self.current_path = self.live_path = written[-1]
                 maps = controller.field_maps()
                 if maps is not None:
                     self._write("the field maps", self.sessions.write_field_maps, self.live_path, maps,

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from analysis import physics
-from analysis.cells import CellModelError, analyze_field_map, default_model_path, flags
+from analysis.cells import analyze_field_map, default_model_path, flags
 from analysis.session.cells import cell_columns, cell_units
 
 PIXEL_M = 1.3e-6
@@ -90,9 +90,34 @@ def test_bad_inputs_give_clear_errors(field_map):
 
 
 @needs_model
-def test_wrong_pixel_size_for_the_cnn_is_refused(field_map):
-    with pytest.raises(CellModelError, match="resample"):
-        analyze_field_map(field_map, 2.0e-6, positions_px=[(45.7, 40.2)])
+def test_another_pixel_size_is_the_same_map_of_a_scaled_cell(field_map):
+    # B(2 r; 8 m) = B(r; m): the same map read at 2.6 um pixels is cells twice as far and 8x as heavy
+    native = analyze_field_map(field_map, PIXEL_M, positions_px=[(45.7, 40.2)], noise_t=NOISE_T)[0]
+    double = analyze_field_map(field_map, 2 * PIXEL_M, positions_px=[(45.7, 40.2)], noise_t=NOISE_T)[0]
+    assert not double.flag & flags.NO_CNN and double.cnn_note == ""
+    assert double.z_m / native.z_m == pytest.approx(2.0, rel=2e-3)
+    assert double.iron_mass_g / native.iron_mass_g == pytest.approx(8.0, rel=5e-3)
+    assert double.diameter_m / native.diameter_m == pytest.approx(2.0, rel=1e-3)
+    assert (double.row_px, double.col_px) == pytest.approx((native.row_px, native.col_px), abs=2e-3)
+
+
+@needs_model
+def test_a_rotated_camera_gives_the_same_cell(field_map):
+    # the map rotated by 90 degrees (np.rot90: row' = 127 - col, col' = row) with its NV axis rotated too
+    native = analyze_field_map(field_map, PIXEL_M, positions_px=[(45.7, 40.2)], noise_t=NOISE_T)[0]
+    rotated = analyze_field_map(np.rot90(field_map), PIXEL_M, positions_px=[(127 - 40.2, 45.7)], noise_t=NOISE_T,
+                                nv_azimuth_deg=-45.0)[0]
+    assert not rotated.flag & flags.NO_CNN
+    assert rotated.z_m == pytest.approx(native.z_m, rel=0.02)
+    assert rotated.iron_mass_g == pytest.approx(native.iron_mass_g, rel=0.03)
+    assert (rotated.row_px, rotated.col_px) == pytest.approx((127 - native.col_px, native.row_px), abs=0.05)
+
+
+@needs_model
+def test_an_axis_no_symmetry_reaches_falls_back_to_physics_with_the_reason(field_map):
+    (result,) = analyze_field_map(field_map, PIXEL_M, positions_px=[(45.7, 40.2)], noise_t=NOISE_T,
+                                  nv_azimuth_deg=30.0)
+    assert result.flag & flags.NO_CNN and "azimuth 30 deg" in result.cnn_note
 
 
 @needs_model

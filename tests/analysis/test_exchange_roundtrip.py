@@ -172,30 +172,3 @@ def test_real_two_dip_scan_split_into_two_transitions(tmp_path):
     assert np.median(d_hz) == pytest.approx(2.879e9, abs=5e6)  # (2.862 + 2.896) / 2 from the README
     with pytest.raises(ExchangeError, match="outside the sweep"):
         import_cube(source, tmp_path / "bad.h5", freq=np.linspace(2.80e9, 2.94e9, 100), split_hz=3e9)
-
-
-def test_command_line_import_and_export(tmp_path, capsys):
-    """The argparse sub-commands the app registers: import a cube and a map, export the map."""
-    import argparse
-
-    from analysis.exchange.commands import add_export_parser, add_import_parser
-    from tests.analysis.exchange_files import write_sources
-
-    parser = argparse.ArgumentParser()
-    sub = parser.add_subparsers()
-    assert (add_import_parser(sub), add_export_parser(sub)) == ("import", "export")
-    sources = write_sources(tmp_path)
-
-    def run(*argv):
-        args = parser.parse_args([str(a) for a in argv])
-        return args.handler(args)
-
-    assert run("import", sources["mat73"], "--out", tmp_path / "c.h5", "--cube-var", "M", "--freq-var", "Ftot") == 0
-    assert "GHz (frequency units inferred" in capsys.readouterr().err
-    assert read_session(tmp_path / "c.h5").instrument_settings["import"]["cube_var"] == "M"
-    np.save(tmp_path / "map.npy", np.full((8, 9), 2.0))
-    run("import", tmp_path / "map.npy", "--out", tmp_path / "m.h5", "--units", "microtesla", "--pixel-size-um", 3)
-    run("export", tmp_path / "m.h5", "--what", "field-map", "--out", tmp_path / "m.tif")
-    assert np.allclose(tifffile.imread(tmp_path / "m.tif"), 2e-6)
-    with pytest.raises(ValueError, match="--units"):
-        run("import", tmp_path / "map.npy", "--out", tmp_path / "n.h5", "--map-var", "x")

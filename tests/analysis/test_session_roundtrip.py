@@ -20,6 +20,7 @@ from analysis.session import (
     write_field_map,
     write_fit_results,
 )
+from analysis.session.cells import OLDER_FILE_REASON
 
 SHAPE = (9, 7)
 MODEL_SHA = "0123456789abcdef" * 4
@@ -155,7 +156,9 @@ def test_cell_table_round_trip_with_model_identity(tmp_path):
     write_cells(path, cells, models={MODEL_SHA: card}, settings={"snippet_px": 32})
     session = read_session(path)
     table = session.cells
-    assert len(table) == 2 and list(table.columns) == list(cells[0])
+    # a table without the usable verdict reads as usable, "not assessed (older file)"
+    assert len(table) == 2 and list(table.columns) == [*cells[0], "usable", "usable_reason"]
+    assert table.columns["usable"].tolist() == [True, True]
     records = table.records()
     for original, stored in zip(cells, records, strict=True):
         for key, value in original.items():
@@ -169,7 +172,8 @@ def test_cell_table_round_trip_with_model_identity(tmp_path):
     # columns form; the stored card is found, so it need not be given again
     write_cells(path, {"row_px": np.array([1.5]), "model_sha256": [MODEL_SHA], "label": np.array(["x"])})
     session = read_session(path)
-    assert session.cells.records() == [{"row_px": 1.5, "model_sha256": MODEL_SHA, "label": "x"}]
+    assert session.cells.records() == [{"row_px": 1.5, "model_sha256": MODEL_SHA, "label": "x", "usable": True,
+                                        "usable_reason": OLDER_FILE_REASON}]
     write_cells(path, [])
     assert len(read_session(path).cells) == 0
 

@@ -55,5 +55,7 @@ class RunPanel(QWidget):
         text = snapshot.status
         if snapshot.status in ("running", "paused") and snapshot.steps_total:
             text += f" — sweep {snapshot.sweep_index + 1}, {snapshot.freq_hz / 1e6:.3f} MHz"
+        if snapshot.stage:
+            text += f" — {snapshot.stage}"
         self.status.setText(text)
         self.time_left.setText(f"time left: {format_duration(snapshot.time_left_s)}")

@@ -4,10 +4,12 @@ the form); ``formChanged(SweepForm)`` tells the window whether Start may be enab
 from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from app.core.sweep_form import DEFAULTS, FIELDS, MODES, TWO_WINDOWS, parse_sweep_form
+from app.core.sweep_form import ADAPTIVE, DEFAULTS, FIELDS, MODES, SAMPLINGS, TWO_WINDOWS, parse_sweep_form
 from app.gui import theme
 from instruments.sweep.plan import SCHEMES
 
+_SAMPLING_TIP = ("uniform: every step gets the same pairs; adaptive: a uniform first pass, then the frames go where "
+                 "the fitted lines' centres are measured best, marked on the spectrum (docs/adaptive.md)")
 _SCHEME_TIPS = {
     "software": "the app switches the RF output on and off around each frame",
     "alternating": "the camera's trigger output drives an RF switch: even frames on, odd frames off",
@@ -27,6 +29,9 @@ class SweepPanel(QWidget):
         self.scheme_box.addItems(SCHEMES)
         for k, scheme in enumerate(SCHEMES):
             self.scheme_box.setItemData(k, _SCHEME_TIPS[scheme], 3)  # 3 = Qt.ToolTipRole
+        self.sampling_box = QComboBox()
+        self.sampling_box.addItems(SAMPLINGS)
+        self.sampling_box.setToolTip(_SAMPLING_TIP)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         top = QFormLayout()
@@ -47,6 +52,7 @@ class SweepPanel(QWidget):
             if not spec.key.startswith(("w1", "w2")):
                 form.addRow(spec.label, self._edit_row(spec))
         form.addRow("Scheme", self.scheme_box)
+        form.addRow("Sampling", self.sampling_box)
         layout.addWidget(acq)
         self.reason = QLabel()
         self.reason.setObjectName("Reason")
@@ -59,7 +65,9 @@ class SweepPanel(QWidget):
         layout.addStretch(1)
         self.mode_box.currentTextChanged.connect(self._revalidate)
         self.scheme_box.currentTextChanged.connect(self._revalidate)
+        self.sampling_box.currentTextChanged.connect(self._revalidate)
         self.form = None
+        self.running = False
         self._revalidate()
 
     def _edit_row(self, spec):
@@ -82,6 +90,7 @@ class SweepPanel(QWidget):
         out = {key: edit.text() for key, edit in self.edits.items()}
         out["mode"] = self.mode_box.currentText()
         out["scheme"] = self.scheme_box.currentText()
+        out["sampling"] = self.sampling_box.currentText()
         return out
 
     def set_values(self, values):
@@ -92,15 +101,20 @@ class SweepPanel(QWidget):
             self.mode_box.setCurrentText(values["mode"])
         if values["scheme"] in SCHEMES:
             self.scheme_box.setCurrentText(values["scheme"])
+        if values["sampling"] in SAMPLINGS:
+            self.sampling_box.setCurrentText(values["sampling"])
         self._revalidate()
 
     def set_running(self, running):
-        for widget in (*self.edits.values(), self.mode_box, self.scheme_box):
+        self.running = running
+        for widget in (*self.edits.values(), self.mode_box, self.scheme_box, self.sampling_box):
             widget.setEnabled(not running)
+        self.edits["first_share"].setEnabled(not running and self.sampling_box.currentText() == ADAPTIVE)
 
     def _revalidate(self, *_):
         two = self.mode_box.currentText() == TWO_WINDOWS
         self.window_boxes["w2"].setVisible(two)
+        self.edits["first_share"].setEnabled(not self.running and self.sampling_box.currentText() == ADAPTIVE)
         self.form = parse_sweep_form(self.values(), self.limits)
         for key, edit in self.edits.items():
             spec_tip = next(s.tooltip for s in FIELDS if s.key == key)

@@ -83,7 +83,8 @@ class FieldMapView(QWidget):
     def set_maps(self, maps, note=""):
         self.maps = maps
         took = f" in {maps.fit_s * 1e3:.0f} ms" if np.isfinite(maps.fit_s) else ""
-        self.info.setText(f"fit of {maps.n_steps_used} steps{took}{note}")
+        fitted = f"fit of {maps.n_steps_used} steps{took}" if maps.n_steps_used else "a map without a fit (imported)"
+        self.info.setText(fitted + note)
         self._show()
 
     def clear_maps(self):

@@ -27,6 +27,11 @@ class SpectrumView(QWidget):
         self.data = self.plot.plot([], [], pen=pg.mkPen("#7a8fa6", width=1), symbol="o", symbolSize=5,
                                    symbolBrush="#1f4e79", symbolPen=None, name="measured", connect="finite")
         self.fit = self.plot.plot([], [], pen=pg.mkPen("#d62728", width=2), name="fit", connect="finite")
+        # an adaptive plan: a triangle under the data at each planned frequency, its area ~ the step's pairs
+        self.plan_item = pg.ScatterPlotItem(symbol="t1", pen=None, brush=pg.mkBrush(44, 160, 44, 170),
+                                            name="adaptive plan (size ~ pairs)")
+        self.plot.addItem(self.plan_item)
+        self._plan = None
         dashed = pg.mkPen("#888", style=Qt.PenStyle.DashLine)
         self.cursor = pg.InfiniteLine(angle=90, movable=False, pen=dashed)
         self.plot.addItem(self.cursor)
@@ -49,6 +54,32 @@ class SpectrumView(QWidget):
             self.fit.setData([], [])
         else:
             self.fit.setData(np.asarray(fit_curve[0]) / MHZ, fit_curve[1])
+        self._place_plan()
+
+    def set_plan_marks(self, marks):
+        """marks: (freq_hz, pairs) of an adaptive plan, or None (nothing marked)."""
+        if marks is None and self._plan is None:
+            return
+        self._plan = None if marks is None else (np.asarray(marks[0], dtype=np.float64),
+                                                 np.asarray(marks[1], dtype=np.float64))
+        self._place_plan()
+
+    def _place_plan(self):
+        if self._plan is None or not self._plan[0].size:
+            self.plan_item.setData([], [])
+            return
+        freq, pairs = self._plan
+        _, y = self.data.getData()
+        y = np.asarray(y if y is not None else [], dtype=np.float64)
+        lo, hi = (float(y.min()), float(y.max())) if y.size else (1.0, 1.0)
+        level = lo - 0.12 * max(hi - lo, 1e-3)  # just below the deepest point, inside the view
+        sizes = 5.0 + 13.0 * np.sqrt(pairs / max(float(pairs.max()), 1.0))
+        self.plan_item.setData(x=freq / MHZ, y=np.full(freq.size, level), size=sizes)
+
+    def plan_marks(self):
+        """(freq_hz, sizes) of the plan marks shown now, or None (for tests)."""
+        x, _ = self.plan_item.getData()
+        return None if x is None or len(x) == 0 else (np.asarray(x) * MHZ, np.asarray(self.plan_item.data["size"]))
 
     def set_current_frequency(self, freq_hz):
         if np.isfinite(freq_hz):
