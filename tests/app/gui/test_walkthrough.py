@@ -92,6 +92,10 @@ def test_the_readme_walk_through_step_by_step(qtbot, tmp_path):
     d_text = model.data(model.index(0, 3))
     assert d_text.count("±") == 1 and "e-0" not in d_text  # µm, formatted
     assert "prior" in model.data(model.index(0, 3), Qt.ItemDataRole.ToolTipRole)
+    table = window.cell_panel.table
+    for column in range(model.columnCount() - 1):  # every value whole, none cut to "11.4 ±…"
+        text = model.data(model.index(0, column))
+        assert table.columnWidth(column) >= table.fontMetrics().horizontalAdvance(text), (column, text)
     qtbot.waitUntil(lambda: not window.session_actions.busy and not window.session_actions._cells_dirty
                     and "cell table" in _status(window), timeout=20000)
     assert _status(window) == f"the cell table (1 cell) saved in {path.split('/')[-1]}"
