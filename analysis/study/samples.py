@@ -77,7 +77,8 @@ def concentration_of(session):
     if not np.isfinite(concentration) or concentration < 0:
         raise StudyInputError(
             f"{session.path}: sample metadata {CONCENTRATION_KEY} = {value!r}; the study groups sessions by it. "
-            f"Set it with analysis.session.update_sample_metadata(path, {CONCENTRATION_KEY}=...).")
+            "Set it in nvscope: File > Open the session, type the SPION concentration in the Session tab and press "
+            "Save to the file.")
     return concentration
 
 

@@ -12,7 +12,7 @@ import numpy as np
 from .bootstrap import bootstrap_saturation
 from .groups import group_by_concentration
 from .samples import QUANTITIES
-from .saturation import compare_saturation_models
+from .saturation import DECISIVE_DELTA_AIC, PRIMARY_MODEL, compare_saturation_models
 from .voigt import fit_voigt_histogram, histogram
 
 MIN_CELLS_FOR_VOIGT = 8
@@ -136,6 +136,8 @@ class StudyResult:
                         "half_max_concentration_err_ug_per_ml": best.c_half_err,
                         "b_max_t": best.b_max, "b_max_err_t": best.b_max_err,
                         "normalised_field_fits": _clean(self.field_curve.to_dict())})
+        out["model_choice_reason"] = self.model_choice_reason()
+        out["saturation_fit_skipped"] = self.saturation_skip_reason()
         if self.field_bootstrap is not None:  # the study's own sampling noise, next to the fitted values
             out.update({"b_max_bootstrap_sd_t": self.field_bootstrap["b_max_sd"],
                         "half_max_concentration_bootstrap_sd_ug_per_ml": self.field_bootstrap["c_half_sd"],
@@ -150,8 +152,34 @@ class StudyResult:
                             "outside_distance_window": s.outside_window, "not_usable": len(s.not_usable),
                             "not_usable_cells": [{"row_px": r, "col_px": c, "reason": why}
                                                  for r, c, why in s.not_usable]}
-                           for s in self.samples]
+                           for s in sorted(self.samples, key=lambda s: (s.concentration_ug_per_ml, s.path))]
         return _clean(out)
+
+    def model_choice_reason(self):
+        """Why ``headline_model`` (the numbers reported) may differ from ``preferred_model`` (the lower AIC)."""
+        curve = self.field_curve
+        if curve is None:
+            return None
+        if curve.decisive:
+            return (f"headline_model is the preferred_model ({curve.headline}): the data prefer it by delta AIC "
+                    f"{curve.delta_aic:.2f} >= {DECISIVE_DELTA_AIC:g}.")
+        return (f"the data cannot tell the two models apart (delta AIC {curve.delta_aic:.2f} < "
+                f"{DECISIVE_DELTA_AIC:g}), so headline_model is the paper's model ({PRIMARY_MODEL}); "
+                f"preferred_model ({curve.preferred}) only has the lower AIC. Both fits are in normalised_field_fits.")
+
+    def saturation_skip_reason(self):
+        """Why there is no saturation fit (None when there is one)."""
+        if self.field_curve is not None:
+            return None
+        usable = [s for s in self.summaries if np.isfinite(s.mean["normalised_field_t"])
+                  and np.isfinite(s.sem["normalised_field_t"]) and s.sem["normalised_field_t"] > 0]
+        return (f"the saturation fit needs at least {SATURATION_MIN_CONCENTRATIONS} concentrations with a mean "
+                f"normalised field and its error (2+ cells each); this study has {len(usable)} of "
+                f"{len(self.summaries)}. Add sessions at other concentrations.")
+
+
+SATURATION_MIN_CONCENTRATIONS = 3
+"""A two-parameter saturation curve needs three concentrations to say anything."""
 
 
 def analyse_study(samples):
@@ -164,7 +192,8 @@ def analyse_study(samples):
         mean = np.array([s.mean[quantity] for s in summaries])
         sem = np.array([s.sem[quantity] for s in summaries])
         usable = np.isfinite(mean) & np.isfinite(sem) & (sem > 0)
-        curves.append(compare_saturation_models(c, mean, sem) if usable.sum() >= 3 else None)
+        enough = usable.sum() >= SATURATION_MIN_CONCENTRATIONS
+        curves.append(compare_saturation_models(c, mean, sem) if enough else None)
     boot = None
     if curves[0] is not None:
         boot = bootstrap_saturation(c, [g.values["normalised_field_t"] for g in groups], curves[0].headline)

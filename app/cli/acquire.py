@@ -6,7 +6,12 @@ import sys
 
 import numpy as np
 
+from app.cli.option_types import fill_defaults, finite, ordered_pair, whole
 from app.cli.progress import ProgressBar
+
+QUICK = {"size": (64, 64), "points": 41, "pairs": 20, "cells": 3}
+"""``--quick``: a small sweep that runs in seconds (every option given explicitly still wins)."""
+DEFAULTS = {"size": (256, 256), "points": 101, "pairs": 300, "cells": 10}
 
 
 def add_parser(sub):
@@ -17,36 +22,45 @@ def add_parser(sub):
     p.add_argument("--force", action="store_true", help="replace an existing session file")
     p.add_argument("--config", help="instrument configuration TOML (default: the user's, else all mocks)")
     p.add_argument("--mock", action="store_true", help="use the mock instruments whatever the configuration says")
+    p.add_argument("--quick", action="store_true",
+                   help="a small sweep that runs in seconds: 64 x 64 px, 41 points, 20 pairs, 3 cells (options "
+                   "given explicitly win)")
     sample = p.add_argument_group("simulated sample (mock instruments)")
-    sample.add_argument("--cells", type=int, default=10, help="number of labelled cells (default 10)")
-    sample.add_argument("--seed", type=int, default=0, help="random seed of the sample and the noise")
-    sample.add_argument("--concentration", type=float, default=100.0,
+    sample.add_argument("--cells", type=whole(0), help="number of labelled cells (default 10; 0: a blank sample)")
+    sample.add_argument("--seed", type=whole(0), default=0, help="random seed of the sample and the noise")
+    sample.add_argument("--concentration", type=finite(0.0, 1e6), default=100.0,
                         help="SPION labelling concentration in ug/ml: sets the cells' iron mass (default 100)")
-    sample.add_argument("--z-um", type=float, nargs=2, default=(8.0, 25.0), metavar=("MIN", "MAX"),
+    sample.add_argument("--z-um", type=finite(strictly_above=0.0, maximum=1000.0), nargs=2, default=(8.0, 25.0),
+                        metavar=("MIN", "MAX"),
                         help="range of cell-centre distances from the NV layer in um (default 8 25)")
-    sample.add_argument("--size", type=int, nargs=2, default=(256, 256), metavar=("ROWS", "COLS"),
+    sample.add_argument("--size", type=whole(16, 100000), nargs=2, metavar=("ROWS", "COLS"),
                         help="detector pixels (default 256 256)")
     meta = p.add_argument_group("sample metadata")
     meta.add_argument("--name", default="", help="sample name stored in the session")
     meta.add_argument("--notes", default="", help="free-text notes stored in the session")
     plan = p.add_argument_group("sweep plan")
-    plan.add_argument("--window-ghz", type=float, nargs=3, action="append", metavar=("START", "STOP", "POINTS"),
-                      help="a frequency window (repeat for f- and f+); default: f- of the bias field +/- 6 MHz, "
-                      "101 points")
-    plan.add_argument("--pairs", type=int, default=300, help="on/off frame pairs per step (default 300)")
-    plan.add_argument("--sweeps", type=int, default=1, help="sweeps to average (default 1)")
-    plan.add_argument("--exposure-ms", type=float, default=1.0, help="exposure per frame in ms (default 1)")
-    plan.add_argument("--power-dbm", type=float, default=0.0, help="RF power in dBm (default 0)")
+    plan.add_argument("--window-mhz", type=finite(), nargs=3, action="append", metavar=("START", "STOP", "POINTS"),
+                      help="a frequency window in MHz, as in the app's sweep form (give it twice for f- and f+); "
+                      "default: f- of the bias field +/- 6 MHz")
+    plan.add_argument("--window-ghz", type=finite(), nargs=3, action="append", metavar=("START", "STOP", "POINTS"),
+                      help="the same in GHz")
+    plan.add_argument("--points", type=whole(3, 10001),
+                      help="frequency steps of the default window (default 101)")
+    plan.add_argument("--pairs", type=whole(1), help="on/off frame pairs per step (default 300)")
+    plan.add_argument("--sweeps", type=whole(1), default=1, help="sweeps to average (default 1)")
+    plan.add_argument("--exposure-ms", type=finite(), default=1.0, help="exposure per frame in ms (default 1)")
+    plan.add_argument("--power-dbm", type=finite(), default=0.0, help="RF power in dBm (default 0)")
     plan.add_argument("--scheme", choices=("software", "alternating"), default="software",
                       help="on/off switching: the engine toggles the RF output, or the camera gates an RF switch")
-    plan.add_argument("--live-fit-every", type=int, default=0, metavar="N",
+    plan.add_argument("--live-fit-every", type=whole(0), default=0, metavar="N",
                       help="fit the completed steps every N steps while acquiring (in a worker thread; the "
                       "acquisition never waits for it); 0 = off (default)")
     adaptive = p.add_argument_group("adaptive sweep (docs/adaptive.md)")
     adaptive.add_argument("--adaptive", action="store_true",
                           help="spend the sweep's frames (windows x points x pairs) adaptively: a uniform first "
                           "pass into OUT.pass1.h5, then the planned frequencies and pairs into OUT")
-    adaptive.add_argument("--first-pass-share", type=float, default=None, metavar="SHARE",
+    adaptive.add_argument("--first-pass-share", type=finite(strictly_above=0.0, maximum=1.0), default=None,
+                          metavar="SHARE",
                           help="share of the pairs the first pass spends (default 0.2)")
     adaptive.add_argument("--adaptive-from", metavar="PREVIOUS.h5",
                           help="plan from this earlier session of the same sample (no first pass)")
@@ -54,17 +68,42 @@ def add_parser(sub):
     return "acquire"
 
 
-def _plan(args):
-    from app.core.simulated_sample import default_window_hz
-    from instruments.sweep import SweepPlan
+def resolve_defaults(args):
+    """Fill the options left out from ``--quick`` or the defaults."""
+    fill_defaults(args, QUICK if args.quick else DEFAULTS)
+    args.z_um = ordered_pair("--z-um", args.z_um, "um")
+    return args
 
-    if args.window_ghz:
-        windows = [(a * 1e9, b * 1e9, int(n)) for a, b, n in args.window_ghz]
-    else:
-        windows = [default_window_hz(101)]
-    return SweepPlan.from_windows(windows, pairs_per_step=args.pairs, n_sweeps=args.sweeps,
-                                  exposure_s=args.exposure_ms * 1e-3, rf_power_dbm=args.power_dbm,
-                                  scheme=args.scheme), windows
+
+_OPTION_OF = {"pairs": "--pairs", "sweeps": "--sweeps", "exposure_ms": "--exposure-ms", "power_dbm": "--power-dbm",
+              "scheme": "--scheme", "plan": "the sweep plan"}
+
+
+def _plan(args, limits):
+    """The sweep plan, checked by the app's sweep form (``app.core.sweep_form``: the GUI's rules and messages)."""
+    from app.core.simulated_sample import default_window_hz
+    from app.core.sweep_form import ONE_WINDOW, TWO_WINDOWS, parse_sweep_form
+
+    windows = [(a, b, n) for a, b, n in args.window_mhz or ()]
+    windows += [(a * 1e3, b * 1e3, n) for a, b, n in args.window_ghz or ()]
+    window_option = "--window-mhz" if args.window_mhz else "--window-ghz"
+    if not windows:
+        a, b, n = default_window_hz(args.points)
+        windows = [(a / 1e6, b / 1e6, n)]
+    if len(windows) > 2:
+        raise ValueError(f"{len(windows)} windows given; give one window, or two (f- and f+).")
+    values = {"mode": TWO_WINDOWS if len(windows) == 2 else ONE_WINDOW, "scheme": args.scheme,
+              "pairs": str(args.pairs), "sweeps": str(args.sweeps), "exposure_ms": repr(args.exposure_ms),
+              "power_dbm": repr(args.power_dbm)}
+    for prefix, (a, b, n) in zip(("w1", "w2"), windows, strict=False):
+        values.update({f"{prefix}_start_mhz": repr(float(a)), f"{prefix}_stop_mhz": repr(float(b)),
+                       f"{prefix}_points": repr(float(n))})
+    form = parse_sweep_form(values, limits)
+    if not form.valid:
+        raise ValueError(" ".join(f"{_OPTION_OF.get(key, window_option)}: {text}"
+                                   for key, text in form.errors.items()))
+    windows_hz = [(a * 1e6, b * 1e6, int(n)) for a, b, n in windows]
+    return form.plan, windows_hz
 
 
 def simulated_microscope(args, calibration):
@@ -87,14 +126,40 @@ def simulated_microscope(args, calibration):
     return VirtualMicroscope(sample, seed=args.seed)
 
 
+def _lab_config(path):
+    """The configuration at ``path``; one that cannot be used stops the command (never silently the mocks)."""
+    from instruments.config import load_config
+    from instruments.errors import ConfigError
+
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        raise ConfigError(f"{exc} Fix the configuration, or add --mock to image the virtual microscope "
+                          "instead.") from None
+
+
+def _opened(config, microscope, open_instruments):
+    from instruments.errors import InstrumentError
+
+    try:
+        return open_instruments(config, microscope=microscope)
+    except InstrumentError as exc:
+        if microscope is not None:
+            raise
+        raise InstrumentError(f"{exc} Check the instruments and the configuration, or add --mock to image the "
+                              "virtual microscope instead.") from None
+
+
 def run(args):
     # here, not at the top: ``nvscope --help`` must not load numba (the controller's fitter)
     from app.core.adaptive_plan import FIRST_PASS_SHARE, first_pass_path
     from app.core.adaptive_sweep import AdaptiveController
     from app.core.factory_backend import backend_calibration
+    from app.core.instruments import InstrumentLimits
+    from app.core.run_estimate import check_run
     from app.core.session_files import H5Sessions, with_calibration
     from app.core.simulated_sample import truth_of
-    from instruments.config import config_from_dict, load_config
+    from instruments.config import config_from_dict
     from instruments.factory import open_instruments
     from instruments.sweep import StepDone
 
@@ -109,13 +174,18 @@ def run(args):
         if os.path.exists(out) and not args.force:
             raise FileExistsError(f"{out} exists; a session is never replaced silently. Choose another --out, "
                                   "or add --force to replace it.")
-    config = config_from_dict({}) if args.mock else load_config(args.config)
-    plan, windows = _plan(args)
-    plan.check_limits(config.rf.min_frequency_hz, config.rf.max_frequency_hz, config.rf.max_power_dbm)
+    resolve_defaults(args)
+    config = config_from_dict({}) if args.mock else _lab_config(args.config)
+    limits = InstrumentLimits(min_frequency_hz=config.rf.min_frequency_hz,
+                              max_frequency_hz=config.rf.max_frequency_hz, max_power_dbm=config.rf.max_power_dbm)
+    plan, windows = _plan(args, limits)
     uses_mock = "mock" in (config.camera.driver, config.rf.driver, config.shutter.driver)
+    rows, cols = args.size if uses_mock else (config.microscope.n_rows, config.microscope.n_cols)
+    _, estimate = check_run(plan, rows, cols)  # before the sample is built: --size 100000 100000 stops here
     # the [microscope] calibration (no --config and --mock: the defaults'), written into the session with binning
     calibration = backend_calibration(config, config_path=None if args.mock else args.config)
     microscope = simulated_microscope(args, calibration) if uses_mock else None
+    print(f"acquire: {estimate}", file=sys.stderr)
     metadata = with_calibration({"name": args.name, "spion_concentration_ug_per_ml": args.concentration,
                                  "notes": args.notes}, calibration)
     settings = {"camera": vars(config.camera), "rf": vars(config.rf), "shutter": vars(config.shutter),
@@ -142,9 +212,9 @@ def run(args):
             stage = controller.snapshot().stage
             if event.steps_total != bar.total:
                 bar.restart(event.steps_total, f"acquire {stage}" if stage else None)
-            bar.update(event.steps_done, f"{event.freq_hz / 1e9:.6f} GHz {note}")
+            bar.update(event.steps_done, f"{event.freq_hz / 1e6:.3f} MHz {note}")  # the form's unit
 
-    with open_instruments(config, microscope=microscope) as inst:
+    with _opened(config, microscope, open_instruments) as inst:
         common = dict(pixel_size_m=metadata["pixel_size_m"], d_hz=microscope.d_hz if microscope is not None else None,
                       listeners=[listen], frame_timeout_s=inst.frame_timeout_s, fit_every_steps=every)
         sizes = [n for _, _, n in windows]

@@ -2,6 +2,8 @@
 
 import sys
 
+from app.cli.option_types import finite, whole
+
 
 def add_parser(sub):
     p = sub.add_parser("fit", help="fit a session's ODMR cube, remove the background and store the field maps",
@@ -12,11 +14,13 @@ def add_parser(sub):
     # no ``choices=``: listing analysis.odmr.MODELS here would load numba for ``nvscope --help``; run() checks
     p.add_argument("--model", default="15N", help="line model: 15N (default: the hyperfine doublet), 14N or "
                    "lorentzian")
-    p.add_argument("--d-ghz", type=float, default=None,
+    p.add_argument("--d-ghz", type=finite(2.5, 3.2), default=None,
                    help="zero-field splitting D in GHz for one-transition sweeps (default: 2.870, or the "
                    "simulated sample's)")
-    p.add_argument("--binning", type=int, default=1, help="average bin x bin pixels before fitting (default 1)")
-    p.add_argument("--order", type=int, default=2, help="polynomial order of the background (default 2)")
+    p.add_argument("--binning", type=whole(1, 64), default=1,
+                   help="average bin x bin pixels before fitting (1 to 64; default 1)")
+    p.add_argument("--order", type=whole(0, 6), default=2,
+                   help="polynomial order of the background (0 to 6; default 2: higher orders eat the cells' fields)")
     p.set_defaults(handler=run)
     return "fit"
 

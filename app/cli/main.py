@@ -1,8 +1,9 @@
 """The ``nvscope`` command: the GUI by default, and headless sub-commands that use the same engine."""
 
-import argparse
 import sys
+from pathlib import Path
 
+from app.cli.parser import NvscopeParser, command_names, sub_parser_of
 from app.version import APP_VERSION
 
 
@@ -20,12 +21,15 @@ def _run_gui(args):
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(
+    parser = NvscopeParser(
         prog="nvscope",
         description="NV-centre widefield magnetic microscope: CW-ODMR acquisition, field maps and per-cell "
         "SPION analysis. With no sub-command the desktop app starts.",
     )
     parser.add_argument("--version", action="version", version=f"nvscope {APP_VERSION}")
+    parser.add_argument("--config", dest="top_config", metavar="CONFIG",
+                        help="instrument configuration TOML for the desktop app (nvscope --config my_lab.toml; "
+                        "default: mock instruments on the virtual microscope)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_gui(sub)
     from app.cli import commands
@@ -42,11 +46,43 @@ def _user_errors():
     return (ValueError, OSError, SessionError, ConfigError, InstrumentError)
 
 
+def _with_default_command(argv, commands):
+    """``nvscope``, ``nvscope --config my_lab.toml`` and ``nvscope s.h5`` start the GUI: put "gui" in front
+    when no sub-command is named (and no help or version is asked for)."""
+    if any(a in ("-h", "--help", "--version") for a in argv):
+        return argv
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        if arg == "--config":
+            skip = True
+            continue
+        if arg.startswith("-"):
+            continue
+        if arg in commands:
+            return argv
+        if arg.endswith((".h5", ".hdf5")) or Path(arg).is_file():
+            return ["gui", *argv]
+        return argv  # argparse answers "invalid choice" with the list of sub-commands
+    return ["gui", *argv]
+
+
+def parse(parser, argv):
+    """Parse; an unknown option is answered on the sub-command's own usage, with the closest option."""
+    argv = _with_default_command(list(sys.argv[1:] if argv is None else argv), command_names(parser))
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        (sub_parser_of(parser, args.command) or parser).unknown_options_error(extras)
+    if getattr(args, "config", None) is None and args.top_config is not None:
+        args.config = args.top_config  # nvscope --config my_lab.toml [gui ...]
+    return args
+
+
 def main(argv=None):
     parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        args = parser.parse_args(["gui", *(argv or sys.argv[1:])])
+    args = parse(parser, argv)
     try:
         return args.handler(args) or 0
     except _user_errors() as exc:

@@ -9,6 +9,7 @@ SPION concentration and compared (``analysis.study``). A session that fails is l
 import sys
 import time
 
+from app.cli.option_types import finite, ordered_pair
 from app.cli.progress import ProgressBar
 
 
@@ -22,7 +23,8 @@ def add_parser(sub):
     p.add_argument("--figures", choices=("png", "svg", "pdf"), default="png",
                    help="figure format of the report: png or svg embedded (default png), pdf as files next to it")
     p.add_argument("--json", help="JSON summary to write (half-max concentration, B_max, per-concentration means)")
-    p.add_argument("--distance-window-um", type=float, nargs=2, default=(4.0, 35.0), metavar=("MIN", "MAX"),
+    p.add_argument("--distance-window-um", type=finite(0.0, 1000.0), nargs=2, default=(4.0, 35.0),
+                   metavar=("MIN", "MAX"),
                    help="keep cells whose fitted distance lies in this window, in um (default 4 35: closer than a "
                    "cell's radius is a failed fit, farther is background structure)")
     p.add_argument("--no-cnn", action="store_true",
@@ -65,6 +67,7 @@ def run(args):
     from analysis.study import StudyInputError, analyse_study
     from app.core.study_runner import run_study_sessions
 
+    ordered_pair("--distance-window-um", args.distance_window_um, "um")
     window = (args.distance_window_um[0] * 1e-6, args.distance_window_um[1] * 1e-6)
     t0 = time.perf_counter()
     run_ = run_study_sessions(args.sessions, jobs=args.jobs, scheduler=args.scheduler, force=args.force,
@@ -97,6 +100,10 @@ def run(args):
               f"{summary['half_max_concentration_ug_per_ml']:.1f} +- "
               f"{summary['half_max_concentration_err_ug_per_ml']:.1f} ug/ml ({summary['headline_model']}; lower "
               f"AIC: {summary['preferred_model']}, delta AIC {summary['delta_aic']:.2f})", file=sys.stderr)
+    if summary.get("saturation_fit_skipped"):
+        print(f"saturation fit skipped: {summary['saturation_fit_skipped']}", file=sys.stderr)
+    elif summary.get("model_choice_reason"):
+        print(f"  ({summary['model_choice_reason']})", file=sys.stderr)
     for path in (args.report, args.json):
         if path:
             print(f"wrote {path}", file=sys.stderr)

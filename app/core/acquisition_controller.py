@@ -18,6 +18,7 @@ from analysis.live_fit import LiveFitter
 from analysis.pipeline import MIN_STEPS_TO_FIT
 from app.core.analysis_seams import AnalysisSeams
 from app.core.fit_curve import fit_curve
+from app.core.fit_quality import weighted_reduced_chi2
 from app.core.frame_tap import FrameTap
 from instruments.sweep import StepDone, SweepEngine, SweepFailed, SweepFinished, SweepStarted
 
@@ -298,7 +299,7 @@ class AcquisitionController:
         converged = np.asarray(fit.converged, dtype=bool)
         background_t, residual_t, info = self.seams.remove_background(np.where(converged, b_nv_t, np.nan),
                                                                       pixel_size_m=self.pixel_size_m)
-        quality = np.asarray(fit.reduced_chi2, dtype=np.float64)
+        quality = weighted_reduced_chi2(fit.reduced_chi2, cube)  # ~1 for a good fit, as the cell table's
         info = {**dict(info or {}), "order": (info or {}).get("order", 2)}
         return FieldMaps(b_nv_t, np.asarray(background_t), np.asarray(residual_t), quality, fit, len(freq_hz),
                          time.perf_counter() - t0, self.d_hz, info)

@@ -18,6 +18,7 @@ from app.core.acquisition_controller import AcquisitionSnapshot, FieldMaps
 from app.core.adaptive_plan import plan_marks
 from app.core.cells import rows_of_table
 from app.core.fit_curve import deepest_step, fit_curve
+from app.core.fit_quality import weighted_reduced_chi2
 
 REVIEW = "review"
 
@@ -40,7 +41,12 @@ def field_maps_of(session):
         quality, arrays, settings, n_used = np.full(b_nv_t.shape, np.nan), {}, {}, 0
     else:
         arrays, settings = fit.arrays, fit.settings
-        quality = fit["reduced_chi2"] if "reduced_chi2" in fit else arrays.get("chi2", np.full(b_nv_t.shape, np.nan))
+        if "reduced_chi2" in fit:  # weighted by the spectra's noise: ~1 for a good fit, as in the live view
+            # float32, the live cube's type: the review shows the very numbers the sweep showed
+            cube = session.spin_contrast().astype(np.float32)
+            quality = weighted_reduced_chi2(fit["reduced_chi2"], cube, freq_axis=0)
+        else:
+            quality = np.full(b_nv_t.shape, np.nan)
         n_used = int(settings.get("n_steps_used", session.n_steps_completed))
     info = dict(background.settings) if background is not None else {}
     if background is not None and "used_mask" in background:

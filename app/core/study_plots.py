@@ -101,7 +101,7 @@ def histograms_figure(result, quantity="normalised_field_t", scale=UT, x_label="
 
 def concentration_figure(result):
     """Figure 3b: mean normalised field (+- SEM) vs concentration, both saturation fits, half-maximum marked."""
-    figure = _figure(720, 520, "Mean normalised field vs SPION concentration")
+    figure = _figure(720, 600, "Mean normalised field vs SPION concentration")
     axes = figure.add_subplot()
     _style(axes, "SPION concentration (ug/ml)", "mean normalised field (uT)")
     c = result.concentrations
@@ -123,7 +123,8 @@ def concentration_figure(result):
         axes.axhline(best.b_max * UT, **for_lines)
         axes.annotate(f"half-max {best.c_half:.1f} +- {best.c_half_err:.1f} ug/ml",
                       (best.c_half, best.b_max * UT / 2), xytext=(4, 4), textcoords="offset points")
-    axes.legend(loc="lower right", fontsize=8)
+    # below the axes: inside, the three long entries covered the curve wherever they went
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), fontsize=8, frameon=False)
     return figure
 
 

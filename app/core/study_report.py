@@ -179,6 +179,8 @@ def report_html(summary, figures, title="Labelling-efficiency study", fmt="png")
                 f"The {other} model gives B_max {_f(o['b_max'], 1e6, 2)} ± {_f(o['b_max_err'], 1e6, 2)} uT and "
                 f"half of it at {_f(o['c_half'], 1, 1)} ± {_f(o['c_half_err'], 1, 1)} ug/ml; measurements at higher "
                 "concentrations would decide.</p>")
+    if summary.get("saturation_fit_skipped"):
+        parts.append(f"<p class=bad>No saturation fit: {html.escape(summary['saturation_fit_skipped'])}</p>")
     parts.append("<h2>Saturation fits</h2>" + _fits_table(summary))
     parts.append("<h2>Per concentration</h2>" + _per_concentration_table(summary))
     parts.append("<h2>Sessions</h2>" + _sessions_table(summary) + _failed_html(summary))

@@ -4,6 +4,8 @@ from types import SimpleNamespace
 
 from PyQt6.QtGui import QAction, QKeySequence
 
+from app.gui.help_menu import build_help_menu
+
 
 def _action(window, text, slot, shortcut=None, tip=""):
     action = QAction(text, window)
@@ -63,5 +65,5 @@ def build_actions(window):
     a.view_menu = menu.addMenu("&View")
     a.view_menu.addAction(a.reset_layout)
     a.view_menu.addSeparator()
-    menu.addMenu("&Help").addAction(a.about)
+    a.getting_started, a.documentation = build_help_menu(window, menu, a.about)
     return a

@@ -3,8 +3,11 @@ per-cell analysis is in the build) analyses that dipole in a worker; "Detect all
 of the map; rows can be removed and labelled; the table exports CSV and is saved into the session file."""
 
 import dataclasses
+import datetime
 import logging
 import math
+import re
+from pathlib import Path
 
 from PyQt6.QtWidgets import QFileDialog
 
@@ -123,6 +126,7 @@ class CellActions:
     def set_rows(self, rows):
         """Replace the table (a session opened for review) without marking it changed."""
         self.panel.model.set_rows(rows)
+        self.panel.triptych.clear()  # the snippets of the previous session's cell go with its table
         self.panel.status.setText(f"{len(rows)} cell(s) in the table")
 
     def _changed(self):
@@ -130,13 +134,21 @@ class CellActions:
 
     def export_csv(self, path=None):
         if path is None:
-            path, _ = QFileDialog.getSaveFileName(self.window, "Export the cell table", "cells.csv",
+            path, _ = QFileDialog.getSaveFileName(self.window, "Export the cell table", str(self.default_csv_path()),
                                                   "CSV (*.csv)")
             if not path:
                 return None
         write_csv(path, self.rows())
         self.window.statusBar().showMessage(f"cell table written to {path}")
         return path
+
+    def default_csv_path(self):
+        """In the session's folder (else the data folder), named for the sample and the date:
+        'liver_A_2026-12-03_cells.csv'."""
+        actions = self.window.session_actions
+        folder = Path(actions.current_path).parent if actions.current_path else Path(actions.data_dir)
+        name = re.sub(r"[^\w.-]+", "_", actions.panel.metadata().get("name") or "").strip("_") or "session"
+        return folder / f"{name}_{datetime.date.today().isoformat()}_cells.csv"
 
     def show_cell(self, index):
         if not 0 <= index < self.panel.model.rowCount():

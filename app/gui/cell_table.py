@@ -36,6 +36,10 @@ def usable_tooltip(row):
     return "\n".join(lines)
 
 
+DIAMETER_TIP = ("the CNN's diameter; its ± is the network's held-out accuracy for cells at this z/d (the model "
+                "card), the same for every cell in that range: a prior, not a measurement of this cell (the field "
+                "of a cell barely depends on its diameter)")
+
 FIXED_DECIMALS = {"reduced_chi2": 2}
 """Values shown with a fixed number of decimals (a column of 0.91, 1.05, 7.29 reads better than 0.9092, 1.054)."""
 
@@ -140,6 +144,8 @@ class CellTableModel(QAbstractTableModel):
             return format_value(getattr(row, name), error, scale, FIXED_DECIMALS.get(name))
         if role == Qt.ItemDataRole.TextAlignmentRole and scale is not None:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ToolTipRole and name == "diameter_m":
+            return DIAMETER_TIP
         if role == Qt.ItemDataRole.ToolTipRole and name == "flag_text" and row.model_sha256:
             return f"flag bits {row.flag}; start values from network {row.model_sha256[:12]}…"
         return None

@@ -4,29 +4,40 @@ import gc
 import logging
 import sys
 
-from PyQt6.QtWidgets import QApplication
+from PyQt6.QtWidgets import QApplication, QMessageBox
 
 from app.core.factory_backend import make_backend
 from app.gui import theme
 from app.gui.main_window import MainWindow
+from app.gui.qt_system import display_problem
 from instruments.errors import ConfigError
+
+USE_MOCKS = "Use the virtual microscope"
 
 log = logging.getLogger("nvscope.app")
 
 
-def run_gui(args):
+def run_gui(args, consent=None):
+    """Start the window; 2 when it cannot start (no display, or a lab configuration refused and the user quits).
+    ``consent(problem) -> bool`` asks whether to use the mocks instead of an unusable configuration (default:
+    ``ask_mock_consent``, a dialog)."""
+    no_display = display_problem()  # before QApplication: Qt would abort with its own message
+    if no_display is not None:
+        print(no_display, file=sys.stderr)
+        return 2
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("nvscope")
     app.setOrganizationName("nvscope")
     theme.apply_theme(app)
     backend, problem = choose_backend(args.config)
+    if problem is not None and not (consent or ask_mock_consent)(problem):
+        backend.close()
+        print(f"nvscope: the configuration {args.config} cannot be used: {problem}", file=sys.stderr)
+        return 2
     window = MainWindow(backend)
     freeze_startup_objects()
     _route_uncaught_exceptions(window)
     window.show()
-    if problem is not None:
-        window.errors.report("Instruments not available", str(problem),
-                             "nvscope started on the virtual microscope with mock instruments instead.")
     if args.session:
         window.open_session(args.session)
     return app.exec()
@@ -35,13 +46,32 @@ def run_gui(args):
 def choose_backend(config):
     """(instrument backend, problem or None) for the configuration file ``config`` (None: the defaults, all
     mocks). A configuration that is missing, invalid or names hardware this build cannot drive gives the mocks
-    and the reason, which the window shows; if even the defaults cannot be used, SystemExit says why."""
+    and the reason; ``run_gui`` uses the mocks only if the user agrees (a lab must never measure the virtual
+    sample without noticing). If even the defaults cannot be used, SystemExit says why."""
     try:
         return make_backend(config), None
     except ConfigError as exc:
         if config is None:  # the defaults themselves cannot be used: nothing to fall back to
             raise SystemExit(f"nvscope cannot start: {exc}") from exc
         return make_backend(None), exc
+
+
+def mock_consent_box(problem):
+    """The question asked when the configuration cannot be used: the reasons, 'Use the virtual microscope' or
+    'Quit' (the default: nothing is measured on mocks unless asked for)."""
+    box = QMessageBox(QMessageBox.Icon.Warning, "Instrument configuration cannot be used",
+                      f"The instrument configuration cannot be used:\n\n{problem}")
+    box.setInformativeText("Fix the file and start nvscope again, or work on the virtual microscope (mock "
+                           "instruments, a simulated sample: nothing is measured on real hardware).")
+    box.addButton(USE_MOCKS, QMessageBox.ButtonRole.AcceptRole)
+    box.setDefaultButton(box.addButton("Quit", QMessageBox.ButtonRole.RejectRole))
+    return box
+
+
+def ask_mock_consent(problem):
+    box = mock_consent_box(problem)
+    box.exec()
+    return box.clickedButton() is not None and box.clickedButton().text() == USE_MOCKS
 
 
 def freeze_startup_objects():

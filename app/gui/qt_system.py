@@ -129,7 +129,8 @@ def platform_in_use(environ=None):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description="check the system libraries Qt needs (and install them as root)")
+    parser = argparse.ArgumentParser(allow_abbrev=False,
+                                     description="check the system libraries Qt needs (and install them as root)")
     parser.add_argument("--platform", choices=[*sorted(_QT_FILES), "auto"], default="auto",
                         help="the Qt platform to check; auto: the one QT_QPA_PLATFORM selects (default xcb)")
     parser.add_argument("--install", action="store_true", help="install what is missing with apt-get (root only)")

@@ -31,7 +31,7 @@ def settle(app, window, rounds=5):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, allow_abbrev=False)
     parser.add_argument("--out", default="docs/images")
     parser.add_argument("--pairs", type=int, default=150,
                         help="on/off pairs per step of the demo sweep (150: field noise within the CNN's training "

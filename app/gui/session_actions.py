@@ -182,6 +182,8 @@ class SessionActions:
                                 **self.panel.metadata())
                     self._metadata_pending = False
                 self.panel.set_file(self.live_path, True)
+                self.panel.info.setPlainText(f"{snap.status} sweep: {snap.steps_done} of {snap.steps_total} steps "
+                                             f"in {self.live_path}")  # no stale "acquiring into"
                 self._cells_dirty = True
         if self._cells_dirty and self.file_is_writable() and not self._results_pending:
             self._cells_dirty = False
@@ -194,6 +196,10 @@ class SessionActions:
 
     def _write(self, what, call, *args, **kwargs):
         path = args[0]
+
+        if call == self.sessions.write_cells:  # never "cell table saved" for a table without cells
+            n = len(args[1])
+            what = f"the cell table ({n} cell{'s' if n != 1 else ''})" if n else "the cell table (empty)"
 
         def done(_result):
             self.writes_done += 1
@@ -224,9 +230,9 @@ class SessionActions:
         self.window.statusBar().showMessage(f"fitting {os.path.basename(path)}…")
         self.file_tasks.submit(lambda: self.sessions.fit_session(path), on_done=lambda _r: self.open(path),
                                on_error=lambda exc: self.window.errors.report(
-                                   "Cannot fit the session", f"{path}: {exc}",
-                                   "A file whose acquisition was killed must be repaired first with "
-                                   "analysis.session.recover_session; a file needs at least 8 measured steps.",
+                                   "Cannot fit the session", _with_path_once(path, exc),
+                                   "A file whose acquisition was killed must be repaired first (see "
+                                   "docs/session_files.md); a file needs at least 8 measured steps.",
                                    exc))
         return path
 
@@ -251,11 +257,14 @@ class SessionActions:
                 return None
         path = str(path)
         self.window.statusBar().showMessage(f"reading {path}…")
-        self.file_tasks.submit(lambda: self.sessions.open(path), on_done=self.window.enter_review,
-                               on_error=lambda exc: self.window.errors.report(
-                                   "Cannot open the session", f"{path}: {exc}",
-                                   "Check that it is an nvscope session file (.h5); a file whose acquisition "
-                                   "was killed can be repaired with analysis.session.recover_session.", exc))
+
+        def failed(exc):
+            self.window.statusBar().clearMessage()  # no "reading bad.h5..." under the error dialog
+            self.window.errors.report("Cannot open the session", _with_path_once(path, exc),
+                                      "Check that it is an nvscope session file (.h5); a file whose acquisition "
+                                      "was killed can be repaired (see docs/session_files.md).", exc)
+
+        self.file_tasks.submit(lambda: self.sessions.open(path), on_done=self.window.enter_review, on_error=failed)
         return path
 
     def opened(self, session):
@@ -313,3 +322,9 @@ class SessionActions:
             log.error("results not written into %s on exit: %s", self.current_path, exc, exc_info=exc)
         if self.sessions is not None:
             self.sessions.close()
+
+
+def _with_path_once(path, exc):
+    """The error's text, with the file's path in front unless the error already names it."""
+    text = str(exc)
+    return text if str(path) in text else f"{path}: {text}"

@@ -92,3 +92,17 @@ def build_docks(window):
     window.tabifyDockWidget(window.cell_dock, window.study_dock)
     window.cell_dock.raise_()
     window.resizeDocks([window.instrument_dock, window.cell_dock], [330, 430], Qt.Orientation.Horizontal)
+    window.study_dock.visibilityChanged.connect(lambda shown: shown and widen_for_study(window))
+
+
+STUDY_DOCK_MIN_PX = 720
+"""The study's tables and figures need this width: narrower, tables wrapped letter by letter and Figure 3b's
+title and legend were clipped."""
+
+
+def widen_for_study(window):
+    """Give the right dock area at least ``STUDY_DOCK_MIN_PX`` when the Study tab is shown (never more than
+    half the window, so the maps stay usable)."""
+    width = min(STUDY_DOCK_MIN_PX, window.width() // 2)
+    if window.study_dock.width() < width:
+        window.resizeDocks([window.study_dock], [width], Qt.Orientation.Horizontal)

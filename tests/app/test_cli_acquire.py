@@ -27,5 +27,5 @@ def test_acquire_mock_writes_a_finished_session_with_truth(tmp_path, capsys):
 
 def test_acquire_refuses_a_plan_outside_the_limits(tmp_path, capsys):
     assert main(["acquire", "--mock", "--out", str(tmp_path / "x.h5"), "--power-dbm", "25"]) == 2
-    assert "RF power 25.0 dBm is above the configured limit of 10.0 dBm" in capsys.readouterr().err
+    assert "RF power: 25 dBm is above the configured limit of 10 dBm" in capsys.readouterr().err  # the form's words
     assert not (tmp_path / "x.h5").exists()

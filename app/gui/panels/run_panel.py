@@ -29,7 +29,7 @@ class RunPanel(QWidget):
         self.progress = QProgressBar()
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
-        self.progress.setFormat("%v / %m steps")
+        self.progress.setFormat("no sweep yet")
         self.status = QLabel("idle")
         self.time_left = QLabel("time left: —")
         grid = QGridLayout(self)
@@ -49,6 +49,7 @@ class RunPanel(QWidget):
                           else action.toolTip())
 
     def show_progress(self, snapshot):
+        self.progress.setFormat("%v / %m steps" if snapshot.steps_total else "no sweep yet")
         self.progress.setRange(0, max(snapshot.steps_total, 1))
         self.progress.setValue(snapshot.steps_done)
         text = snapshot.status

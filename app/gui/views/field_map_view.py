@@ -14,7 +14,7 @@ MODES = (SUBTRACTED, RAW, QUALITY)
 _DISPLAY = {  # mode -> (colour-bar label, colour map, symmetric levels, scale from the stored SI value)
     RAW: ("B_NV (µT)", theme.RAW_FIELD_CMAP, False, 1e6),
     SUBTRACTED: ("B_NV − background (µT)", theme.FIELD_CMAP, True, 1e6),
-    QUALITY: ("reduced χ² (fit quality)", theme.QUALITY_CMAP, False, 1.0),
+    QUALITY: ("reduced χ², noise-weighted (~1: good fit)", theme.QUALITY_CMAP, False, 1.0),
 }
 
 
@@ -31,7 +31,9 @@ class FieldMapView(QWidget):
         self.mode_box = QComboBox()
         self.mode_box.addItems(MODES)
         self.mode_box.setToolTip("raw: the fitted field along the NV axis; background-subtracted: minus the "
-                                 "smooth background (what the cells make); fit quality: the fit's χ² per pixel")
+                                 "smooth background (what the cells make); fit quality: the fit's reduced χ² per "
+                                 "pixel, weighted by the spectrum noise (~1 is as good as the noise allows, as "
+                                 "the cell table's chi2_red)")
         self.info = QLabel("no fit yet")
         self.view = ImageView("Field map", _DISPLAY[SUBTRACTED][0], theme.FIELD_CMAP, symmetric=True,
                               pixel_size_m=pixel_size_m)

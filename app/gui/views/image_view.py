@@ -143,7 +143,9 @@ class ImageView(QWidget):
     def set_colorbar(self, label, cmap, symmetric):
         self.symmetric = symmetric
         self.colorbar.setColorMap(pg.colormap.get(cmap))
-        self.colorbar.axis.setLabel(label)
+        # the label lives on the bar's label axis (left), as ColorBarItem put it; setting it on ``.axis`` (the
+        # value axis, right) added a second label beside the first at every switch
+        self.colorbar.getAxis("bottom" if self.colorbar.horizontal else "left").setLabel(label)
 
     def set_pixel_size_m(self, pixel_size_m):
         changed = pixel_size_m != self.pixel_size_m

@@ -23,10 +23,13 @@ def snippet_around(b_map, row, col, size=SNIPPET_PX):
     return out
 
 
+EMPTY_TITLE = "Cell snippet — click a dipole in the field map"
+
+
 class SnippetTriptych(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.title = QLabel("Cell snippet — click a dipole in the field map")
+        self.title = QLabel(EMPTY_TITLE)
         self.title.setObjectName("ViewTitle")
         self.graphics = pg.GraphicsLayoutWidget()
         self.images, self.notes, self.plots = {}, {}, {}
@@ -84,6 +87,14 @@ class SnippetTriptych(QWidget):
         self.colorbar.setLevels(levels)
         if title:
             self.title.setText(title)
+
+    def clear(self):
+        """Nothing shown: a new sweep or another session must not show the last one's cell."""
+        for name, image in self.images.items():
+            image.clear()
+            self.notes[name].setText("—")
+            self.notes[name].setVisible(True)
+        self.title.setText(EMPTY_TITLE)
 
     def shown(self, name):
         return self.images[name].image

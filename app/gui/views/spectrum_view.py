@@ -1,9 +1,16 @@
-"""The ODMR spectrum of one pixel: the measured PL on/off per step and the fit's model curve."""
+"""The ODMR spectrum of one pixel: the measured PL on/off per step and the fit's model curve.
+
+Frequencies are drawn in MHz, the unit of the sweep form (pyqtgraph's SI prefixes would switch to GHz, and an
+empty axis would read 0 to 1 Hz); the view's interface stays in Hz."""
 
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from app.core.sweep_form import DEFAULTS
+
+MHZ = 1e6
 
 
 class SpectrumView(QWidget):
@@ -13,7 +20,8 @@ class SpectrumView(QWidget):
         self.title.setObjectName("ViewTitle")
         self.plot_widget = pg.PlotWidget()
         self.plot = self.plot_widget.getPlotItem()
-        self.plot.setLabel("bottom", "RF frequency", units="Hz")
+        self.plot.setLabel("bottom", "RF frequency (MHz)")
+        self.plot.setXRange(float(DEFAULTS["w1_start_mhz"]), float(DEFAULTS["w1_stop_mhz"]))  # not 0..1 when empty
         self.plot.setLabel("left", "PL on / PL off")
         self.plot.addLegend(offset=(-10, -10))  # bottom right: the spectrum's baseline is at the top
         self.data = self.plot.plot([], [], pen=pg.mkPen("#7a8fa6", width=1), symbol="o", symbolSize=5,
@@ -41,11 +49,11 @@ class SpectrumView(QWidget):
         self.title.setText(f"ODMR spectrum — pixel (row {pixel[0]}, col {pixel[1]}){source}")
         values = np.asarray(values, dtype=np.float64)
         ok = np.isfinite(values)
-        self.data.setData(np.asarray(freq_hz)[ok], values[ok])
+        self.data.setData(np.asarray(freq_hz)[ok] / MHZ, values[ok])
         if fit_curve is None:
             self.fit.setData([], [])
         else:
-            self.fit.setData(*fit_curve)
+            self.fit.setData(np.asarray(fit_curve[0]) / MHZ, fit_curve[1])
         self._place_plan()
 
     def set_plan_marks(self, marks):
@@ -66,20 +74,26 @@ class SpectrumView(QWidget):
         lo, hi = (float(y.min()), float(y.max())) if y.size else (1.0, 1.0)
         level = lo - 0.12 * max(hi - lo, 1e-3)  # just below the deepest point, inside the view
         sizes = 5.0 + 13.0 * np.sqrt(pairs / max(float(pairs.max()), 1.0))
-        self.plan_item.setData(x=freq, y=np.full(freq.size, level), size=sizes)
+        self.plan_item.setData(x=freq / MHZ, y=np.full(freq.size, level), size=sizes)
 
     def plan_marks(self):
         """(freq_hz, sizes) of the plan marks shown now, or None (for tests)."""
         x, _ = self.plan_item.getData()
-        return None if x is None or len(x) == 0 else (np.asarray(x), np.asarray(self.plan_item.data["size"]))
+        return None if x is None or len(x) == 0 else (np.asarray(x) * MHZ, np.asarray(self.plan_item.data["size"]))
 
     def set_current_frequency(self, freq_hz):
         if np.isfinite(freq_hz):
-            self.cursor.setValue(freq_hz)
+            self.cursor.setValue(freq_hz / MHZ)
             self.cursor.show()
         else:
             self.cursor.hide()
 
     def measured(self):
         """(freq_hz, values) shown now (for tests)."""
-        return self.data.getData()
+        freq_mhz, values = self.data.getData()
+        return (None if freq_mhz is None else freq_mhz * MHZ), values
+
+    def fitted(self):
+        """(freq_hz, model) of the fit curve shown now (for tests)."""
+        freq_mhz, model = self.fit.getData()
+        return (None if freq_mhz is None else freq_mhz * MHZ), model

@@ -101,3 +101,15 @@ def test_rf_fault_mid_sweep_shows_the_error_and_leaves_things_safe(qtbot, tmp_pa
     dialog.done(0)  # the user presses OK
     qtbot.waitUntil(lambda: window.errors.last_dialog is None, timeout=2000)
     assert window.actions_.start.isEnabled()  # the user can try again
+
+
+def test_switching_the_field_map_mode_keeps_one_colour_bar_label(qtbot):
+    from app.gui.views.field_map_view import _DISPLAY, MODES, FieldMapView
+
+    view = FieldMapView()
+    qtbot.addWidget(view)
+    bar = view.view.colorbar
+    for mode in (*MODES, *MODES):
+        view.set_mode(mode)
+        assert bar.getAxis("left").labelText == _DISPLAY[mode][0]
+        assert not bar.getAxis("right").labelText  # the value axis carries no second label

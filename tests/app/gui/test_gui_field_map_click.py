@@ -33,7 +33,7 @@ def test_click_emits_the_pixel_and_updates_the_spectrum(qtbot, tmp_path, row, co
     np.testing.assert_allclose(freq_hz, window.controller.plan.frequencies_hz)
     np.testing.assert_allclose(shown, engine_cube[:, row, col], rtol=1e-6)
     # the fit curve is drawn for that pixel too, and its dips sit where that pixel's fit put the line centre
-    fit_f, fit_pl = window.spectrum_view.fit.getData()
+    fit_f, fit_pl = window.spectrum_view.fitted()
     assert fit_f is not None and len(fit_f) > 100
     center_hz = window.controller.field_maps().fit.center_hz[row, col]
     assert np.min(fit_pl) < 1.0 and abs(fit_f[np.argmin(fit_pl)] - center_hz) == pytest.approx(1.515e6, abs=0.1e6)

@@ -109,7 +109,7 @@ def test_make_backend_without_a_config_gives_mock_instruments():
         backend.close()
 
 
-def test_a_bad_configuration_starts_on_the_mocks_and_says_why(tmp_path):
+def test_a_bad_configuration_gives_the_mocks_only_with_the_reason(tmp_path):
     from app.gui.gui_main import choose_backend
 
     bad = tmp_path / "lab.toml"
@@ -119,3 +119,34 @@ def test_a_bad_configuration_starts_on_the_mocks_and_says_why(tmp_path):
     assert all(backend.is_mock(name) for name in ("camera", "rf", "shutter"))
     backend, problem = choose_backend(None)
     assert problem is None and backend.is_mock("rf")
+
+
+def test_a_bad_configuration_asks_before_using_the_mocks_and_quit_exits_2(qtbot, tmp_path, capsys):
+    from argparse import Namespace
+
+    from app.gui.gui_main import USE_MOCKS, mock_consent_box, run_gui
+
+    bad = tmp_path / "lab.toml"
+    bad.write_text("[camera\nkind = 'pvcam'\n")
+    asked = []
+    assert run_gui(Namespace(config=str(bad), session=None), consent=lambda p: asked.append(p) or False) == 2
+    assert len(asked) == 1 and "is not valid TOML" in str(asked[0])
+    err = capsys.readouterr().err
+    assert "cannot be used" in err and "is not valid TOML" in err
+    box = mock_consent_box(asked[0])
+    qtbot.addWidget(box)
+    assert [b.text() for b in box.buttons()].count(USE_MOCKS) == 1
+    assert box.defaultButton().text() == "Quit" and "is not valid TOML" in box.text()
+
+
+def test_no_display_gives_nvscopes_own_message_and_code_2(monkeypatch, capsys):
+    from argparse import Namespace
+
+    from app.gui.gui_main import run_gui
+
+    monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setattr("sys.platform", "linux")
+    assert run_gui(Namespace(config=None, session=None)) == 2
+    assert "no display is available" in capsys.readouterr().err
