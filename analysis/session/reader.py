@@ -27,6 +27,7 @@ from .schema import (
     ROOT_ATTRS,
     SCHEMA_VERSION,
     STATUS_DATASETS,
+    STATUS_RUNNING,
     TRUTH,
     file_schema_version,
 )
@@ -125,6 +126,10 @@ def session_from_tree(tree, path, file_version):
             raise SessionFileError(f"{path}: /{ACQUISITION}/{name} has shape {array.shape}, expected "
                                    f"{expected}; the file is damaged.")
     check_journal(journal, frame, path)
+    if run["status"] == STATUS_RUNNING:
+        # A file being written is read dataset by dataset while the writer goes on: the step flags may already
+        # show a step whose counters this read got before they were written. That step is simply not done yet.
+        acq["step_done"] &= acq["n_pairs"] > 0
     check_acquisition(acq, path)
     apply_journal(acq, journal, path)
     attrs = tree.attrs

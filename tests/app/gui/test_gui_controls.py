@@ -106,7 +106,7 @@ def test_rf_fault_mid_sweep_shows_the_error_and_leaves_things_safe(qtbot, tmp_pa
 def test_switching_the_field_map_mode_keeps_one_colour_bar_label(qtbot):
     from app.gui.views.field_map_view import _DISPLAY, MODES, FieldMapView
 
-    view = FieldMapView()
+    view = FieldMapView(pixel_size_m=1.3e-6)
     qtbot.addWidget(view)
     bar = view.view.colorbar
     for mode in (*MODES, *MODES):
