@@ -43,6 +43,7 @@ def analyse_session(path, on_stage=None, use_cnn=True):
 
     Returns {stage: seconds} of what was run (empty when the session was complete)."""
     from analysis.pipeline import fit_session_file
+    from analysis.session.maps_reader import with_results
     from analysis.session_cells import analyse_session_cells
 
     timings = {}
@@ -51,8 +52,8 @@ def analyse_session(path, on_stage=None, use_cnn=True):
     for stage in stages:
         t0 = time.perf_counter()
         if stage == "fit":
-            fit_session_file(path)
-            session = read_session(path)
+            fit_session_file(path, session=session)
+            session = with_results(session)  # the maps just written; the sums are not read again
         else:
             analyse_session_cells(path, session, use_cnn)
         timings[stage] = time.perf_counter() - t0

@@ -4,8 +4,6 @@ import json
 import os
 import sys
 
-import numpy as np
-
 from app.cli.progress import ProgressBar
 
 
@@ -96,6 +94,8 @@ def run(args):
                 "pixel_size_m": microscope.sample.pixel_size_m if microscope else None}
     settings = {"camera": vars(config.camera), "rf": vars(config.rf), "shutter": vars(config.shutter),
                 "mock": uses_mock}
+    import numpy as np  # here, not at the top: `nvscope --help` and usage errors load argparse only
+
     freq_windows = [np.linspace(a, b, n) for a, b, n in windows]
 
     # the GUI's session factory, writing in this process (the command has no window to keep responsive)
