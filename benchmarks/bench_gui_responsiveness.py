@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-from app import theme  # first: the app package's thread settings apply before numpy loads
+from app.gui import theme  # first: the app package's thread settings apply before numpy loads
 
 TICK_MS = 5
 
