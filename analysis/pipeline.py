@@ -112,14 +112,16 @@ def write_session_maps(path, maps, covariance=True):
     write_field_map(path, field["arrays"], settings=field["settings"])
 
 
-def fit_session_file(path, model="15N", d_hz=None, binning=1, order=2, covariance=True):
+def fit_session_file(path, model="15N", d_hz=None, binning=1, order=2, covariance=True, session=None):
     """Fit every pixel, remove the background and write the fit maps, background and field maps into ``path``
     (an adaptive pass: both passes combined, ``fit_spectra_of``).
 
     d_hz: zero-field splitting for one-transition sweeps (default: the simulated truth's, else physics' D).
     covariance: False leaves the per-pixel parameter covariance out of the file (``write_fit_results``).
+    session: ``path`` already read (``read_session``), so a caller that goes on to the cells reads the sums once
+    (then ``analysis.session.maps_reader.with_results(session)`` adds the maps just written).
     """
-    session = read_session(path)
+    session = session or read_session(path)
     cube, freq_hz, transitions, sigma = fit_spectra_of(session)
     if d_hz is None:
         d_hz = ((session.truth or {}).get("sample") or {}).get("d_hz", physics.ZERO_FIELD_SPLITTING_HZ)

@@ -4,7 +4,10 @@ peak memory of a 512 x 512 x 201-step acquisition with live fitting.
 Run: ``.venv/bin/python -m benchmarks.bench_acquisition [--quick]``. Each measurement runs ``nvscope acquire``
 in a fresh process (so its peak resident memory is its own) and reads the engine's time ledger: "camera" is the
 mock camera's time (the virtual microscope rendering the frame stands in for the exposure and readout of a real
-camera), everything else (RF commands, summing, the session file, the event loop) is software time.
+camera), everything else (RF commands, summing, the session file, the event loop) is software time: wall-clock,
+and the process's CPU time spent in each part (all threads: the mock RF server's included), which a loaded
+machine inflates far less. Both on/off schemes: "software" toggles the RF by command for every frame (two
+commands, each with its error-queue read, per pair), "alternating" lets the camera's trigger gate the RF.
 """
 
 import argparse
@@ -27,6 +30,7 @@ class Recording(engine_module.SweepEngine):
     def run(self):
         status = super().run()
         timings.update(self.timing.report())
+        timings.update({f"{k}_cpu_s": v for k, v in self.timing.cpu_seconds.items()})
         timings["pairs"] = int(self.n_pairs.sum())
         return status
 import instruments.sweep as sweep_pkg
@@ -48,22 +52,36 @@ def run_acquire(extra):
         return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def report(size, pairs, scheme):
+    t = run_acquire(["--pairs", pairs, "--size", size, size, "--cells", "10", "--scheme", scheme])
+    n = t["pairs"]
+    software = t["total_s"] - t["camera_s"]
+    parts = ", ".join(f"{name} {1e3 * t.get(f'{name}_s', 0) / n:.2f}" for name in ("rf", "processing", "writing",
+                                                                                  "other"))
+    cpu = ", ".join(f"{name} {1e3 * t.get(f'{name}_cpu_s', 0) / n:.2f}" for name in ("rf", "processing", "writing"))
+    print(f"{size}x{size}, 101 steps x {pairs} pairs, {scheme} on/off: {n} pairs in {t['total_s']:.1f} s; camera "
+          f"(mock rendering) {t['camera_s']:.1f} s; software {software:.2f} s = {1e3 * software / n:.2f} ms per "
+          f"pair ({parts} ms); process CPU time per pair: {cpu} ms")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller runs (for a smoke test)")
+    parser.add_argument("--sizes", default=None, help="frame sizes, comma-separated (default 256,512)")
+    parser.add_argument("--schemes", default="software,alternating",
+                        help="on/off schemes, comma-separated: software (the RF toggled by command every frame), "
+                        "alternating (the camera's trigger gates the RF: no command per pair)")
+    parser.add_argument("--no-memory", action="store_true", help="skip the 512 x 512 x 201 memory run")
     args = parser.parse_args()
-    print(f"machine: {describe_machine()}")
+    print(f"machine: {describe_machine()}; load average {os.getloadavg()[0]:.2f}")
 
     pairs = "5" if args.quick else "30"
-    sizes = ("128",) if args.quick else ("256", "512")
+    sizes = args.sizes.split(",") if args.sizes else (("128",) if args.quick else ("256", "512"))
     for size in sizes:
-        t = run_acquire(["--pairs", pairs, "--size", size, size, "--cells", "10"])
-        software = t["total_s"] - t["camera_s"]
-        print(f"{size}x{size}, 101 steps x {pairs} pairs, software on/off: {t['pairs']} pairs in {t['total_s']:.1f} s; "
-              f"camera (mock rendering) {t['camera_s']:.1f} s; software {software:.2f} s = "
-              f"{1e3 * software / t['pairs']:.2f} ms per pair (rf {1e3 * t.get('rf_s', 0) / t['pairs']:.2f}, "
-              f"processing {1e3 * t.get('processing_s', 0) / t['pairs']:.2f}, writing "
-              f"{1e3 * t.get('writing_s', 0) / t['pairs']:.2f}, other {1e3 * t.get('other_s', 0) / t['pairs']:.2f} ms)")
+        for scheme in args.schemes.split(","):
+            report(size, pairs, scheme)
+    if args.no_memory:
+        return
 
     size = "128" if args.quick else "512"
     m = run_acquire(["--pairs", "1", "--size", size, size, "--cells", "20", "--window-ghz", "2.0233", "2.0353",

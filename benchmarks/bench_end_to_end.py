@@ -5,10 +5,12 @@
 The session: the virtual microscope's default sample (15 labelled cells) at --size x --size pixels, --steps
 frequency steps around f-, 30 on/off pairs per step, written with ``SessionWriter`` (outside the timings).
 Then, timed: the whole ``analysis.pipeline.fit_session_file`` + ``analysis.session_cells.analyse_session_cells``
-(what ``nvscope analyze`` runs), and each stage on its own: reading the file, the contrast cube (the fused
-pass, and the old spin_contrast + moveaxis for comparison), the per-pixel fit, writing the fit maps (with and
-without the covariance), background and field maps, and the cell analysis. Warm numba cache assumed (the
-first run compiles: run ``python -m analysis.warmup`` first). Wall-clock seconds: say the load with them.
+each reading the file, then what ``nvscope analyze`` runs (the sums read once, ``maps_reader.with_results``
+for the maps; with and without the covariance), and each stage on its own: reading the file, the contrast cube
+(the fused pass, and the old spin_contrast + moveaxis for comparison), the per-pixel fit, writing the fit
+maps (with and without the covariance), background and field maps, and the cell analysis. Warm numba cache
+assumed (the first run compiles: run ``python -m analysis.warmup`` first). Wall-clock seconds (say the load
+with them) and the process's CPU seconds (all threads), which a loaded machine inflates much less.
 """
 
 import argparse
@@ -28,6 +30,7 @@ from analysis.background import remove_background
 from analysis.odmr import fit_odmr
 from analysis.pipeline import FIT_UNITS, fit_cube_of, fit_session_file
 from analysis.session import SessionWriter, read_session, write_fit_results
+from analysis.session.maps_reader import with_results
 from analysis.session_cells import analyse_session_cells
 from benchmarks.machine import describe_machine
 from instruments.virtual_microscope import VirtualMicroscope, VirtualSample, random_cells
@@ -49,10 +52,17 @@ def make_session(path, size, n_steps, seed=0):
     return vm
 
 
+def analyse_once(path, covariance, use_cnn):
+    """What ``nvscope analyze`` runs on a session without a field map: the sums read once."""
+    session = read_session(path)
+    fit_session_file(path, session=session, covariance=covariance)
+    analyse_session_cells(path, session=with_results(session), use_cnn=use_cnn)
+
+
 def timed(label, func, *args, **kwargs):
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     result = func(*args, **kwargs)
-    print(f"  {label:<58} {time.perf_counter() - t0:7.2f} s")
+    print(f"  {label:<58} {time.perf_counter() - t0:7.2f} s  (CPU {time.process_time() - c0:5.2f} s)")
     return result
 
 
@@ -74,11 +84,12 @@ def main():
         # OS cache (a command's import and model loading are not the pipeline's cost)
         fit_session_file(path)
         analyse_session_cells(path, use_cnn=not args.no_cnn)
-        print("whole (what `nvscope analyze` runs):")
-        t0 = time.perf_counter()
-        fit_session_file(path)
-        analyse_session_cells(path, use_cnn=not args.no_cnn)
-        print(f"  {'fit_session_file + analyse_session_cells':<58} {time.perf_counter() - t0:7.2f} s")
+        print("whole:")
+        timed("fit_session_file + analyse_session_cells (reads twice)",
+              lambda: (fit_session_file(path), analyse_session_cells(path, use_cnn=not args.no_cnn)))
+        for covariance in (True, False):
+            timed(f"what `nvscope analyze{'' if covariance else ' --no-covariance'}` runs (reads once)",
+                  analyse_once, path, covariance, not args.no_cnn)
         print("stages:")
         session = timed("read_session (every on/off sum decompressed)", read_session, path)
         cube, freq_hz, transitions = timed("contrast cube, fused pass (fit_cube_of)", fit_cube_of, session)
@@ -95,7 +106,7 @@ def main():
         fit_session_file(path)  # the field map the cell stage reads
         timed("analyse_session_cells (reads the session again)", analyse_session_cells, path,
               use_cnn=not args.no_cnn)
-        session = read_session(path)
+        session = timed("with_results (the maps alone: maps_reader)", with_results, read_session(path))
         timed("analyse_session_cells given the session (no second read)", analyse_session_cells, path,
               session=session, use_cnn=not args.no_cnn)
     print(f"load average after: {os.getloadavg()[0]:.2f}")

@@ -1,4 +1,4 @@
-"""How long the GUI's event loop can stall while a live sweep with live fitting runs (target: under 50 ms).
+"""How long the GUI's event loop can stall while a live sweep with live fitting runs (target: under 30 ms).
 
 Runs the main window offscreen on the virtual microscope (256 x 256 frames, 6 cells), starts a sweep
 (61 steps x 10 pairs by default) with the live fit on, and meanwhile lets a 5 ms QTimer record the gaps between
@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-from app import theme  # first: the app package's thread settings apply before numpy loads
+from app.gui import theme  # first: the app package's thread settings apply before numpy loads
 
 TICK_MS = 5
 
@@ -107,8 +107,10 @@ def main(argv=None):
         watcher = QTimer()
         watcher.timeout.connect(finish_when_done)
         sampler = GilSampler().start() if args.diagnose else None
-        window.start_sweep()
+        t_click = time.perf_counter()
+        window.start_sweep()  # the Start button's handler: it blocks the event loop too, so it is timed
         t_start = time.perf_counter()
+        start_handler_ms = (t_start - t_click) * 1e3
         last[0] = t_start
         ticker.start(TICK_MS)
         clicker.start(200)
@@ -134,7 +136,8 @@ def main(argv=None):
           f"{wall_s:.1f} s; {fits} live fits (last {last_fit_s * 1e3:.0f} ms, {fit_kind})")
     print(f"event loop ({len(gaps)} ticks of a {TICK_MS} ms timer): longest stall {stalls_ms.max():.1f} ms, "
           f"99th percentile {np.percentile(stalls_ms, 99):.1f} ms, median {np.median(stalls_ms):.1f} ms "
-          f"(target: longest under 50 ms)")
+          f"(issue 17 target: longest under 30 ms with two CPU-bound processes beside it)")
+    print(f"the Start handler (window.start_sweep, before the ticks) held the event loop {start_handler_ms:.1f} ms")
     worst = np.argsort(stalls_ms)[-5:][::-1]
     print("longest stalls (ms at s into the sweep): " + ", ".join(f"{stalls_ms[k]:.1f} at {at[k]:.2f}" for k in worst))
     print(f"window.refresh (10 Hz): median {np.median(refresh_s) * 1e3:.1f} ms, longest {max(refresh_s) * 1e3:.1f} ms")

@@ -60,6 +60,7 @@ def analyse_session(path, on_stage=None, use_cnn=True, stages=None, cnn_threads=
 
     Returns {stage: seconds} of what was run (empty when the session was complete)."""
     from analysis.pipeline import fit_session_file
+    from analysis.session.maps_reader import with_results
     from analysis.session_cells import analyse_session_cells
 
     timings = {}
@@ -73,8 +74,8 @@ def analyse_session(path, on_stage=None, use_cnn=True, stages=None, cnn_threads=
     for stage in stages:
         t0 = time.perf_counter()
         if stage == "fit":
-            fit_session_file(path)
-            session = read_session(path)
+            fit_session_file(path, session=session)
+            session = with_results(session)  # the maps just written; the sums are not read again
         else:
             analyse_session_cells(path, session, use_cnn, cnn_threads)
         timings[stage] = time.perf_counter() - t0

@@ -4,8 +4,6 @@ import json
 import os
 import sys
 
-import numpy as np
-
 from app.cli.option_types import fill_defaults, finite, ordered_pair, whole
 from app.cli.progress import ProgressBar
 
@@ -190,6 +188,8 @@ def run(args):
                                  "notes": args.notes}, calibration)
     settings = {"camera": vars(config.camera), "rf": vars(config.rf), "shutter": vars(config.shutter),
                 "mock": uses_mock}
+    import numpy as np  # here, not at the top: `nvscope --help` and usage errors load argparse only
+
     freq_windows = [np.linspace(a, b, n) for a, b, n in windows]
 
     sessions = H5Sessions()  # the GUI's session files, written in this process (no window to keep responsive)
@@ -256,6 +256,8 @@ def _pairs_text(plan):
 
 def _report_adaptive(controller, snapshot, sessions, pixel_size_m):
     """Print the passes and write the combined fit (both passes, pair-weighted) into the adaptive pass's file."""
+    import numpy as np
+
     plan = controller.adaptive_plan
     planned = "" if plan is None else (f"; plan {plan.freq_hz.size} steps, {plan.total_pairs} pairs, predicted "
                                        f"gain {plan.predicted_gain:.2f}x over a uniform sweep")

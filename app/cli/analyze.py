@@ -11,6 +11,8 @@ def add_parser(sub):
                        "the session, replacing an earlier one.")
     p.add_argument("sessions", nargs="+", help="session files (.h5)")
     p.add_argument("--no-cnn", action="store_true", help="refine by physics alone (no diameter; flag NO_CNN)")
+    p.add_argument("--no-covariance", action="store_true", help="when a fit is needed, leave the per-pixel "
+                   "parameter covariance out of the file (smaller, faster to write; the errors are kept)")
     p.set_defaults(handler=run)
     return "analyze"
 
@@ -18,15 +20,20 @@ def add_parser(sub):
 def run(args):
     from analysis.pipeline import fit_session_file
     from analysis.session import read_session
+    from analysis.session.maps_reader import read_results, with_results
     from analysis.session_cells import analyse_session_cells
     from analysis.study.pipeline import needed_stages_of_file
 
     for path in args.sessions:
+        # the frame sums are read (and decompressed) once: the fit's session, with the maps it wrote, goes on
+        # to the cell stage; the cell table printed below is read alone
+        session = read_session(path)
         if "fit" in needed_stages_of_file(path):
-            fit_session_file(path)
-        n_cells = analyse_session_cells(path, use_cnn=not args.no_cnn)
+            fit_session_file(path, session=session, covariance=not args.no_covariance)
+            session = with_results(session)
+        n_cells = analyse_session_cells(path, session=session, use_cnn=not args.no_cnn)
         print(f"{path}: {n_cells} cells", file=sys.stderr)
-        cells = read_session(path).cells
+        cells = read_results(path)["cells"]
         if cells is None:
             continue
         for rec in cells.records():

@@ -21,6 +21,8 @@ def add_parser(sub):
                    help="average bin x bin pixels before fitting (1 to 64; default 1)")
     p.add_argument("--order", type=whole(0, 6), default=2,
                    help="polynomial order of the background (0 to 6; default 2: higher orders eat the cells' fields)")
+    p.add_argument("--no-covariance", action="store_true", help="leave the per-pixel parameter covariance out "
+                   "of the file (smaller, faster to write; the parameters' errors are kept)")
     p.set_defaults(handler=run)
     return "fit"
 
@@ -34,7 +36,8 @@ def run(args):
                          f"{', '.join(m for m in MODELS if m != 'free')}.")
     for path in args.sessions:
         summary = fit_session_file(path, model=args.model, d_hz=None if args.d_ghz is None else args.d_ghz * 1e9,
-                                   binning=args.binning, order=args.order)
+                                   binning=args.binning, order=args.order,
+                                   covariance=not args.no_covariance)
         print(f"{path}: {summary.transitions} transition(s), {summary.n_steps_used} steps, "
               f"{100 * summary.converged_fraction:.2f} % of pixels converged, median B_NV "
               f"{summary.b_nv_median_t * 1e3:.4f} mT, background-subtracted map noise "

@@ -9,16 +9,19 @@ class TimeLedger:
 
     def __init__(self):
         self.seconds = {}
+        self.cpu_seconds = {}
+        """Process CPU seconds per category (all threads: on a loaded machine, what the work itself costs)."""
         self.counts = {}
         self._t0 = time.perf_counter()
 
     @contextmanager
     def measure(self, category):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         try:
             yield
         finally:
             self.seconds[category] = self.seconds.get(category, 0.0) + time.perf_counter() - t0
+            self.cpu_seconds[category] = self.cpu_seconds.get(category, 0.0) + time.process_time() - c0
             self.counts[category] = self.counts.get(category, 0) + 1
 
     def report(self):

@@ -318,9 +318,12 @@ def test_units_from_name(name, units):
     assert units_from_name(name) == units
 
 
-def test_every_completed_step_and_the_end_are_synced_to_disk(tmp_path, monkeypatch):
-    # HDF5's flush leaves data in the OS cache; a power cut would lose it. Each step ends with an fsync of the
-    # session file itself, and so does finish()
+@pytest.mark.parametrize("interval_s, syncs", [(0.0, 3 * 2 + 1), (3600.0, 1)])
+def test_steps_are_synced_to_disk_at_most_the_interval_apart_and_the_end_always(tmp_path, monkeypatch, interval_s,
+                                                                                 syncs):
+    # HDF5's flush leaves data in the OS cache (enough when the process is killed: test_session_processes);
+    # a power cut would lose it. A step ends with an fsync of the session file itself when the last one is
+    # sync_interval_s old (0: every step; an hour: none during these fast 6 writes), and finish() always syncs
     import os
 
     from analysis.session import writer as writer_module
@@ -333,6 +336,23 @@ def test_every_completed_step_and_the_end_are_synced_to_disk(tmp_path, monkeypat
         real_fsync(fd)
 
     monkeypatch.setattr(writer_module.os, "fsync", counting_fsync)
-    path, _ = make_session(tmp_path / "s.h5", n_sweeps=2)  # 3 steps x 2 sweeps, then finish
-    assert len(synced) == 3 * 2 + 1
+    path, _ = make_session(tmp_path / "s.h5", n_sweeps=2, sync_interval_s=interval_s)  # 3 steps x 2 sweeps
+    assert len(synced) == syncs
     assert set(synced) == {os.path.realpath(path)}
+
+
+def test_a_step_is_synced_once_the_last_sync_is_the_interval_old(tmp_path, monkeypatch):
+    from analysis.session import writer as writer_module
+
+    clock = [100.0]
+    monkeypatch.setattr(writer_module.time, "monotonic", lambda: clock[0])
+    synced = []
+    monkeypatch.setattr(writer_module.os, "fsync", synced.append)
+    with SessionWriter.create(tmp_path / "s.h5", frame_shape=SHAPE, freq_hz=[2.8e9, 2.81e9, 2.82e9], plan=PLAN,
+                              instrument_settings=SETTINGS, sample_metadata=SAMPLE) as writer:
+        assert writer.sync_interval_s == 1.0  # the default
+        frame = np.ones(SHAPE, np.uint32)
+        for step, t_s in enumerate((100.5, 101.0, 101.4)):  # created at 100 s: due at 101 s, then at 102 s
+            clock[0] = t_s
+            writer.write_step(step, 0, frame, frame, 1, 0.0, 1.0)
+            assert len(synced) == (1 if t_s >= 101.0 else 0)
