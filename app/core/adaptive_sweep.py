@@ -62,7 +62,7 @@ class AdaptiveController(AcquisitionController):
                        frame_timeout_s=5.0, fit_every_steps=None):
         """Run an adaptive sweep worth the uniform ``plan`` (its windows and total pairs) in a thread.
 
-        make_factory(path, plan, freq_windows_hz, extra_metadata) -> the engine's session factory (or None:
+        make_factory(path, plan, freq_windows_hz, extra_metadata) -> the pass's session factory (or None:
         no files); out_path: the adaptive pass's file (the first pass goes to ``first_pass_path(out_path)``);
         first_share: share of the pairs the uniform first pass spends; previous_path: plan from this earlier
         session of the same sample instead (no first pass; all the pairs go to the adaptive pass, which is then
