@@ -48,6 +48,7 @@ class SweepEngine:
         self._run_gate = threading.Event()
         self._run_gate.set()
         self._abort = threading.Event()
+        self._abort_reason = ""
         self._thread = None
         self.status = "idle"
         self.timing = TimeLedger()
@@ -98,7 +99,9 @@ class SweepEngine:
             self.status = "running"
             self._run_gate.set()
 
-    def abort(self):
+    def abort(self, reason=""):
+        """Stop between frames; ``reason`` (e.g. "SIGTERM") goes with the stop event into the file's status."""
+        self._abort_reason = self._abort_reason or str(reason)
         self._abort.set()
         self._run_gate.set()
 
@@ -211,7 +214,7 @@ class SweepEngine:
         try:
             self._safe_off()
             self.status = end
-            self._emit(SweepFinished(end, self.timing.report()))
+            self._emit(SweepFinished(end, self.timing.report(), self._abort_reason if end == "aborted" else ""))
         except Exception as exc:  # noqa: BLE001 - an instrument, or a subscriber (the file) that could not close
             return self._fail(exc)
         return self.status

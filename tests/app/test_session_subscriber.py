@@ -140,6 +140,12 @@ def test_abort_marks_the_file_aborted_and_a_file_never_made_is_not_touched(tmp_p
     assert engine.run() == "aborted"
     session = read_session(tmp_path / "s.h5")
     assert session.status == "aborted" and session.status_reason == "" and session.n_steps_completed == 2
+    # a stop with a reason (the command line's, on a termination signal) records it
+    engine = _engine(vm, plan, [SessionSubscriber(_opener(tmp_path / "r.h5", plan))])
+    engine.add_listener(lambda e: engine.abort("SIGTERM") if isinstance(e, StepDone) and e.steps_done == 3 else None)
+    assert engine.run() == "aborted"
+    session = read_session(tmp_path / "r.h5")
+    assert session.status_reason == "SIGTERM" and session.n_steps_completed == 3
     # a sweep that fails before SweepStarted (alternating on a camera without RF gating) creates no file
     camera = FakeCamera(vm)
     camera.supports_rf_gating = False
