@@ -20,6 +20,7 @@ from app.core.analysis_seams import AnalysisSeams
 from app.core.fit_curve import fit_curve
 from app.core.fit_quality import weighted_reduced_chi2
 from app.core.frame_tap import FrameTap
+from app.core.session_subscriber import SessionSubscriber
 from instruments.sweep import StepDone, SweepEngine, SweepFailed, SweepFinished, SweepStarted
 
 log = logging.getLogger("nvscope.app")
@@ -88,10 +89,11 @@ class AcquisitionSnapshot:
 class AcquisitionController:
     """``start(plan, camera, rf, shutter)`` runs a sweep; ``pause``/``resume``/``stop``; ``close`` on exit.
 
-    The sweep engine's events are the one bus of an acquisition: the engine writes each step to the session
-    (its ``session_factory``), this controller's listener keeps the views' buffer and asks the live fitter for
-    fits, and any ``listeners`` given to ``start`` (the command line's progress bar) hear the same events. The
-    GUI and ``nvscope acquire`` run this same object."""
+    The sweep engine's events are the one bus of an acquisition, with its subscribers in this order: the session
+    writer (``SessionSubscriber`` over ``session_factory``: each step is in the file before anyone else hears of
+    it), this controller's listener (the views' buffer; it asks the live fitter for fits), then any
+    ``listeners`` given to ``start`` (the command line's progress bar). The GUI and ``nvscope acquire`` run this
+    same object."""
 
     def __init__(self, seams=None, fit_interval_s=0.5, engine_factory=SweepEngine):
         self.seams = seams if seams is not None else AnalysisSeams()
@@ -130,7 +132,8 @@ class AcquisitionController:
               d_hz=None, listeners=(), frame_timeout_s=5.0, fit_every_steps=None):
         """Start ``plan`` in the engine's thread. ``window_sizes``: steps per frequency window, e.g. (51, 51)
         for f- and f+ (decides one- or two-transition fits); ``session_factory(frame_shape, dark_frame_adu)``
-        -> a session writer, or None to acquire without a file (the engine's own argument); ``pixel_size_m``
+        -> a session writer, or None to acquire without a file (it becomes the first subscriber, a
+        ``SessionSubscriber``); ``pixel_size_m``
         (m) for the background removal; ``d_hz``: the zero-field splitting a one-transition fit assumes;
         ``listeners``: more subscribers to the engine's events; ``fit_every_steps``: ask for a live fit every N
         steps instead of every ``fit_interval_s`` seconds (0: no live fit until the sweep ends)."""
@@ -158,8 +161,9 @@ class AcquisitionController:
             self._field = (self._field[0] + 1, None)
             self._failure = self._fit_error = None
             self._t_start, self._t_end, self._paused_s, self._paused_at = time.monotonic(), None, 0.0, None
-        self.engine = self._engine_factory(plan, self._tap, rf, shutter, session_factory=session_factory,
-                                           listeners=[self._on_event, *listeners],
+        writer = [SessionSubscriber(session_factory)] if session_factory is not None else []
+        self.engine = self._engine_factory(plan, self._tap, rf, shutter,
+                                           listeners=[*writer, self._on_event, *listeners],
                                            frame_timeout_s=frame_timeout_s)
         pairs = plan.pairs_array
         log.info("sweep started: %d steps x %d sweeps, %s pairs/step", plan.n_steps, plan.n_sweeps,
@@ -179,10 +183,11 @@ class AcquisitionController:
                 self._status, self._paused_at = "running", None
             self.engine.resume()
 
-    def stop(self):
-        """Abort between frames; the engine switches the RF off and closes the shutter."""
+    def stop(self, reason=""):
+        """Abort between frames; the engine switches the RF off and closes the shutter. ``reason`` (e.g. the
+        signal that stopped ``nvscope acquire``) is recorded with the file's "aborted" status."""
         if self.engine is not None:
-            self.engine.abort()
+            self.engine.abort(reason)
 
     def wait(self, timeout=None):
         return self.engine.wait(timeout) if self.engine is not None else self._status

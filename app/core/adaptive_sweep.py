@@ -43,6 +43,7 @@ class AdaptiveController(AcquisitionController):
         super().__init__(*args, **kwargs)
         self._thread = None
         self._stop_requested = threading.Event()
+        self._stop_reason = ""
         self._pass_ended = threading.Event()
         self._pass_status = None
         self._stage = ""
@@ -62,7 +63,7 @@ class AdaptiveController(AcquisitionController):
                        frame_timeout_s=5.0, fit_every_steps=None):
         """Run an adaptive sweep worth the uniform ``plan`` (its windows and total pairs) in a thread.
 
-        make_factory(path, plan, freq_windows_hz, extra_metadata) -> the engine's session factory (or None:
+        make_factory(path, plan, freq_windows_hz, extra_metadata) -> the pass's session factory (or None:
         no files); out_path: the adaptive pass's file (the first pass goes to ``first_pass_path(out_path)``);
         first_share: share of the pairs the uniform first pass spends; previous_path: plan from this earlier
         session of the same sample instead (no first pass; all the pairs go to the adaptive pass, which is then
@@ -77,6 +78,7 @@ class AdaptiveController(AcquisitionController):
         self.adaptive_plan, self._combined, self.paths = None, None, ()
         self.d_hz = float(d_hz) if d_hz is not None else physics.ZERO_FIELD_SPLITTING_HZ
         self._stop_requested.clear()
+        self._stop_reason = ""
         with self._lock:
             self._status, self._failure, self._stage = "running", None, FIRST if first else PLANNING
         args = (plan, windows, first, make_factory, out_path, first_share, previous_path, launch)
@@ -87,9 +89,10 @@ class AdaptiveController(AcquisitionController):
         if self._stage in ("", FIRST, ADAPTIVE):  # planning and the combined fit have no engine to pause
             super().pause()
 
-    def stop(self):
+    def stop(self, reason=""):
+        self._stop_reason = self._stop_reason or str(reason)
         self._stop_requested.set()
-        super().stop()
+        super().stop(reason)
 
     def wait(self, timeout=None):
         if self._thread is not None:
@@ -160,7 +163,7 @@ class AdaptiveController(AcquisitionController):
         if path is not None:
             self.paths = (*self.paths, str(path))
         if self._stop_requested.is_set():  # a stop that came while the pass was being set up
-            self.engine.abort()
+            self.engine.abort(self._stop_reason)
         self._pass_ended.wait()
         self.engine.wait()
         return self._pass_status

@@ -1,7 +1,8 @@
 """Session files written by a separate process (``app.core.file_worker``), so HDF5's compression never holds the
 window's GIL: ``FileProcess.call(name, *args)`` runs an ``analysis.session`` writing function there, and
-``ProcessSessionWriter`` stands in for ``SessionWriter`` in the sweep engine (each ``write_step`` returns once
-the step is flushed to disk, as with the writer itself, so a step is marked done only when it is in the file).
+``ProcessSessionWriter`` stands in for ``SessionWriter`` in the session subscriber (each ``write_step`` returns
+once the step is flushed to disk, as with the writer itself, so a step is marked done only when it is in the
+file).
 """
 
 import os
@@ -94,7 +95,7 @@ class FileProcess:
 
 
 class ProcessSessionWriter:
-    """The sweep engine's session writer, in the file process (same calls as ``SessionWriter``)."""
+    """The acquisition's session writer, in the file process (same calls as ``SessionWriter``)."""
 
     def __init__(self, files, path):
         self.files, self.path = files, str(path)

@@ -1,10 +1,11 @@
 """The session-file seam: what the window needs from session files (``analysis.session``, issue 4).
 
-A ``SessionBackend`` gives the sweep engine a session factory for a new acquisition (the engine calls
-``session_factory(frame_shape, dark_frame_adu)`` once, then ``writer.write_step(...)`` per step and
-``writer.finish(status=, reason=)``), adds the analysis results the window shows to a finished file, copies a
-file (Save as), edits its sample metadata and reads a file for review. ``H5Sessions`` (session_files.py) is
-the adapter over ``analysis.session``; ``AnalysisSeams(sessions=None)`` runs acquisitions without files.
+A ``SessionBackend`` gives an acquisition a session factory (``app.core.session_subscriber.SessionSubscriber``,
+subscribed to the sweep engine's events, calls ``session_factory(frame_shape, dark_frame_adu)`` at the start,
+then ``writer.write_step(...)`` per step and ``writer.finish(status=, reason=)`` at the end), adds the analysis
+results the window shows to a finished file, copies a file (Save as), edits its sample metadata and reads a
+file for review. ``H5Sessions`` (session_files.py) is the adapter over ``analysis.session``;
+``AnalysisSeams(sessions=None)`` runs acquisitions without files.
 """
 
 from typing import Protocol

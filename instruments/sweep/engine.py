@@ -1,9 +1,12 @@
 """The CW-ODMR acquisition engine: plain Python, emits events, knows no Qt.
 
 It takes a sweep plan and instrument objects, and for every frequency step of every sweep takes the plan's
-on/off frame pairs, accumulates on and off sums per step, writes and flushes the step to the session (when a
-writer is given) and emits events. It can be paused, resumed and aborted between frames; on every exit path
-(end, abort, failure) the RF output goes off and the shutter closes.
+on/off frame pairs, accumulates on and off sums per step and emits events (``events.py``): the one bus of an
+acquisition. Subscribers are called in this thread, in order, and the engine goes on only once each has
+returned: the session writer (``app.core.session_subscriber``, subscribed first) has flushed a step before the
+next one begins, and an exception in any subscriber stops the sweep as a failure. The engine knows nothing of
+files. It can be paused, resumed and aborted between frames; on every exit path (end, abort, failure,
+Ctrl-C/termination signal) the RF output goes off and the shutter closes, then the stop event goes out.
 
 Instruments the engine uses (the interfaces in instruments/camera, instruments/rf, instruments/shutter):
 rf.set_power_dbm, rf.set_frequency_hz, rf.set_output(bool) (each returns once the generator has accepted the
@@ -32,23 +35,20 @@ class SweepAborted(Exception):
 
 
 class SweepEngine:
-    def __init__(self, plan, camera, rf, shutter, session_factory=None, listeners=(), rf_settle_s=0.0,
-                 frame_timeout_s=5.0):
-        """session_factory(frame_shape, dark_frame_adu) -> a session writer (``analysis.session.SessionWriter``)
-        is called once the camera's frame shape and dark frame are known; each completed step is written to it
-        (this sweep's sums; the writer adds sweeps up) and flushed."""
+    def __init__(self, plan, camera, rf, shutter, listeners=(), rf_settle_s=0.0, frame_timeout_s=5.0):
+        """listeners: the subscribers to the events, called in this order (the session writer first, so that
+        the others hear of a step only once it is in the file)."""
         self.plan = plan
         self.camera = camera
         self.rf = rf
         self.shutter = shutter
-        self.session_factory = session_factory
-        self.writer = None
         self.rf_settle_s = rf_settle_s
         self.frame_timeout_s = frame_timeout_s
         self._listeners = list(listeners)
         self._run_gate = threading.Event()
         self._run_gate.set()
         self._abort = threading.Event()
+        self._abort_reason = ""
         self._thread = None
         self.status = "idle"
         self.timing = TimeLedger()
@@ -65,8 +65,28 @@ class SweepEngine:
         self._listeners.remove(fn)
 
     def _emit(self, event):
+        """Every subscriber in turn, in this thread; an exception stops at that subscriber and fails the sweep.
+        A subscriber's ``ledger_category`` (e.g. the session writer's "writing") books its time in the ledger."""
         for fn in list(self._listeners):
+            self._deliver(fn, event)
+
+    def _deliver(self, fn, event):
+        category = getattr(fn, "ledger_category", None)
+        if category is None:
             fn(event)
+            return
+        with self.timing.measure(category):
+            fn(event)
+
+    def _emit_stop(self, event, exc):
+        """The stop of a sweep that ``exc`` ended: every subscriber hears it even if one fails (the session
+        writer must record the status whatever the views do); their failures become notes on ``exc``."""
+        for fn in list(self._listeners):
+            try:
+                self._deliver(fn, event)
+            except Exception as secondary:  # noqa: BLE001 - the others must still hear it; exc is what to report
+                exc.add_note(f"{_name_of(fn)} could not take the end of the sweep: "
+                             f"{type(secondary).__name__}: {secondary}")
 
     # -- control (any thread) ----------------------------------------------------------------------------------
     def pause(self):
@@ -79,7 +99,9 @@ class SweepEngine:
             self.status = "running"
             self._run_gate.set()
 
-    def abort(self):
+    def abort(self, reason=""):
+        """Stop between frames; ``reason`` (e.g. "SIGTERM") goes with the stop event into the file's status."""
+        self._abort_reason = self._abort_reason or str(reason)
         self._abort.set()
         self._run_gate.set()
 
@@ -156,15 +178,13 @@ class SweepEngine:
         dtype = np.uint32 if frames_per_sum * 65535 < 2**32 else np.uint64
         self.on_sums = np.zeros((plan.n_steps, *shape), dtype=dtype)
         self.off_sums = np.zeros((plan.n_steps, *shape), dtype=dtype)
-        if self.session_factory is not None:
-            with self.timing.measure("writing"):
-                self.writer = self.session_factory(shape, self.dark_frame)
+        # before the RF and the light: a session file that cannot be created stops the sweep here
+        self._emit(SweepStarted(plan, shape, self.dark_frame))
         with self.timing.measure("rf"):
             self.rf.set_output(False)
             self.rf.set_power_dbm(plan.rf_power_dbm)
         with self.timing.measure("shutter"):
             self.shutter.set_open(True)
-        return shape
 
     def _safe_off(self):
         """RF off and shutter closed, each tried even if the other fails; the first error is re-raised."""
@@ -179,83 +199,81 @@ class SweepEngine:
 
     def run(self):
         """Run the whole plan in this thread. Returns the final status."""
-        plan = self.plan
         self.status = "running"
         try:
-            shape = self._prepare()
-            self._emit(SweepStarted(plan, shape))
-            steps_done = 0
-            for sweep_index in range(plan.n_sweeps):
-                for step_index, freq in enumerate(plan.freq_hz):
-                    self._checkpoint()
-                    t_start = time.time()
-                    with self.timing.measure("rf"):
-                        self.rf.set_frequency_hz(freq)
-                        if plan.scheme == "alternating":
-                            self.rf.set_output(True)
-                    if self.rf_settle_s:
-                        with self.timing.measure("settling"):
-                            time.sleep(self.rf_settle_s)
-                    pairs = plan.pairs_of_step(step_index)
-                    on_sweep = np.zeros(self.on_sums.shape[1:], dtype=self.on_sums.dtype)
-                    off_sweep = np.zeros_like(on_sweep)
-                    if plan.scheme == "software":
-                        self._pairs_software(pairs, on_sweep, off_sweep)
-                    else:
-                        self._pairs_alternating(pairs, on_sweep, off_sweep)
-                    with self.timing.measure("processing"):
-                        self.on_sums[step_index] += on_sweep
-                        self.off_sums[step_index] += off_sweep
-                        self.n_pairs[step_index] += pairs
-                    on_sum, off_sum = self.on_sums[step_index], self.off_sums[step_index]
-                    if self.writer is not None:
-                        with self.timing.measure("writing"):
-                            self.writer.write_step(step_index, sweep_index, on_sweep, off_sweep,
-                                                   pairs, t_start, time.time())
-                    steps_done += 1
-                    with self.timing.measure("processing"):
-                        contrast = spin_contrast(on_sum, off_sum, self.n_pairs[step_index], self.dark_frame,
-                                                 dtype=np.float32)
-                    self._emit(StepDone(step_index, sweep_index, freq, contrast, int(self.n_pairs[step_index]),
-                                        steps_done, plan.n_steps * plan.n_sweeps))
-                self._emit(SweepDone(sweep_index))
-            self._safe_off()
-            self.status = "finished"
+            self._prepare()
+            self._sweeps()
+            end = "finished"
         except SweepAborted:
-            self._safe_off()
-            self.status = "aborted"
+            end = "aborted"
         except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP via instruments.shutdown: safe, then re-raise
             self._stop_safely("aborted", exc)
             raise
         except Exception as exc:  # noqa: BLE001 - any failure is reported as an event after making things safe
-            try:
-                self._safe_off()
-            except Exception:  # noqa: BLE001 - the original failure is the one to report
-                pass
-            self.status = "failed"
-            try:
-                self._finish_writer("failed", f"{type(exc).__name__}: {exc}")
-            except Exception as secondary:  # noqa: BLE001 - keep the first failure; say the status was not saved
-                exc.add_note(f"the session file's status could not be recorded: {secondary}")
-            self._emit(SweepFailed(f"{type(exc).__name__}: {exc}", exc, self.timing.report()))
-            return self.status
-        self._finish_writer(self.status, "")
-        self._emit(SweepFinished(self.status, self.timing.report()))
+            return self._fail(exc)
+        try:
+            self._safe_off()
+            self.status = end
+            self._emit(SweepFinished(end, self.timing.report(), self._abort_reason if end == "aborted" else ""))
+        except Exception as exc:  # noqa: BLE001 - an instrument, or a subscriber (the file) that could not close
+            return self._fail(exc)
+        return self.status
+
+    def _sweeps(self):
+        plan = self.plan
+        steps_done = 0
+        for sweep_index in range(plan.n_sweeps):
+            for step_index, freq in enumerate(plan.freq_hz):
+                self._checkpoint()
+                t_start = time.time()
+                with self.timing.measure("rf"):
+                    self.rf.set_frequency_hz(freq)
+                    if plan.scheme == "alternating":
+                        self.rf.set_output(True)
+                if self.rf_settle_s:
+                    with self.timing.measure("settling"):
+                        time.sleep(self.rf_settle_s)
+                pairs = plan.pairs_of_step(step_index)
+                on_sweep = np.zeros(self.on_sums.shape[1:], dtype=self.on_sums.dtype)
+                off_sweep = np.zeros_like(on_sweep)
+                if plan.scheme == "software":
+                    self._pairs_software(pairs, on_sweep, off_sweep)
+                else:
+                    self._pairs_alternating(pairs, on_sweep, off_sweep)
+                t_end = time.time()
+                with self.timing.measure("processing"):
+                    self.on_sums[step_index] += on_sweep
+                    self.off_sums[step_index] += off_sweep
+                    self.n_pairs[step_index] += pairs
+                    contrast = spin_contrast(self.on_sums[step_index], self.off_sums[step_index],
+                                             self.n_pairs[step_index], self.dark_frame, dtype=np.float32)
+                steps_done += 1
+                # the writer (first subscriber) flushes the step before this returns, and so before the next step
+                self._emit(StepDone(step_index, sweep_index, freq, contrast, int(self.n_pairs[step_index]),
+                                    steps_done, plan.n_steps * plan.n_sweeps, on_sweep, off_sweep, pairs, t_start,
+                                    t_end))
+            self._emit(SweepDone(sweep_index))
+
+    def _fail(self, exc):
+        """RF off and shutter closed (whatever fails there, ``exc`` is the failure), then the stop event."""
+        try:
+            self._safe_off()
+        except Exception:  # noqa: BLE001 - the original failure is the one to report
+            pass
+        self.status = "failed"
+        self._emit_stop(SweepFailed(f"{type(exc).__name__}: {exc}", exc, self.timing.report()), exc)
         return self.status
 
     def _stop_safely(self, status, exc):
-        """RF off, shutter closed, the session closed with ``status`` keeping every completed step; failures
-        of these are noted on ``exc`` (the reason the run stops), which the caller re-raises."""
+        """RF off, shutter closed, then the stop event with ``status`` and the interruption as its reason (the
+        session file keeps every completed step); failures of these are noted on ``exc`` (the reason the run
+        stops), which the caller re-raises."""
         self.status = status
-        for action in (self._safe_off, lambda: self._finish_writer(status, f"{type(exc).__name__}: {exc}")):
-            try:
-                action()
-            except Exception as secondary:  # noqa: BLE001 - do the other; the interruption is what to report
-                exc.add_note(f"while stopping: {type(secondary).__name__}: {secondary}")
-
-    def _finish_writer(self, status, reason):
-        if self.writer is not None and not self.writer.closed:
-            self.writer.finish(status=status, reason=reason)
+        try:
+            self._safe_off()
+        except Exception as secondary:  # noqa: BLE001 - tell the subscribers; the interruption is what to report
+            exc.add_note(f"while stopping: {type(secondary).__name__}: {secondary}")
+        self._emit_stop(SweepFinished(status, self.timing.report(), f"{type(exc).__name__}: {exc}"), exc)
 
     def spin_contrast_cube(self):
         """(n_steps, rows, cols) float32 on/off ratio of every step so far (NaN where no pairs yet)."""
@@ -264,3 +282,7 @@ class SweepEngine:
             cube[k] = spin_contrast(self.on_sums[k], self.off_sums[k], self.n_pairs[k], self.dark_frame,
                                     dtype=np.float32)
         return cube
+
+
+def _name_of(subscriber):
+    return getattr(subscriber, "__qualname__", None) or type(subscriber).__name__

@@ -10,6 +10,7 @@ import sys
 import numpy as np
 
 from analysis.session import SessionWriter
+from app.core.session_subscriber import SessionSubscriber
 from instruments.config import config_from_dict
 from instruments.factory import open_instruments
 from instruments.shutdown import exit_code_for, termination_signals_raise
@@ -32,8 +33,10 @@ def main(resource, out, n_steps):
 
     try:
         with termination_signals_raise(), open_instruments(config) as inst:
-            engine = SweepEngine(plan, inst.camera, inst.rf, inst.shutter, session_factory=make_session,
-                                 listeners=[listen], frame_timeout_s=inst.frame_timeout_s)
+            # the writer first: "step N" is printed once step N is in the file
+            engine = SweepEngine(plan, inst.camera, inst.rf, inst.shutter,
+                                 listeners=[SessionSubscriber(make_session), listen],
+                                 frame_timeout_s=inst.frame_timeout_s)
             status = engine.run()
     except KeyboardInterrupt as exc:  # SIGINT, SIGTERM, SIGHUP: everything is safe by now
         print(f"stopped: {exc}", file=sys.stderr, flush=True)

@@ -5,6 +5,7 @@ import pytest
 
 from analysis import physics
 from analysis.session import SessionWriter, read_session
+from app.core.session_subscriber import SessionSubscriber
 from instruments.config import config_from_dict
 from instruments.factory import open_instruments
 from instruments.sweep import SweepEngine, SweepFailed, SweepPlan
@@ -35,7 +36,7 @@ def test_mock_chain_sweep_shows_the_hyperfine_doublet(scheme, tmp_path):
         plan.check_limits(inst.rf.limits.min_frequency_hz, inst.rf.limits.max_frequency_hz,
                           inst.rf.limits.max_power_dbm)
         engine = SweepEngine(plan, inst.camera, inst.rf, inst.shutter,
-                             session_factory=_factory(tmp_path / "s.h5", plan),
+                             listeners=[SessionSubscriber(_factory(tmp_path / "s.h5", plan))],
                              frame_timeout_s=inst.frame_timeout_s)
         assert engine.run() == "finished"
         assert not inst.rf.output_on() and not inst.shutter.is_open()
@@ -53,8 +54,8 @@ def test_rf_disconnect_mid_sweep_fails_cleanly_and_keeps_completed_steps(tmp_pat
     with open_instruments(_config(rf_disconnect_after_n_commands=60)) as inst:
         plan = _plan(inst)
         engine = SweepEngine(plan, inst.camera, inst.rf, inst.shutter,
-                             session_factory=_factory(tmp_path / "s.h5", plan),
-                             listeners=[events.append], frame_timeout_s=inst.frame_timeout_s)
+                             listeners=[SessionSubscriber(_factory(tmp_path / "s.h5", plan)), events.append],
+                             frame_timeout_s=inst.frame_timeout_s)
         assert engine.run() == "failed"
         assert isinstance(events[-1], SweepFailed)
         assert "Disconnected" in events[-1].reason or "Timeout" in events[-1].reason

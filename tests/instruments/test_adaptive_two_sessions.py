@@ -6,6 +6,7 @@ from analysis import physics
 from analysis.adaptive import combine_passes, plan_adaptive_sweep, session_pass
 from analysis.odmr import fit_odmr
 from analysis.session import SessionWriter, read_session
+from app.core.session_subscriber import SessionSubscriber
 from instruments.sweep import SweepEngine, SweepPlan
 from instruments.virtual_microscope import VirtualMicroscope, VirtualSample
 from tests.sweep_fakes import FakeCamera, FakeRF, FakeShutter
@@ -16,7 +17,8 @@ def _run(vm, plan, path, metadata):
         return SessionWriter.create(path, frame_shape=shape, freq_hz=plan.frequencies_hz, plan=plan.to_dict(),
                                     instrument_settings={}, sample_metadata=metadata, dark_frame_adu=dark)
 
-    assert SweepEngine(plan, FakeCamera(vm), FakeRF(vm), FakeShutter(vm), session_factory=factory).run() == "finished"
+    engine = SweepEngine(plan, FakeCamera(vm), FakeRF(vm), FakeShutter(vm), listeners=[SessionSubscriber(factory)])
+    assert engine.run() == "finished"
     assert not vm.state.rf_on and not vm.state.shutter_open
     return read_session(path)
 

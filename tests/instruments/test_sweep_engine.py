@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from analysis import physics
+from app.core.session_subscriber import SessionSubscriber
 from instruments.sweep import StepDone, SweepEngine, SweepFailed, SweepFinished, SweepPlan, SweepPlanError
 from instruments.virtual_microscope import QuadraticBackground, VirtualMicroscope, VirtualSample
 from tests.sweep_fakes import FakeCamera, FakeRF, FakeShutter
@@ -112,7 +113,7 @@ def test_sweep_writes_every_step_to_the_session_file(tmp_path):
                                     instrument_settings={"camera": "fake"}, sample_metadata={"name": "t"},
                                     dark_frame_adu=dark)
 
-    engine = SweepEngine(plan, FakeCamera(vm), FakeRF(vm), FakeShutter(vm), session_factory=factory)
+    engine = SweepEngine(plan, FakeCamera(vm), FakeRF(vm), FakeShutter(vm), listeners=[SessionSubscriber(factory)])
     assert engine.run() == "finished"
     session = read_session(path)
     assert session.status == "finished"

@@ -6,6 +6,7 @@ import pytest
 from analysis import physics
 from analysis.adaptive import combine_passes, session_pass
 from analysis.session import SessionReader, SessionWriter, read_session
+from app.core.session_subscriber import SessionSubscriber
 from instruments.sweep import StepDone, SweepEngine, SweepPlan, SweepPlanError
 from instruments.virtual_microscope import QuadraticBackground, VirtualMicroscope, VirtualSample
 from tests.sweep_fakes import FakeCamera, FakeRF, FakeShutter
@@ -60,8 +61,8 @@ def test_engine_takes_each_steps_pairs_and_the_session_records_them(tmp_path, sc
                                     instrument_settings={}, sample_metadata={}, dark_frame_adu=dark)
 
     events = []
-    engine = SweepEngine(plan, camera, FakeRF(vm), FakeShutter(vm), session_factory=factory,
-                         listeners=[events.append])
+    engine = SweepEngine(plan, camera, FakeRF(vm), FakeShutter(vm),
+                         listeners=[SessionSubscriber(factory), events.append])
     assert engine.run() == "finished"
     assert engine.n_pairs.tolist() == [2 * p for p in PAIRS]
     # every frame grabbed with the RF at a step's frequency: 2 frames per pair, per step, per sweep
