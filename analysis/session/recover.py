@@ -22,12 +22,12 @@ import numpy as np
 from . import h5lib
 from .compact import compact_session
 from .errors import SessionFileError, SessionInUseError
+from .layout import write_status
 from .reader import read_session
 from .safe_files import regular_file
 from .schema import ACQUISITION, JOURNAL, STATUS_INTERRUPTED, STATUS_RUNNING, utc_now
 from .superblock import WRITE_FLAG, clear_write_flags, stored_end_of_file
 from .tree import open_h5
-from .writer import write_status
 
 
 class RecoveryResult(str):
