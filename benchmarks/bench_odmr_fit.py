@@ -26,6 +26,7 @@ from numba import njit, prange
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from analysis import physics
+from analysis.fitting.small_linalg import cholesky_in_place, cholesky_solve
 from analysis.odmr import fit_odmr
 from instruments.virtual_microscope import VirtualMicroscope, VirtualSample, random_cells
 
@@ -114,27 +115,10 @@ def flop_probe(jac, data, evaluations, out):
                         acc += jac[a, i] * jac[b, i] * s
                     hess[a, b] = acc
                     hess[b, a] = acc
-            for j in range(p):  # Cholesky in place, then the two triangular solves
-                d = hess[j, j]
-                for q in range(j):
-                    d -= hess[j, q] * hess[j, q]
-                d = np.sqrt(abs(d) + 1e-30)
-                hess[j, j] = d
-                for i in range(j + 1, p):
-                    t = hess[i, j]
-                    for q in range(j):
-                        t -= hess[i, q] * hess[j, q]
-                    hess[i, j] = t / d
-            for i in range(p):
-                t = grad[i]
-                for q in range(i):
-                    t -= hess[i, q] * grad[q]
-                grad[i] = t / hess[i, i]
-            for i in range(p - 1, -1, -1):
-                t = grad[i]
-                for q in range(i + 1, p):
-                    t -= hess[q, i] * grad[q]
-                grad[i] = t / hess[i, i]
+            for j in range(p):  # keep the factorisation from failing on the probe's made-up numbers
+                hess[j, j] += 1e-30
+            cholesky_in_place(hess, p)  # the LM core's own p x p Cholesky and triangular solves
+            cholesky_solve(hess, grad, p)
             total += grad[0]
         out[k] = total
 
