@@ -55,11 +55,12 @@ def _fields(concentration, mean_z_um, n_cells, seed, noise_t):
         yield m, cells
 
 
-def _session(concentration, records, name):
+def stand_in_session(concentration, records, name, pixel_m=PIXEL_M):
+    """A session-like object holding ``records`` as its cell table, for ``session_cells``."""
     table = CellTable(columns=cell_columns(records) if records else {}, units={})
     return SimpleNamespace(path=name, sample_metadata={"spion_concentration_ug_per_ml": concentration, "name": name},
                            cells=table, field_map=None, truth=None,
-                           calibration=Calibration(PIXEL_M, source="simulated"))
+                           calibration=Calibration(pixel_m, source="simulated"))
 
 
 def run_study(n_cells=72, seed=5, noise_t=20e-9, model=None):
@@ -76,18 +77,25 @@ def run_study(n_cells=72, seed=5, noise_t=20e-9, model=None):
             truth += [{"row_px": c.y_m / PIXEL_M, "col_px": c.x_m / PIXEL_M, "z_m": c.z_m, "diameter_m": c.diameter_m,
                        "iron_mass_g": c.iron_mass_kg * 1e3,
                        "normalised_field_t": float(physics.normalised_field_t(c.iron_mass_kg))} for c in cells]
-        measured.append(session_cells(_session(conc, records, f"measured {conc:g}")))
-        true.append(session_cells(_session(conc, truth, f"true {conc:g}"), distance_window_m=None))
+        measured.append(session_cells(stand_in_session(conc, records, f"measured {conc:g}")))
+        true.append(session_cells(stand_in_session(conc, truth, f"true {conc:g}"), distance_window_m=None))
         counts.append((conc, len(truth), len(records), measured[-1].n_cells, len(measured[-1].not_usable)))
     return analyse_study(measured), analyse_study(true), counts
 
 
 def study_report(n_cells=72, seed=5, noise_t=20e-9, model=None):
     got, want, counts = run_study(n_cells, seed, noise_t, model)
+    head = (f"{n_cells} cells per concentration, seed {seed}, noise {noise_t * 1e9:g} nT per pixel, smooth residual "
+            "background; measured = auto-detected usable cells; true = the same simulated cells' true masses.")
+    return "\n".join([head, ""] + comparison_lines(got, want, counts))
+
+
+def comparison_lines(got, want, counts):
+    """Markdown tables: each concentration's mean normalised field measured (with its bootstrap sd) and true,
+    then B_max and the half-maximum both ways. ``counts``: (concentration, true cells, detections, cells in the
+    study, not usable) per concentration."""
     g, w = got.to_json_dict(), want.to_json_dict()
-    lines = [f"{n_cells} cells per concentration, seed {seed}, noise {noise_t * 1e9:g} nT per pixel, smooth residual "
-             "background; measured = auto-detected usable cells; true = the same simulated cells' true masses.", "",
-             "| concentration (ug/ml) | cells | detections | in the study | not usable | mean normalised field, "
+    lines = ["| concentration (ug/ml) | cells | detections | in the study | not usable | mean normalised field, "
              "measured (uT) | bootstrap sd (uT) | true (uT) | measured / true |", "| --- | --- | --- | --- | --- | --- "
              "| --- | --- | --- |"]
     boot = g.get("mean_normalised_field_bootstrap_sd_t") or [float("nan")] * len(counts)
@@ -101,4 +109,4 @@ def study_report(n_cells=72, seed=5, noise_t=20e-9, model=None):
               f"| half-maximum (ug/ml) | {g['half_max_concentration_ug_per_ml']:.1f} | "
               f"{g['half_max_concentration_bootstrap_sd_ug_per_ml']:.1f} | {w['half_max_concentration_ug_per_ml']:.1f} "
               f"| {g['half_max_concentration_ug_per_ml'] / w['half_max_concentration_ug_per_ml']:.3f} |"]
-    return "\n".join(lines)
+    return lines

@@ -28,11 +28,12 @@ import numpy as np
 
 from analysis import physics
 from analysis.cells import flags as cell_flags
+from analysis.cells.deblend import MAX_DETECTED_Z_M
 from analysis.session import read_session
 
 CONCENTRATION_KEY = "spion_concentration_ug_per_ml"
 EXCLUDED_FLAGS = cell_flags.NOT_CONVERGED | cell_flags.AT_BOUND | cell_flags.AT_EDGE
-DEFAULT_DISTANCE_WINDOW_M = (4e-6, 35e-6)
+DEFAULT_DISTANCE_WINDOW_M = (4e-6, MAX_DETECTED_Z_M)
 QUANTITIES = ("diameter_m", "z_m", "iron_mass_g", "normalised_field_t", "raw_peak_t")
 """The per-cell quantities the study compares (SI units as the names say)."""
 
