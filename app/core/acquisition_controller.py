@@ -119,6 +119,7 @@ class AcquisitionController:
         self.pixel_size_m = None
         self.d_hz = physics.ZERO_FIELD_SPLITTING_HZ
         self._niced = False
+        self._last_snapshot = None
         self.fitter = LiveFitter(self._fit, on_result=self._on_fit, on_error=self._on_fit_error)
 
     # -- control (GUI thread) ------------------------------------------------------------------------------
@@ -261,11 +262,13 @@ class AcquisitionController:
             if n_used < MIN_STEPS_TO_FIT:
                 return None
             cube = self._cube
-        # step by step, the lock held only for one step's copy (the GUI thread takes it at every refresh)
+        # copied without the lock: this thread runs at a low priority, and the kernel can leave it without the
+        # CPU for a long time while it holds a lock that others wait for. Steps below n_used are complete; the
+        # engine's thread only rewrites one again in a later sweep, and then each pixel is either the step's
+        # previous average or its new one, both measurements (the fit after the sweep sees them all settled).
         cube_t = np.empty((cube.shape[1], cube.shape[2], n_used), dtype=np.float32)
         for k in range(n_used):
-            with self._lock:
-                cube_t[:, :, k] = cube[k]
+            cube_t[:, :, k] = cube[k]
         return cube_t, self.plan.frequencies_hz[:n_used], transitions
 
     def warm_up(self):
@@ -318,7 +321,12 @@ class AcquisitionController:
 
     # -- what the views pull (GUI thread) ----------------------------------------------------------------------
     def snapshot(self):
-        with self._lock:
+        """The newest state; never waits: when another thread holds the lock (the GUI thread asks 10 times a
+        second, and a thread holding the lock may have lost the CPU to other work), the previous snapshot, whose
+        data is at most one update older."""
+        if not self._lock.acquire(blocking=self._last_snapshot is None):
+            return self._last_snapshot
+        try:
             steps_done, steps_total, step_index, sweep_index, freq_hz = self._progress
             now = self._t_end if self._t_end is not None else time.monotonic()
             paused = self._paused_s + ((now - self._paused_at) if self._paused_at is not None else 0.0)
@@ -331,10 +339,13 @@ class AcquisitionController:
             contrast_version, contrast = self._contrast
             field_version, field = self._field
             status, (failure, failure_error), fit_error = self._status, self._failure or (None, None), self._fit_error
+        finally:
+            self._lock.release()
         camera_version, frame = self._tap.latest() if self._tap is not None else (0, None)
-        return AcquisitionSnapshot(status, steps_done, steps_total, step_index, sweep_index, freq_hz, elapsed, left,
-                                   contrast_version, contrast, camera_version, frame, field_version, field, failure,
-                                   failure_error, fit_error)
+        self._last_snapshot = AcquisitionSnapshot(status, steps_done, steps_total, step_index, sweep_index, freq_hz,
+                                                  elapsed, left, contrast_version, contrast, camera_version, frame,
+                                                  field_version, field, failure, failure_error, fit_error)
+        return self._last_snapshot
 
     def contrast_cube(self):
         """A copy of the (n_steps, rows, cols) spin-contrast cube so far (NaN where not measured), or None."""
@@ -342,16 +353,14 @@ class AcquisitionController:
             return None if self._cube is None else self._cube.copy()
 
     def field_maps(self):
-        with self._lock:
-            return self._field[1]
+        return self._field[1]  # (version, maps) is replaced whole: one read, no lock
 
     def spectrum(self, row, col):
         """(freq_hz, PL on/off of pixel (row, col) per step (NaN where not measured yet)) or None."""
-        with self._lock:
-            if self._cube is None or not (0 <= row < self._cube.shape[1] and 0 <= col < self._cube.shape[2]):
-                return None
-            values = self._cube[:, row, col].copy()
-        return self.plan.frequencies_hz, values
+        cube = self._cube  # no lock (the GUI thread asks): each value read is NaN or a step's measured value
+        if cube is None or not (0 <= row < cube.shape[1] and 0 <= col < cube.shape[2]):
+            return None
+        return self.plan.frequencies_hz, cube[:, row, col].copy()
 
     def deepest_step(self):
         """(step index, freq_hz, spin-contrast image) of the step with the deepest mean dip, or None: after a
