@@ -8,6 +8,7 @@ import os
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numba
@@ -119,8 +120,21 @@ class AcquisitionController:
         self.pixel_size_m = None
         self.d_hz = physics.ZERO_FIELD_SPLITTING_HZ
         self._niced = False
-        self._last_snapshot = None
+        self._published = self._state()
         self.fitter = LiveFitter(self._fit, on_result=self._on_fit, on_error=self._on_fit_error)
+
+    def _state(self):
+        return (self._status, self._progress, self._contrast, self._field, self._failure, self._fit_error,
+                self._t_start, self._t_end, self._paused_s, self._paused_at)
+
+    @contextmanager
+    def _writing(self):
+        """Hold the lock to change the state ``snapshot()`` reports, then publish it as one immutable tuple: the
+        GUI thread reads that without the lock, so it never waits for a thread that holds the lock and has lost
+        the CPU to other work (the niced live fit, the sweep's thread on a busy machine)."""
+        with self._lock:
+            yield
+            self._published = self._state()
 
     # -- control (GUI thread) ------------------------------------------------------------------------------
     @property
@@ -150,7 +164,7 @@ class AcquisitionController:
         self._window_sizes = tuple(window_sizes or (plan.n_steps,))
         self._fit_every_steps = fit_every_steps
         self._tap = FrameTap(camera)
-        with self._lock:
+        with self._writing():
             self._cube = None
             self._step_means = np.full(plan.n_steps, np.nan)
             self._status = "running"
@@ -170,12 +184,12 @@ class AcquisitionController:
     def pause(self):
         if self.engine is not None and self._status == "running":
             self.engine.pause()
-            with self._lock:
+            with self._writing():
                 self._status, self._paused_at = "paused", time.monotonic()
 
     def resume(self):
         if self.engine is not None and self._status == "paused":
-            with self._lock:
+            with self._writing():
                 self._paused_s += time.monotonic() - self._paused_at
                 self._status, self._paused_at = "running", None
             self.engine.resume()
@@ -206,7 +220,7 @@ class AcquisitionController:
         if isinstance(event, StepDone):
             finite = event.spin_contrast[np.isfinite(event.spin_contrast)]
             mean = float(finite.mean()) if finite.size else np.nan  # for deepest_step, here and not in the GUI
-            with self._lock:
+            with self._writing():
                 if self._cube is None:
                     self._cube = np.full((self.plan.n_steps, *event.spin_contrast.shape), np.nan, np.float32)
                 self._cube[event.step_index] = event.spin_contrast
@@ -223,7 +237,7 @@ class AcquisitionController:
             self.fitter.request(self._fit_inputs)  # the fit of all the data, whatever the throttle did
             log.info("sweep %s; time ledger %s", event.status, _fmt_timing(event.timing))
         elif isinstance(event, SweepFailed):
-            with self._lock:
+            with self._writing():
                 self._failure = (event.reason, event.error)
             self._end("failed")
             self.fitter.request(self._fit_inputs)  # the completed steps are worth a fit (and are in the file)
@@ -241,7 +255,7 @@ class AcquisitionController:
         return True
 
     def _end(self, status):
-        with self._lock:
+        with self._writing():
             if self._paused_at is not None:
                 self._paused_s += time.monotonic() - self._paused_at
                 self._paused_at = None
@@ -310,42 +324,34 @@ class AcquisitionController:
     def _on_fit(self, maps):
         if maps is None:
             return
-        with self._lock:
+        with self._writing():
             self._field = (self._field[0] + 1, maps)
             self._fit_error = None
 
     def _on_fit_error(self, exc):
-        with self._lock:
+        with self._writing():
             self._fit_error = f"{type(exc).__name__}: {exc}"
         log.warning("live fit failed: %s", exc, exc_info=exc)
 
     # -- what the views pull (GUI thread) ----------------------------------------------------------------------
     def snapshot(self):
-        """The newest state; never waits: when another thread holds the lock (the GUI thread asks 10 times a
-        second, and a thread holding the lock may have lost the CPU to other work), the previous snapshot, whose
-        data is at most one update older."""
-        if not self._lock.acquire(blocking=self._last_snapshot is None):
-            return self._last_snapshot
-        try:
-            steps_done, steps_total, step_index, sweep_index, freq_hz = self._progress
-            now = self._t_end if self._t_end is not None else time.monotonic()
-            paused = self._paused_s + ((now - self._paused_at) if self._paused_at is not None else 0.0)
-            elapsed = (now - self._t_start - paused) if self._t_start is not None else 0.0
-            left = float("nan")
-            if self.running and steps_done > 0:
-                left = elapsed / steps_done * (steps_total - steps_done)
-            elif self._status == "finished":
-                left = 0.0
-            contrast_version, contrast = self._contrast
-            field_version, field = self._field
-            status, (failure, failure_error), fit_error = self._status, self._failure or (None, None), self._fit_error
-        finally:
-            self._lock.release()
+        """The state as of the last change (published by ``_writing``): read without the lock, never waits."""
+        (status, progress, (contrast_version, contrast), (field_version, field), failure, fit_error, t_start, t_end,
+         paused_s, paused_at) = self._published
+        steps_done, steps_total, step_index, sweep_index, freq_hz = progress
+        now = t_end if t_end is not None else time.monotonic()
+        paused = paused_s + ((now - paused_at) if paused_at is not None else 0.0)
+        elapsed = (now - t_start - paused) if t_start is not None else 0.0
+        left = float("nan")
+        if status in ("running", "paused") and steps_done > 0:
+            left = elapsed / steps_done * (steps_total - steps_done)
+        elif status == "finished":
+            left = 0.0
+        failure, failure_error = failure or (None, None)
         camera_version, frame = self._tap.latest() if self._tap is not None else (0, None)
-        self._last_snapshot = AcquisitionSnapshot(status, steps_done, steps_total, step_index, sweep_index, freq_hz,
-                                                  elapsed, left, contrast_version, contrast, camera_version, frame,
-                                                  field_version, field, failure, failure_error, fit_error)
-        return self._last_snapshot
+        return AcquisitionSnapshot(status, steps_done, steps_total, step_index, sweep_index, freq_hz, elapsed, left,
+                                   contrast_version, contrast, camera_version, frame, field_version, field, failure,
+                                   failure_error, fit_error)
 
     def contrast_cube(self):
         """A copy of the (n_steps, rows, cols) spin-contrast cube so far (NaN where not measured), or None."""
