@@ -4,14 +4,11 @@ pull. Qt-free: the engine's listener only stores the newest data under a lock; t
 """
 
 import logging
-import os
-import sys
 import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 
 from analysis import physics
@@ -21,27 +18,12 @@ from app.core.analysis_seams import AnalysisSeams
 from app.core.fit_curve import fit_curve
 from app.core.fit_quality import weighted_reduced_chi2
 from app.core.frame_tap import FrameTap
+from app.core.low_priority import KernelThread
 from instruments.sweep import StepDone, SweepEngine, SweepFailed, SweepFinished, SweepStarted
 
 log = logging.getLogger("nvscope.app")
 
 _WARM_UP = ("warm-up",)
-FIT_NICENESS = 10
-"""How much lower than the GUI's the live fit's scheduling priority is (Linux nice levels; the numba threads it
-starts inherit it): on a busy machine the kernel then gives the GUI thread the CPU first, and the fit waits."""
-
-
-def lower_thread_priority(niceness):
-    """Lower the calling thread's scheduling priority by ``niceness`` (Linux: threads have their own nice value;
-    elsewhere nothing happens). Returns True when it was lowered."""
-    if not hasattr(os, "setpriority") or not sys.platform.startswith("linux"):
-        return False
-    try:
-        tid = threading.get_native_id()
-        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + niceness)
-    except OSError:
-        return False
-    return True
 
 
 @dataclass(frozen=True)
@@ -119,7 +101,7 @@ class AcquisitionController:
         self._fit_every_steps = None
         self.pixel_size_m = None
         self.d_hz = physics.ZERO_FIELD_SPLITTING_HZ
-        self._niced = False
+        self._kernel = KernelThread()
         self._published = self._state()
         self.fitter = LiveFitter(self._fit, on_result=self._on_fit, on_error=self._on_fit_error)
 
@@ -209,6 +191,7 @@ class AcquisitionController:
             self.engine.wait(timeout)
         self._detach()
         self.fitter.close()
+        self._kernel.close()
 
     def _detach(self):
         if self.engine is not None:
@@ -291,10 +274,7 @@ class AcquisitionController:
         self.fitter.request(_WARM_UP)
 
     def _fit(self, inputs):
-        # numba's thread count is per launching thread: the live fit leaves one core to acquisition and the GUI
-        numba.set_num_threads(max(1, numba.config.NUMBA_NUM_THREADS - 1))
-        if not self._niced:  # first call (the warm-up), before numba starts its threads from this one
-            self._niced = lower_thread_priority(FIT_NICENESS) or True
+        # only the ODMR fit (its numba kernel) runs niced, in self._kernel's thread (see app.core.low_priority)
         if inputs is None:
             return None
         if inputs is _WARM_UP:
@@ -302,7 +282,7 @@ class AcquisitionController:
             spectrum = physics.odmr_spectrum(freq_hz, 2.029e9, 1.0e6, 0.015, isotope=self.seams.model)
             cube = np.broadcast_to(spectrum, (8, 8, freq_hz.size)).astype(np.float32)
             try:
-                fit = self.seams.fit_odmr(cube, freq_hz, model=self.seams.model, transitions=1)
+                fit = self._kernel.call(self.seams.fit_odmr, cube, freq_hz, model=self.seams.model, transitions=1)
                 self.seams.remove_background(np.asarray(fit.b_nv_t, dtype=np.float64))
             except Exception as exc:  # noqa: BLE001 - a warm-up is an optimisation; the real fit reports errors
                 log.info("fit warm-up did not run through: %s", exc)
@@ -310,8 +290,8 @@ class AcquisitionController:
         cube, freq_hz, transitions, *weights = inputs  # weights: (sigma,) for passes combined (adaptive sweeps)
         t0 = time.perf_counter()
         extra = {"sigma": weights[0]} if weights else {}
-        fit = self.seams.fit_odmr(cube, freq_hz, model=self.seams.model, transitions=transitions, d_hz=self.d_hz,
-                                  **extra)
+        fit = self._kernel.call(self.seams.fit_odmr, cube, freq_hz, model=self.seams.model, transitions=transitions,
+                                d_hz=self.d_hz, **extra)
         b_nv_t = np.asarray(fit.b_nv_t, dtype=np.float64)
         converged = np.asarray(fit.converged, dtype=bool)
         background_t, residual_t, info = self.seams.remove_background(np.where(converged, b_nv_t, np.nan),
