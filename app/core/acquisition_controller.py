@@ -4,13 +4,11 @@ pull. Qt-free: the engine's listener only stores the newest data under a lock; t
 """
 
 import logging
-import os
-import sys
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 
 from analysis import physics
@@ -20,28 +18,13 @@ from app.core.analysis_seams import AnalysisSeams
 from app.core.fit_curve import fit_curve
 from app.core.fit_quality import weighted_reduced_chi2
 from app.core.frame_tap import FrameTap
+from app.core.low_priority import KernelThread
 from app.core.session_subscriber import SessionSubscriber
 from instruments.sweep import StepDone, SweepEngine, SweepFailed, SweepFinished, SweepStarted
 
 log = logging.getLogger("nvscope.app")
 
 _WARM_UP = ("warm-up",)
-FIT_NICENESS = 10
-"""How much lower than the GUI's the live fit's scheduling priority is (Linux nice levels; the numba threads it
-starts inherit it): on a busy machine the kernel then gives the GUI thread the CPU first, and the fit waits."""
-
-
-def lower_thread_priority(niceness):
-    """Lower the calling thread's scheduling priority by ``niceness`` (Linux: threads have their own nice value;
-    elsewhere nothing happens). Returns True when it was lowered."""
-    if not hasattr(os, "setpriority") or not sys.platform.startswith("linux"):
-        return False
-    try:
-        tid = threading.get_native_id()
-        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + niceness)
-    except OSError:
-        return False
-    return True
 
 
 @dataclass(frozen=True)
@@ -120,8 +103,22 @@ class AcquisitionController:
         self._fit_every_steps = None
         self.pixel_size_m = None
         self.d_hz = physics.ZERO_FIELD_SPLITTING_HZ
-        self._niced = False
+        self._kernel = KernelThread()
+        self._published = self._state()
         self.fitter = LiveFitter(self._fit, on_result=self._on_fit, on_error=self._on_fit_error)
+
+    def _state(self):
+        return (self._status, self._progress, self._contrast, self._field, self._failure, self._fit_error,
+                self._t_start, self._t_end, self._paused_s, self._paused_at)
+
+    @contextmanager
+    def _writing(self):
+        """Hold the lock to change the state ``snapshot()`` reports, then publish it as one immutable tuple: the
+        GUI thread reads that without the lock, so it never waits for a thread that holds the lock and has lost
+        the CPU to other work (the niced live fit, the sweep's thread on a busy machine)."""
+        with self._lock:
+            yield
+            self._published = self._state()
 
     # -- control (GUI thread) ------------------------------------------------------------------------------
     @property
@@ -152,7 +149,7 @@ class AcquisitionController:
         self._window_sizes = tuple(window_sizes or (plan.n_steps,))
         self._fit_every_steps = fit_every_steps
         self._tap = FrameTap(camera)
-        with self._lock:
+        with self._writing():
             self._cube = None
             self._step_means = np.full(plan.n_steps, np.nan)
             self._status = "running"
@@ -173,12 +170,12 @@ class AcquisitionController:
     def pause(self):
         if self.engine is not None and self._status == "running":
             self.engine.pause()
-            with self._lock:
+            with self._writing():
                 self._status, self._paused_at = "paused", time.monotonic()
 
     def resume(self):
         if self.engine is not None and self._status == "paused":
-            with self._lock:
+            with self._writing():
                 self._paused_s += time.monotonic() - self._paused_at
                 self._status, self._paused_at = "running", None
             self.engine.resume()
@@ -199,6 +196,7 @@ class AcquisitionController:
             self.engine.wait(timeout)
         self._detach()
         self.fitter.close()
+        self._kernel.close()
 
     def _detach(self):
         if self.engine is not None:
@@ -210,7 +208,7 @@ class AcquisitionController:
         if isinstance(event, StepDone):
             finite = event.spin_contrast[np.isfinite(event.spin_contrast)]
             mean = float(finite.mean()) if finite.size else np.nan  # for deepest_step, here and not in the GUI
-            with self._lock:
+            with self._writing():
                 if self._cube is None:
                     self._cube = np.full((self.plan.n_steps, *event.spin_contrast.shape), np.nan, np.float32)
                 self._cube[event.step_index] = event.spin_contrast
@@ -227,7 +225,7 @@ class AcquisitionController:
             self.fitter.request(self._fit_inputs)  # the fit of all the data, whatever the throttle did
             log.info("sweep %s; time ledger %s", event.status, _fmt_timing(event.timing))
         elif isinstance(event, SweepFailed):
-            with self._lock:
+            with self._writing():
                 self._failure = (event.reason, event.error)
             self._end("failed")
             self.fitter.request(self._fit_inputs)  # the completed steps are worth a fit (and are in the file)
@@ -245,7 +243,7 @@ class AcquisitionController:
         return True
 
     def _end(self, status):
-        with self._lock:
+        with self._writing():
             if self._paused_at is not None:
                 self._paused_s += time.monotonic() - self._paused_at
                 self._paused_at = None
@@ -266,11 +264,13 @@ class AcquisitionController:
             if n_used < MIN_STEPS_TO_FIT:
                 return None
             cube = self._cube
-        # step by step, the lock held only for one step's copy (the GUI thread takes it at every refresh)
+        # copied without the lock: this thread runs at a low priority, and the kernel can leave it without the
+        # CPU for a long time while it holds a lock that others wait for. Steps below n_used are complete; the
+        # engine's thread only rewrites one again in a later sweep, and then each pixel is either the step's
+        # previous average or its new one, both measurements (the fit after the sweep sees them all settled).
         cube_t = np.empty((cube.shape[1], cube.shape[2], n_used), dtype=np.float32)
         for k in range(n_used):
-            with self._lock:
-                cube_t[:, :, k] = cube[k]
+            cube_t[:, :, k] = cube[k]
         return cube_t, self.plan.frequencies_hz[:n_used], transitions
 
     def warm_up(self):
@@ -279,10 +279,7 @@ class AcquisitionController:
         self.fitter.request(_WARM_UP)
 
     def _fit(self, inputs):
-        # numba's thread count is per launching thread: the live fit leaves one core to acquisition and the GUI
-        numba.set_num_threads(max(1, numba.config.NUMBA_NUM_THREADS - 1))
-        if not self._niced:  # first call (the warm-up), before numba starts its threads from this one
-            self._niced = lower_thread_priority(FIT_NICENESS) or True
+        # only the ODMR fit (its numba kernel) runs niced, in self._kernel's thread (see app.core.low_priority)
         if inputs is None:
             return None
         if inputs is _WARM_UP:
@@ -290,7 +287,7 @@ class AcquisitionController:
             spectrum = physics.odmr_spectrum(freq_hz, 2.029e9, 1.0e6, 0.015, isotope=self.seams.model)
             cube = np.broadcast_to(spectrum, (8, 8, freq_hz.size)).astype(np.float32)
             try:
-                fit = self.seams.fit_odmr(cube, freq_hz, model=self.seams.model, transitions=1)
+                fit = self._kernel.call(self.seams.fit_odmr, cube, freq_hz, model=self.seams.model, transitions=1)
                 self.seams.remove_background(np.asarray(fit.b_nv_t, dtype=np.float64))
             except Exception as exc:  # noqa: BLE001 - a warm-up is an optimisation; the real fit reports errors
                 log.info("fit warm-up did not run through: %s", exc)
@@ -298,8 +295,8 @@ class AcquisitionController:
         cube, freq_hz, transitions, *weights = inputs  # weights: (sigma,) for passes combined (adaptive sweeps)
         t0 = time.perf_counter()
         extra = {"sigma": weights[0]} if weights else {}
-        fit = self.seams.fit_odmr(cube, freq_hz, model=self.seams.model, transitions=transitions, d_hz=self.d_hz,
-                                  **extra)
+        fit = self._kernel.call(self.seams.fit_odmr, cube, freq_hz, model=self.seams.model, transitions=transitions,
+                                d_hz=self.d_hz, **extra)
         b_nv_t = np.asarray(fit.b_nv_t, dtype=np.float64)
         converged = np.asarray(fit.converged, dtype=bool)
         background_t, residual_t, info = self.seams.remove_background(np.where(converged, b_nv_t, np.nan),
@@ -312,30 +309,30 @@ class AcquisitionController:
     def _on_fit(self, maps):
         if maps is None:
             return
-        with self._lock:
+        with self._writing():
             self._field = (self._field[0] + 1, maps)
             self._fit_error = None
 
     def _on_fit_error(self, exc):
-        with self._lock:
+        with self._writing():
             self._fit_error = f"{type(exc).__name__}: {exc}"
         log.warning("live fit failed: %s", exc, exc_info=exc)
 
     # -- what the views pull (GUI thread) ----------------------------------------------------------------------
     def snapshot(self):
-        with self._lock:
-            steps_done, steps_total, step_index, sweep_index, freq_hz = self._progress
-            now = self._t_end if self._t_end is not None else time.monotonic()
-            paused = self._paused_s + ((now - self._paused_at) if self._paused_at is not None else 0.0)
-            elapsed = (now - self._t_start - paused) if self._t_start is not None else 0.0
-            left = float("nan")
-            if self.running and steps_done > 0:
-                left = elapsed / steps_done * (steps_total - steps_done)
-            elif self._status == "finished":
-                left = 0.0
-            contrast_version, contrast = self._contrast
-            field_version, field = self._field
-            status, (failure, failure_error), fit_error = self._status, self._failure or (None, None), self._fit_error
+        """The state as of the last change (published by ``_writing``): read without the lock, never waits."""
+        (status, progress, (contrast_version, contrast), (field_version, field), failure, fit_error, t_start, t_end,
+         paused_s, paused_at) = self._published
+        steps_done, steps_total, step_index, sweep_index, freq_hz = progress
+        now = t_end if t_end is not None else time.monotonic()
+        paused = paused_s + ((now - paused_at) if paused_at is not None else 0.0)
+        elapsed = (now - t_start - paused) if t_start is not None else 0.0
+        left = float("nan")
+        if status in ("running", "paused") and steps_done > 0:
+            left = elapsed / steps_done * (steps_total - steps_done)
+        elif status == "finished":
+            left = 0.0
+        failure, failure_error = failure or (None, None)
         camera_version, frame = self._tap.latest() if self._tap is not None else (0, None)
         return AcquisitionSnapshot(status, steps_done, steps_total, step_index, sweep_index, freq_hz, elapsed, left,
                                    contrast_version, contrast, camera_version, frame, field_version, field, failure,
@@ -347,16 +344,14 @@ class AcquisitionController:
             return None if self._cube is None else self._cube.copy()
 
     def field_maps(self):
-        with self._lock:
-            return self._field[1]
+        return self._field[1]  # (version, maps) is replaced whole: one read, no lock
 
     def spectrum(self, row, col):
         """(freq_hz, PL on/off of pixel (row, col) per step (NaN where not measured yet)) or None."""
-        with self._lock:
-            if self._cube is None or not (0 <= row < self._cube.shape[1] and 0 <= col < self._cube.shape[2]):
-                return None
-            values = self._cube[:, row, col].copy()
-        return self.plan.frequencies_hz, values
+        cube = self._cube  # no lock (the GUI thread asks): each value read is NaN or a step's measured value
+        if cube is None or not (0 <= row < cube.shape[1] and 0 <= col < cube.shape[2]):
+            return None
+        return self.plan.frequencies_hz, cube[:, row, col].copy()
 
     def deepest_step(self):
         """(step index, freq_hz, spin-contrast image) of the step with the deepest mean dip, or None: after a

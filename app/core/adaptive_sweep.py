@@ -79,7 +79,7 @@ class AdaptiveController(AcquisitionController):
         self.d_hz = float(d_hz) if d_hz is not None else physics.ZERO_FIELD_SPLITTING_HZ
         self._stop_requested.clear()
         self._stop_reason = ""
-        with self._lock:
+        with self._writing():
             self._status, self._failure, self._stage = "running", None, FIRST if first else PLANNING
         args = (plan, windows, first, make_factory, out_path, first_share, previous_path, launch)
         self._thread = threading.Thread(target=self._run, args=args, name="nvscope-adaptive", daemon=True)
@@ -150,7 +150,7 @@ class AdaptiveController(AcquisitionController):
             passes.append(self._measured())
         except Exception as exc:  # noqa: BLE001 - a plan that cannot be made ends the run, said as a failure
             log.error("adaptive sweep stopped: %s", exc, exc_info=exc)
-            with self._lock:
+            with self._writing():
                 self._failure = self._failure or (f"{type(exc).__name__}: {exc}", exc)
             status = "failed"
         finally:
@@ -209,7 +209,7 @@ class AdaptiveController(AcquisitionController):
         self._thread_status(status)
 
     def _thread_status(self, status):
-        with self._lock:
+        with self._writing():
             self._paused_at = None
             self._status, self._t_end = status, time.monotonic()
 
