@@ -5,7 +5,7 @@ import h5py
 import numpy as np
 import pytest
 
-import analysis.session.writer as writer_module
+import analysis.session.layout as layout_module
 from analysis.session import SessionWriter, read_session
 from tests.analysis.test_session_size import realistic_step_sums
 
@@ -27,7 +27,7 @@ def _write(path, n_steps=9, shape=(24, 32)):
 @pytest.mark.parametrize("storage", [None, GZIP], ids=["lzf (default)", "gzip (older files)"])
 def test_sums_read_back_exactly_whatever_the_filter(tmp_path, monkeypatch, storage):
     if storage is not None:
-        monkeypatch.setattr(writer_module, "SUM_STORAGE", storage)
+        monkeypatch.setattr(layout_module, "SUM_STORAGE", storage)  # where new files get their datasets
     path = tmp_path / "s.h5"
     written = _write(path)
     with h5py.File(path) as f:
