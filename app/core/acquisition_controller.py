@@ -179,10 +179,11 @@ class AcquisitionController:
                 self._status, self._paused_at = "running", None
             self.engine.resume()
 
-    def stop(self):
-        """Abort between frames; the engine switches the RF off and closes the shutter."""
+    def stop(self, reason=""):
+        """Abort between frames; the engine switches the RF off and closes the shutter and records ``reason``
+        (e.g. "SIGTERM received") with the aborted status."""
         if self.engine is not None:
-            self.engine.abort()
+            self.engine.abort(reason)
 
     def wait(self, timeout=None):
         return self.engine.wait(timeout) if self.engine is not None else self._status

@@ -77,6 +77,7 @@ class AdaptiveController(AcquisitionController):
         self.adaptive_plan, self._combined, self.paths = None, None, ()
         self.d_hz = float(d_hz) if d_hz is not None else physics.ZERO_FIELD_SPLITTING_HZ
         self._stop_requested.clear()
+        self._stop_reason = ""
         with self._lock:
             self._status, self._failure, self._stage = "running", None, FIRST if first else PLANNING
         args = (plan, windows, first, make_factory, out_path, first_share, previous_path, launch)
@@ -87,9 +88,10 @@ class AdaptiveController(AcquisitionController):
         if self._stage in ("", FIRST, ADAPTIVE):  # planning and the combined fit have no engine to pause
             super().pause()
 
-    def stop(self):
+    def stop(self, reason=""):
         self._stop_requested.set()
-        super().stop()
+        self._stop_reason = reason
+        super().stop(reason)
 
     def wait(self, timeout=None):
         if self._thread is not None:
@@ -160,7 +162,7 @@ class AdaptiveController(AcquisitionController):
         if path is not None:
             self.paths = (*self.paths, str(path))
         if self._stop_requested.is_set():  # a stop that came while the pass was being set up
-            self.engine.abort()
+            self.engine.abort(self._stop_reason)
         self._pass_ended.wait()
         self.engine.wait()
         return self._pass_status

@@ -49,6 +49,7 @@ class SweepEngine:
         self._run_gate = threading.Event()
         self._run_gate.set()
         self._abort = threading.Event()
+        self.abort_reason = ""
         self._thread = None
         self.status = "idle"
         self.timing = TimeLedger()
@@ -79,7 +80,9 @@ class SweepEngine:
             self.status = "running"
             self._run_gate.set()
 
-    def abort(self):
+    def abort(self, reason=""):
+        """Stop between frames; ``reason`` (e.g. "SIGTERM received") is recorded with the aborted status."""
+        self.abort_reason = self.abort_reason or str(reason)
         self._abort.set()
         self._run_gate.set()
 
@@ -239,7 +242,7 @@ class SweepEngine:
                 exc.add_note(f"the session file's status could not be recorded: {secondary}")
             self._emit(SweepFailed(f"{type(exc).__name__}: {exc}", exc, self.timing.report()))
             return self.status
-        self._finish_writer(self.status, "")
+        self._finish_writer(self.status, self.abort_reason if self.status == "aborted" else "")
         self._emit(SweepFinished(self.status, self.timing.report()))
         return self.status
 
