@@ -148,7 +148,7 @@ def _explain_open_failure(path, exc, mode):
         return SessionInUseError(
             f"{path} is open for writing by an acquisition, or its writer was killed before it finished "
             f"(HDF5: {text}). Wait for the acquisition or analysis to end; if the process is gone (killed), "
-            f"run `nvscope recover {path}` once (analysis.session.recover_session): it keeps every step."
+            f"run `nvscope recover {path}` once (or accept File > Open's offer to recover it): it keeps every step."
         )
     if "unable to lock file" in text or "errno = 11" in text:
         return SessionInUseError(

@@ -22,7 +22,7 @@ from analysis.session import (
     write_fit_results,
 )
 from analysis.session.safe_files import replacing
-from tests.test_session_errors import SHAPE, make_session
+from tests.analysis.test_session_errors import SHAPE, make_session
 
 FAST_S = 5.0  # the bound for "a clear error at once"
 
