@@ -107,7 +107,7 @@ def recover_session(path, *, force=False):
     if alive is None and not force:
         raise SessionInUseError(
             f"{path} was written on {attrs.get('writer_host')!r}, so whether its writer still runs cannot be "
-            "checked from here; make sure it has stopped, then call recover_session(path, force=True)."
+            f"checked from here; make sure it has stopped, then run `nvscope recover --force {path}`."
         )
     stored = stored_end_of_file(path)
     if stored is not None and stored[1]:

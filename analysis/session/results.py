@@ -54,7 +54,7 @@ def _open_for_append(path):
         if status == STATUS_RUNNING:
             raise SessionInUseError(
                 f"{path} has status 'running': its acquisition has not finished. If the writing process is "
-                "gone, run analysis.session.recover_session(path) first."
+                f"gone, run `nvscope recover {path}` first (or accept File > Open's offer to recover it)."
             )
     except BaseException:
         h5file.close()

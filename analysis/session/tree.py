@@ -148,7 +148,7 @@ def _explain_open_failure(path, exc, mode):
         return SessionInUseError(
             f"{path} is open for writing by an acquisition, or its writer was killed before it finished "
             f"(HDF5: {text}). Wait for the acquisition or analysis to end; if the process is gone (killed), "
-            f"run `nvscope recover {path}` once (analysis.session.recover_session): it keeps every step."
+            f"run `nvscope recover {path}` once (or accept File > Open's offer to recover it): it keeps every step."
         )
     if "unable to lock file" in text or "errno = 11" in text:
         return SessionInUseError(
@@ -208,6 +208,30 @@ except Exception as exc:
 """
 
 
+def _file_key(path):
+    """(device, inode, size, modification time): a file version, as the probe remembers it; None if gone."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+
+
+class _AppendFile(h5py.File):
+    """A file opened here to add results. If it had passed the probe before, it still has once this process
+    closes it (only HDF5 itself wrote to it), so its new version is remembered too: reopening a file right after
+    ``nvscope fit`` or the GUI wrote into it costs no second child process."""
+
+    _verified_path = None
+
+    def close(self):
+        super().close()
+        if self._verified_path is not None:
+            key = _file_key(self._verified_path)
+            if key is not None:
+                _probed.add(key)
+
+
 def _probe(path, live):
     """HDF5 can loop for ever inside one call on some damaged files (measured: a live file cut at 3 kB; a
     finished file whose global heap, where the text attributes live, has a flipped byte). A call stuck in
@@ -215,12 +239,8 @@ def _probe(path, live):
     that reads all metadata, every text, and every dataset up to 16 MB, under a deadline. If it finishes
     (or HDF5 reports an error), the file is read here; files that passed are remembered (device, inode,
     size, modification time) and not probed again."""
-    try:
-        info = os.stat(path)
-    except OSError:
-        return
-    key = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
-    if key in _probed:
+    key = _file_key(path)
+    if key is None or key in _probed:
         return
     try:
         # only h5py and h5lib.py (loaded by its path): a light process, not the whole analysis package
@@ -261,7 +281,10 @@ def open_h5(path, mode="r", probe=True):
         _probe(path, live)
     try:
         if mode != "r":
-            return h5py.File(path, mode, libver=LIBVER, locking=LOCKING)
+            verified = _file_key(path) in _probed
+            h5file = _AppendFile(path, mode, libver=LIBVER, locking=LOCKING)
+            h5file._verified_path = path if verified else None
+            return h5file
         return _open_live(path) if live else h5py.File(path, "r", locking=LOCKING)
     except (*H5_ERRORS, MemoryError, OverflowError) as exc:
         raise _explain_open_failure(path, exc, mode) from exc

@@ -25,27 +25,27 @@ def needed_stages(session):
 
 def needed_stages_of_file(path):
     """``needed_stages`` of a session file without reading its frame sums (opens only the analysis groups)."""
-    import h5py
+    from analysis.session import SessionError
+    from analysis.session.schema import CELLS, FIELD_MAP
+    from analysis.session.tree import H5_ERRORS, open_h5
 
-    from analysis.session.schema import CELLS, FIELD_MAP, LOCKING
-
-    try:
-        with h5py.File(path, "r", locking=LOCKING) as f:
+    try:  # the safe opener: a damaged file fails within seconds, never hangs (docs/safety.md)
+        with open_h5(path, "r") as f:
             stages = [] if f"{FIELD_MAP}/b_nv_residual_t" in f else ["fit"]
             return stages + ([] if CELLS in f else ["cells"])
-    except OSError:  # being written, damaged, ...: the full reader says what is wrong or copes (SWMR)
+    except (SessionError, *H5_ERRORS):  # being written, damaged, ...: the full reader says what is wrong or copes
         return needed_stages(read_session(path))
 
 
 def stored_cell_model_hashes(path):
     """The distinct non-empty ``model_sha256`` values of a session file's cell table (the networks its cells
     came from), read without the rest of the file; [] without a cell table or without CNN cells."""
-    import h5py
 
     from analysis.session.cells import MODEL_HASH_COLUMN
-    from analysis.session.schema import CELLS, LOCKING
+    from analysis.session.schema import CELLS
+    from analysis.session.tree import open_h5
 
-    with h5py.File(path, "r", locking=LOCKING) as f:
+    with open_h5(path, "r") as f:
         where = f"{CELLS}/{MODEL_HASH_COLUMN}"
         if where not in f:
             return []

@@ -2,7 +2,9 @@
 
 import json
 import os
+import signal
 import sys
+import time
 
 from app.cli.option_types import fill_defaults, finite, ordered_pair, whole
 from app.cli.progress import ProgressBar
@@ -150,7 +152,7 @@ def _opened(config, microscope, open_instruments):
 
 def run(args):
     # here, not at the top: ``nvscope --help`` must not load numba (the controller's fitter)
-    from app.core.adaptive_plan import FIRST_PASS_SHARE, first_pass_path
+    from app.core.adaptive_plan import first_pass_path
     from app.core.adaptive_sweep import AdaptiveController
     from app.core.factory_backend import backend_calibration
     from app.core.instruments import InstrumentLimits
@@ -159,6 +161,7 @@ def run(args):
     from app.core.simulated_sample import truth_of
     from instruments.config import config_from_dict
     from instruments.factory import open_instruments
+    from instruments.shutdown import HANDLED_SIGNALS, exit_code_for, termination_signals_raise
     from instruments.sweep import StepDone
 
     adaptive = args.adaptive or args.adaptive_from is not None
@@ -214,28 +217,39 @@ def run(args):
                 bar.restart(event.steps_total, f"acquire {stage}" if stage else None)
             bar.update(event.steps_done, f"{event.freq_hz / 1e6:.3f} MHz {note}")  # the form's unit
 
-    with _opened(config, microscope, open_instruments) as inst:
-        common = dict(pixel_size_m=metadata["pixel_size_m"], d_hz=microscope.d_hz if microscope is not None else None,
-                      listeners=[listen], frame_timeout_s=inst.frame_timeout_s, fit_every_steps=every)
-        sizes = [n for _, _, n in windows]
-        if adaptive:
-            controller.start_adaptive(plan, inst.camera, inst.rf, inst.shutter, window_sizes=sizes,
-                                      make_factory=make_factory, out_path=args.out,
-                                      first_share=args.first_pass_share or FIRST_PASS_SHARE,
-                                      previous_path=args.adaptive_from, **common)
-        else:
-            controller.start(plan, inst.camera, inst.rf, inst.shutter, window_sizes=sizes,
-                             session_factory=make_factory(args.out, plan, freq_windows, {}), **common)
+    stopped = []  # the signal (as TerminationRequested / KeyboardInterrupt) that ended the run, if any
+    # SIGTERM/SIGHUP (a closed terminal) raise like Ctrl-C; SIGINT too, so that a second Ctrl-C cannot cut
+    # the clean-up short (the engine is switching the RF off and writing the aborted status)
+    with termination_signals_raise((signal.SIGINT, *HANDLED_SIGNALS)):
         try:
-            while controller.running:
-                controller.wait(0.2)
-        except KeyboardInterrupt:
-            controller.stop()
-            controller.wait()
-        timing = controller.engine.timing.report()
-        snapshot = controller.snapshot()
-        controller.close()
+            with _opened(config, microscope, open_instruments) as inst:
+                common = dict(pixel_size_m=metadata["pixel_size_m"],
+                              d_hz=microscope.d_hz if microscope is not None else None, listeners=[listen],
+                              frame_timeout_s=inst.frame_timeout_s, fit_every_steps=every)
+                try:
+                    _start(controller, args, adaptive, plan, inst, windows, make_factory, freq_windows, common)
+                    while controller.running:  # not a join: a signal interrupting Thread.join breaks later
+                        time.sleep(0.1)        # joins of that thread (they return at once; CPython 3.11)
+                except KeyboardInterrupt as exc:
+                    stopped.append(exc)
+                finally:  # a signal or any error here: the engine's thread makes safe and records the status
+                    _stop_and_wait(controller, stopped[0] if stopped else None)
+                timing = controller.engine.timing.report() if controller.engine is not None else {}
+                snapshot = controller.snapshot()
+                controller.close()
+        except KeyboardInterrupt as exc:  # while the instruments were opened or closed (closing makes them safe)
+            stopped.append(exc)
+            _stop_and_wait(controller, exc)
+            snapshot = controller.snapshot()
+            if snapshot.status == "idle":
+                print(f"acquire: {exc}; no step was acquired.", file=sys.stderr)
+                return exit_code_for(exc)
     bar.close()
+    if stopped:
+        where = " and ".join(controller.paths) if adaptive and controller.paths else args.out
+        print(f"acquire: {stopped[0]}: RF off, shutter closed; {snapshot.steps_done} completed steps kept in "
+              f"{where} (status {snapshot.status}).", file=sys.stderr)
+        return exit_code_for(stopped[0])
     if adaptive:
         _report_adaptive(controller, snapshot, sessions, metadata["pixel_size_m"])
     else:
@@ -247,6 +261,33 @@ def run(args):
         print(f"acquisition failed: {snapshot.failure} — every completed step is in {where}", file=sys.stderr)
         return 1
     return 0
+
+
+def _start(controller, args, adaptive, plan, inst, windows, make_factory, freq_windows, common):
+    from app.core.adaptive_plan import FIRST_PASS_SHARE
+
+    sizes = [n for _, _, n in windows]
+    if adaptive:
+        controller.start_adaptive(plan, inst.camera, inst.rf, inst.shutter, window_sizes=sizes,
+                                  make_factory=make_factory, out_path=args.out,
+                                  first_share=args.first_pass_share or FIRST_PASS_SHARE,
+                                  previous_path=args.adaptive_from, **common)
+    else:
+        controller.start(plan, inst.camera, inst.rf, inst.shutter, window_sizes=sizes,
+                         session_factory=make_factory(args.out, plan, freq_windows, {}), **common)
+
+
+def _stop_and_wait(controller, stopped):
+    """Abort a sweep still running (a signal, or an error in this thread) and wait until its thread has switched
+    the RF off, closed the shutter and written the aborted status with every completed step."""
+    if not controller.running:
+        controller.wait()
+        return
+    controller.fitter.close(timeout=0)  # no fit of the steps so far: the command is ending
+    controller.stop(str(stopped) if stopped is not None else "the acquire command stopped on an error")
+    controller.wait()
+    # a fit still running in its thread (numba) when the interpreter exits can crash the process
+    controller.fitter.close(timeout=60)
 
 
 def _pairs_text(plan):

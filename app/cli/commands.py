@@ -1,8 +1,8 @@
 """Registry of the headless sub-commands; each lives in its own module and adds itself here."""
 
-from app.cli import acquire, analyze, exchange, fit, simulate_study, study
+from app.cli import acquire, analyze, exchange, fit, recover, simulate_study, study
 
-_MODULES = (acquire, fit, analyze, exchange, simulate_study, study)
+_MODULES = (acquire, fit, analyze, exchange, simulate_study, study, recover)
 
 
 def register(sub):

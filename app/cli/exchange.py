@@ -3,6 +3,7 @@ Import… and File > Export… use too) and ``analysis.exchange`` (docs/import_e
 
 import sys
 
+from app.cli.option_types import finite, whole
 from app.core.data_exchange import (
     CUBE,
     EXPORT_WHAT,
@@ -36,13 +37,14 @@ def add_import_parser(sub):
                    "(default: inferred, and the rule printed)")
     p.add_argument("--freq-axis", type=int, choices=[0, 1, 2], help="the cube axis holding the frequencies "
                    "(default: TIFF pages, else the last axis, or the first if only it matches)")
-    p.add_argument("--split-ghz", type=float, help="a frequency between the f- and f+ dips: fit two transitions")
+    p.add_argument("--split-ghz", type=finite(strictly_above=0.0, maximum=100.0),
+                   help="a frequency between the f- and f+ dips: fit two transitions")
     p.add_argument("--map-var", help="the field map's variable in a .mat/.npz file (e.g. B111ferro)")
     p.add_argument("--units", choices=MAP_UNITS, help="import a field map in these units "
                    "(QDMlab's B111 maps: gauss)")
     p.add_argument("--pixel-size-um", type=float, help="pixel size at the sample in um (required for maps)")
-    p.add_argument("--background-order", type=int, help="maps: subtract a robust polynomial background of this "
-                   "order (default: the map is taken as background-free)")
+    p.add_argument("--background-order", type=whole(0, 6), help="maps: subtract a robust polynomial background of "
+                   "this order, 0 to 6 (default: the map is taken as background-free)")
     p.add_argument("--name", help="sample name (default: the source file's name)")
     p.add_argument("--force", action="store_true", help="replace --out if it exists")
     p.set_defaults(handler=import_command)

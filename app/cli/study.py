@@ -9,7 +9,7 @@ SPION concentration and compared (``analysis.study``). A session that fails is l
 import sys
 import time
 
-from app.cli.option_types import finite, ordered_pair
+from app.cli.option_types import finite, ordered_pair, whole
 from app.cli.progress import ProgressBar
 
 
@@ -31,7 +31,7 @@ def add_parser(sub):
                    help="refine newly detected cells by physics alone, without the CNN (sessions that already have "
                    "a cell table keep it)")
     how = p.add_mutually_exclusive_group()
-    how.add_argument("--jobs", type=int, default=1, metavar="N",
+    how.add_argument("--jobs", type=whole(1, 1024), default=1, metavar="N",
                      help="analyse N sessions at a time in local worker processes (default 1: in this process)")
     how.add_argument("--scheduler", metavar="ADDRESS",
                      help="analyse the sessions on a dask.distributed cluster: the scheduler's address (e.g. "

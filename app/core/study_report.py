@@ -10,6 +10,7 @@ import html
 import json
 import os
 
+from analysis.session.safe_files import replacing
 from app.core.study_plots import FORMATS, render_figures
 from app.version import APP_VERSION
 
@@ -223,7 +224,7 @@ def _write_bytes(path, data):
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"cannot write {path}: the folder {folder} does not exist.")
-    tmp = path + ".part"
-    with open(tmp, "wb") as f:
+    # a random temporary name made with O_EXCL (a link planted at "<path>.part" is never followed), moved
+    # over the report only once complete: a kill leaves the old report
+    with replacing(path) as tmp, open(tmp, "wb") as f:
         f.write(data)
-    os.replace(tmp, path)

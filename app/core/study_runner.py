@@ -131,15 +131,15 @@ def gather(paths, results):
 
 def read_field_map_t(path):
     """The background-subtracted B_NV map of a session file (for the report's figure), or None."""
-    import h5py
-
-    from analysis.session.schema import FIELD_MAP, LOCKING
+    from analysis.session import SessionError
+    from analysis.session.schema import FIELD_MAP
+    from analysis.session.tree import H5_ERRORS, open_h5
 
     try:
-        with h5py.File(path, "r", locking=LOCKING) as f:
+        with open_h5(path, "r") as f:
             where = f"{FIELD_MAP}/b_nv_residual_t"
             return f[where][()] if where in f else None
-    except OSError:  # the figure shows another session's map; the numbers do not need it
+    except (SessionError, *H5_ERRORS):  # the figure shows another session's map; the numbers do not need it
         return None
 
 

@@ -18,6 +18,7 @@ from PyQt6.QtWidgets import QFileDialog
 from analysis import physics
 from app.core.background_tasks import TaskRunner
 from app.core.session_files import SESSION_SUFFIX, instrument_settings_of, simulated_truth, with_calibration
+from app.gui.recover_offer import needs_recovery, offer_recovery
 from app.gui.settings_store import default_data_dir
 
 log = logging.getLogger("nvscope.app")
@@ -260,6 +261,8 @@ class SessionActions:
 
         def failed(exc):
             self.window.statusBar().clearMessage()  # no "reading bad.h5..." under the error dialog
+            if needs_recovery(exc):
+                return offer_recovery(self.window, path, exc, self.open, self.file_tasks)
             self.window.errors.report("Cannot open the session", _with_path_once(path, exc),
                                       "Check that it is an nvscope session file (.h5); a file whose acquisition "
                                       "was killed can be repaired (see docs/session_files.md).", exc)

@@ -249,3 +249,20 @@ def test_finished_file_on_which_hdf5_loops_is_refused_within_the_deadline(tmp_pa
     with pytest.raises(SessionFileError, match="damaged"):
         read_session(path)
     assert time.monotonic() - start < PROBE_S + 3.0
+
+
+def test_a_file_this_process_added_results_to_is_not_probed_again(tmp_path, monkeypatch):
+    from analysis.session import tree
+
+    path = make_session(tmp_path / "p.h5")
+    children = []
+    run = tree.subprocess.run
+    monkeypatch.setattr(tree.subprocess, "run", lambda *a, **k: children.append(a) or run(*a, **k))
+    read_session(path)
+    assert len(children) == 1  # the first open checks the file in a child process
+    write_fit_results(path, {"f_minus_hz": np.full(SHAPE, 2.8e9)})
+    assert read_session(path).fit is not None and len(children) == 1  # HDF5 wrote it here: still verified
+    unseen = make_session(tmp_path / "q.h5")
+    write_fit_results(unseen, {"f_minus_hz": np.full(SHAPE, 2.8e9)})  # never checked: the next open checks
+    read_session(unseen)
+    assert len(children) == 2

@@ -141,13 +141,22 @@ for line in sys.stdin:
 class Worker:
     """A Python process that opens inputs one at a time; replaced when it hangs."""
 
-    def __init__(self, cwd):
+    def __init__(self, cwd, script=WORKER, ready_s=None):
+        """``script``: the worker's code; ``ready_s``: wait this long for its first line ("ready", after a
+        warm-up such as numba's compilation) before timing any input."""
         self.cwd = cwd
+        self.script = script
+        self.ready_s = ready_s
         self.process = None
 
     def _start(self):
-        self.process = subprocess.Popen([sys.executable, "-c", WORKER], stdin=subprocess.PIPE,
+        self.process = subprocess.Popen([sys.executable, "-c", self.script], stdin=subprocess.PIPE,
                                         stdout=subprocess.PIPE, text=True, cwd=self.cwd, bufsize=1)
+        if self.ready_s is not None:
+            ready, _, _ = select.select([self.process.stdout], [], [], self.ready_s)
+            if not ready or self.process.stdout.readline().strip() != "ready":
+                self.close()
+                raise RuntimeError(f"the fuzz worker did not start within {self.ready_s:g} s")
 
     def run(self, kind, path, hang_s=HANG_S):
         """(outcome, detail, seconds)."""
