@@ -238,7 +238,7 @@ class MainWindow(QMainWindow):
 
     def _refresh_spectrum(self, snap, force=False):
         pixel = self._hovered or self._pinned
-        key = (pixel, snap.contrast_version, snap.field_version)
+        key = (pixel, snap.contrast_version, snap.field_version, snap.stage)  # a new stage may bring a plan
         if not force and key == self._seen["spectrum"]:
             return
         self._seen["spectrum"] = key
