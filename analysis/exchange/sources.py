@@ -75,8 +75,15 @@ def _mat_variables(path):
 def _mat73_variables(path):
     import h5py
 
+    from analysis.session.tree import check_reads_in_time
+
+    check_reads_in_time(path)  # HDF5 can loop for ever on some damaged files: checked in a child first
     out = {}
-    with h5py.File(path, "r") as f:
+    try:
+        f = h5py.File(path, "r")
+    except OSError as exc:
+        raise UnsupportedFormatError(f"{path} cannot be read as a MATLAB v7.3 (HDF5) file: {exc}.") from exc
+    with f:
         for name, item in f.items():
             if name.startswith("#") or not isinstance(item, h5py.Dataset) or item.dtype.kind not in "biuf":
                 continue

@@ -261,6 +261,12 @@ def _probe(path, live):
     _probed.add(key)
 
 
+def check_reads_in_time(path):
+    """Refuse (SessionFileError) an HDF5 file that is not a regular file or on which HDF5 would loop: the
+    child-process check of ``open_h5``, for HDF5 files that are not sessions (MATLAB v7.3 .mat files)."""
+    _probe(regular_file(path), False)
+
+
 def open_h5(path, mode="r", probe=True):
     """Open a session file with h5py, turning failures into SessionFileError / SessionInUseError.
 

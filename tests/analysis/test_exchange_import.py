@@ -1,5 +1,7 @@
 """Importing ODMR cubes and field maps from other programs' files (analysis.exchange)."""
 
+import time
+
 import h5py
 import numpy as np
 import pytest
@@ -216,3 +218,23 @@ def test_a_cube_needs_its_pixel_size(sources, tmp_path):
     with pytest.raises(ExchangeError, match="pixel size at the sample"):
         import_cube(sources["npy"], tmp_path / "s.h5", freq=sources["freq_npy"])
     assert not (tmp_path / "s.h5").exists()
+
+
+def test_a_damaged_v73_mat_file_gives_a_clear_error_in_time(sources, tmp_path):
+    # v7.3 .mat files are HDF5, on which HDF5 can loop for ever when damaged: they are checked in a child process
+    # with a deadline first, as sessions are; damage is then one typed error naming the file.
+    from analysis.session import SessionError
+
+    data = bytearray(sources["mat73"].read_bytes())
+    cut = tmp_path / "cut.mat"
+    cut.write_bytes(data[: len(data) // 3])
+    flipped = tmp_path / "flipped.mat"
+    for offset in range(520, 560, 3):  # the HDF5 superblock, after MATLAB's 512-byte header
+        data[offset] ^= 0xFF
+    flipped.write_bytes(bytes(data))
+    for path in (cut, flipped):
+        started = time.monotonic()
+        with pytest.raises((ExchangeError, SessionError)) as failure:
+            import_cube(path, tmp_path / f"{path.stem}.h5", cube_var="M", freq_var="Ftot", pixel_size_um=1.3)
+        assert str(path) in str(failure.value) and "\n" not in str(failure.value)
+        assert time.monotonic() - started < 10
