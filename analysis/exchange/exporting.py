@@ -23,12 +23,15 @@ WHAT = ("field-map", "fit-maps", "cells")
 
 def format_of(path, fmt=None):
     """'tiff', 'mat' or 'csv' from ``fmt`` or the file extension."""
+    ext = os.path.splitext(os.fspath(path))[1].lower()
     if fmt is not None:
         fmt = {"tif": "tiff"}.get(str(fmt).lower(), str(fmt).lower())
         if fmt not in ("tiff", "mat", "csv"):
             raise UnsupportedFormatError(f"export format {fmt!r} is not known; use tiff, mat or csv.")
+        if FORMATS.get(ext, fmt) != fmt:  # a .tif holding a .mat file would open nowhere
+            raise UnsupportedFormatError(f"{path}: the name says {FORMATS[ext]} but the format asked for is {fmt}; "
+                                         "change the name's extension or the format.")
         return fmt
-    ext = os.path.splitext(os.fspath(path))[1].lower()
     if ext not in FORMATS:
         raise UnsupportedFormatError(f"{path}: cannot tell the format from {ext or 'no extension'!r}; end the name "
                                      "in .tif, .mat or .csv, or give the format.")

@@ -23,11 +23,7 @@ from analysis.odmr import fit_odmr
 from analysis.pipeline import fit_session_file
 from analysis.session import read_session, write_cells
 
-REAL = pathlib.Path("/work/shared/data/real_odmr")
-for _parent in pathlib.Path(__file__).resolve().parents:  # the worktree's shared/ link, else the machine's
-    if (_parent / "shared/data/real_odmr").is_dir():
-        REAL = _parent / "shared/data/real_odmr"
-        break
+REAL = pathlib.Path(__file__).resolve().parents[2].parent / "shared" / "data" / "real_odmr"  # beside the repository
 ONE_DIP = REAL / "2D_ODMR_scan_1730052773.npy"
 ONE_DIP_FREQ_HZ = np.linspace(2.85e9, 2.89e9, 100)  # README: from the scan's json sidecar
 needs_real = pytest.mark.skipif(not ONE_DIP.exists(), reason="shared/data/real_odmr is not on this machine")
@@ -173,3 +169,12 @@ def test_real_two_dip_scan_split_into_two_transitions(tmp_path):
     assert np.median(d_hz) == pytest.approx(2.879e9, abs=5e6)  # (2.862 + 2.896) / 2 from the README
     with pytest.raises(ExchangeError, match="outside the sweep"):
         import_cube(source, tmp_path / "bad.h5", freq=np.linspace(2.80e9, 2.94e9, 100), split_hz=3e9, pixel_size_um=1.3)
+
+
+def test_a_format_that_contradicts_the_file_name_is_refused(tmp_path):
+    from analysis.exchange import UnsupportedFormatError
+    from analysis.exchange.exporting import format_of
+
+    assert format_of(tmp_path / "map.tif", "tiff") == "tiff" and format_of(tmp_path / "map", "mat") == "mat"
+    with pytest.raises(UnsupportedFormatError, match="name says tiff"):
+        format_of(tmp_path / "map.tif", "mat")
