@@ -1,5 +1,6 @@
 """The ``nvscope`` command: the GUI by default, and headless sub-commands that use the same engine."""
 
+import difflib
 import sys
 from pathlib import Path
 
@@ -72,6 +73,14 @@ def _with_default_command(argv, commands):
 def parse(parser, argv):
     """Parse; an unknown option is answered on the sub-command's own usage, with the closest option."""
     argv = _with_default_command(list(sys.argv[1:] if argv is None else argv), command_names(parser))
+    commands = command_names(parser)
+    first = next((a for a in argv if not a.startswith("-") or a == "--" or a not in parser.known_options()), None)
+    if first is not None and first.startswith("--") and not any(a in commands for a in argv):
+        # an option before (or without) a sub-command: the top-level usage would only say "invalid choice"
+        every = sorted({o for c in commands for o in sub_parser_of(parser, c).known_options()})
+        close = difflib.get_close_matches(first.split("=", 1)[0], every, n=1, cutoff=0.6)
+        parser.error(f"unrecognized option {first}" + (f" (did you mean {close[0]}?)" if close else "")
+                     + "; options go after a sub-command, e.g. 'nvscope acquire --cells 10'. See 'nvscope --help'.")
     args, extras = parser.parse_known_args(argv)
     if extras:
         (sub_parser_of(parser, args.command) or parser).unknown_options_error(extras)

@@ -103,3 +103,12 @@ def test_the_estimate_of_the_default_run_matches_the_measured_5_min_45_s():
     assert 300 < seconds < 400  # measured 345 s on the mock chain under load
     assert line.startswith("about 5 min") and "101 steps x 300 pairs" in line and "Ctrl-C" in line
     assert duration_text(3 * 86400 + 7200) == "3 d 2 h" and duration_text(12) == "12 s"
+
+
+def test_an_option_without_a_sub_command_is_named_with_the_closest_option(capsys):
+    from app.cli.main import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(["--cels", "10"])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and "--cels (did you mean --cells?)" in err and "nvscope acquire" in err
