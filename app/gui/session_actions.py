@@ -100,7 +100,8 @@ class SessionActions:
         return path
 
     def factory_for(self, form):
-        """The engine's session factory for ``form`` (a valid ``SweepForm``), or None without session files."""
+        """The session factory for ``form`` (a valid ``SweepForm``): what the session writer subscribed to the
+        engine opens the file with; None without session files."""
         make = self.factory_maker()
         if make is None:
             return None
@@ -110,7 +111,7 @@ class SessionActions:
 
     def factory_maker(self):
         """Set up the files of a new acquisition (its name: ``live_path``) and return ``make(path, plan,
-        freq_windows_hz, extra_metadata)`` -> the engine's session factory for one sweep into ``path`` (an
+        freq_windows_hz, extra_metadata)`` -> the session factory for one sweep into ``path`` (an
         adaptive run makes two: its first pass and the adaptive pass); None without session files."""
         if self.sessions is None:
             return None
