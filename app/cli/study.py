@@ -65,14 +65,18 @@ def _progress(total, stream=None):
 
 def run(args):
     from analysis.study import StudyInputError, analyse_study
+    from app.core.study_paths import without_first_passes
     from app.core.study_runner import run_study_sessions
 
     ordered_pair("--distance-window-um", args.distance_window_um, "um")
     window = (args.distance_window_um[0] * 1e-6, args.distance_window_um[1] * 1e-6)
+    sessions, skipped = without_first_passes(args.sessions)
+    for path, why in skipped:
+        print(f"  {path}: not a session of its own: {why}", file=sys.stderr)
     t0 = time.perf_counter()
-    run_ = run_study_sessions(args.sessions, jobs=args.jobs, scheduler=args.scheduler, force=args.force,
+    run_ = run_study_sessions(sessions, jobs=args.jobs, scheduler=args.scheduler, force=args.force,
                               use_cnn=not args.no_cnn, distance_window_m=window,
-                              numba_cache_dir=args.numba_cache_dir, on_result=_progress(len(args.sessions)))
+                              numba_cache_dir=args.numba_cache_dir, on_result=_progress(len(sessions)))
     t1 = time.perf_counter()
     failed = [{"path": path, "reason": reason} for path, reason in run_.failures]
     if not run_.samples:

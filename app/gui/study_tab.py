@@ -11,6 +11,7 @@ from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg, NavigationToolb
 from PyQt6 import QtCore, QtWidgets
 
 from analysis.study import analyse_session, analyse_study, load_study
+from app.core.study_paths import without_first_passes
 from app.core.study_plots import FIGURES
 from app.core.study_report import report_html
 
@@ -68,14 +69,16 @@ class StudyTab(QtWidgets.QWidget):
         self._timer.timeout.connect(self._poll)
 
     def load(self, paths):
-        """Analyse these session files in the background and show the study when done."""
-        paths = [str(p) for p in paths]
+        """Analyse these session files in the background and show the study when done. The first pass of an
+        adaptive measurement given with its adaptive pass is analysed with it, not counted as a session."""
+        paths, skipped = without_first_passes([str(p) for p in paths])
         if self._future is not None and not self._future.done():
             self.status.setText("A study is already being analysed; wait for it to finish.")
             return False
         self.error = None
         self._progress = (0, len(paths))
-        self.status.setText(f"Analysing {len(paths)} sessions…")
+        apart = f" ({len(skipped)} first passes of adaptive runs go with their adaptive pass)" if skipped else ""
+        self.status.setText(f"Analysing {len(paths)} sessions{apart}…")
         self.open_button.setEnabled(False)
         self._future = self._executor.submit(analyse_paths, paths, self._set_progress)
         self._timer.start()

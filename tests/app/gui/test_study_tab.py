@@ -21,6 +21,21 @@ def test_study_tab_shows_the_study(qtbot, tmp_path):
     assert "B_max" in tab.status.text()
 
 
+def test_study_tab_counts_an_adaptive_measurement_once(qtbot, tmp_path):
+    import shutil
+
+    paths = tiny_study(tmp_path, cells=(1, 1, 1, 1, 1))
+    for i, path in enumerate(paths):
+        write_synthetic_cells(path, 30, 14e-6, seed=i)
+    first_pass = str(paths[0]).removesuffix(".h5") + ".pass1.h5"
+    shutil.copy(paths[0], first_pass)  # the same cells again: counted twice if taken as a session
+    tab = StudyTab()
+    qtbot.addWidget(tab)
+    with qtbot.waitSignal(tab.finished, timeout=60000):
+        assert tab.load([first_pass, *map(str, paths)])
+    assert len(tab.result.samples) == len(paths)
+
+
 def test_study_tab_reports_a_failure(qtbot, tmp_path):
     tab = StudyTab()
     qtbot.addWidget(tab)
