@@ -19,6 +19,7 @@ from .config import load_config
 from .rf.interface import RfLimits
 from .rf.mock_server import MockScpiServer
 from .rf.scpi_source import ScpiRfSource
+from .shutdown import signals_held
 from .shutter.ksc101 import Ksc101Shutter
 from .shutter.mock import MockShutter
 from .shutter.sc10 import Sc10Shutter
@@ -115,18 +116,28 @@ class Instruments:
             raise first
 
     def _shutdown(self):
-        errors = self.safe_state()
-        for part in (self.camera, self.rf, self.shutter):
-            if part is None:
-                continue
-            try:
-                part.close()
-            except Exception as err:  # noqa: BLE001 - keep closing the others
-                errors.append(err)
-        if self.rf_server is not None:
-            self.rf_server.stop()
-        self.camera = self.rf = self.shutter = None
+        errors = []
+        try:
+            self._shutdown_holding_signals(errors)
+        except KeyboardInterrupt as signalled:  # a signal that waited for the shutdown: it goes on, with what failed
+            for err in errors:
+                signalled.add_note(f"during the safety shutdown: {type(err).__name__}: {err}")
+            raise
         return errors
+
+    def _shutdown_holding_signals(self, errors):
+        with signals_held():  # Ctrl-C or SIGTERM now would leave the rest open: it waits until all are closed
+            errors.extend(self.safe_state())
+            for part in (self.camera, self.rf, self.shutter):
+                if part is None:
+                    continue
+                try:
+                    part.close()
+                except Exception as err:  # noqa: BLE001 - keep closing the others
+                    errors.append(err)
+            if self.rf_server is not None:
+                self.rf_server.stop()
+            self.camera = self.rf = self.shutter = None
 
     def __enter__(self):
         return self

@@ -9,10 +9,14 @@ instrument (RF off again, shutter closed), and the command exits non-zero.
             engine.run()
     # except TerminationRequested as exc: return exc.exit_code   (128 + the signal number, as shells do)
 
+A signal that arrives while the instruments are being made safe and closed (after a sweep that finished, so
+no earlier signal is being handled) waits until they are: ``signals_held`` around the shutdown.
+
 Qt-free; the GUI's window-close path stops its sweep thread itself.
 """
 
 import contextlib
+import os
 import signal
 import threading
 
@@ -67,3 +71,35 @@ def termination_signals_raise(signals=HANDLED_SIGNALS):
     finally:
         for signum, old in previous.items():
             signal.signal(signum, old)
+
+
+@contextlib.contextmanager
+def signals_held(signals=(signal.SIGINT, *HANDLED_SIGNALS)):
+    """Within the block the given signals wait: a clean-up (RF off, shutter closed, instruments closed) runs to its
+    end. On leaving, the first signal that arrived goes to the handler that was there before (for
+    ``termination_signals_raise``'s: TerminationRequested; Ctrl-C's default: KeyboardInterrupt; an ignored
+    signal stays ignored; a default action, e.g. SIGTERM's, is taken). Outside the main thread it does nothing
+    (signals reach only the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    arrived = []
+    previous = {}
+    try:
+        for signum in signals:
+            previous[signum] = signal.signal(signum, lambda signum, _frame: arrived.append(signum))
+        yield
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
+        if arrived:
+            _deliver(arrived[0], previous.get(arrived[0]))
+
+
+def _deliver(signum, handler):
+    if handler is signal.SIG_IGN or handler is None:
+        return
+    if callable(handler):
+        handler(signum, None)
+    else:  # SIG_DFL: let the default action happen now, to this process
+        os.kill(os.getpid(), signum)
