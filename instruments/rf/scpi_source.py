@@ -31,8 +31,8 @@ from .interface import RfLimits
 
 _MAX_ERRORS_READ = 16
 _DRAIN_TIMEOUT_MS = 20
-_COMPOUND_HINT = (" If the instrument answers single commands, its firmware may not take a setting and a query in "
-                  "one message: set rf.compound_messages = false.")
+_COMPOUND_HINT = (" It has not answered a setting sent with its error query in one message yet: if it answers single "
+                  "commands, its firmware may not take them; set rf.compound_messages = false.")
 
 
 def _locked(method):
@@ -66,6 +66,8 @@ class ScpiRfSource:
         self._resource = None
         self._identity = ""
         self._resync = False
+        self._compound_answered = False
+        """A compound message has been answered: the instrument takes them (a later timeout is no hint of not)."""
         self._lock = threading.RLock()
         self._closed = False
         self._connect()
@@ -182,6 +184,7 @@ class ScpiRfSource:
         message if it objected. Errors beyond the first are read one query at a time, as many as are queued."""
         if self.compound_messages:
             reply = self._query(self.dialect.checked_setting(command))
+            self._compound_answered = True
         else:
             self._write(command)
             reply = self._query(self.dialect.query_error)
@@ -235,7 +238,8 @@ class ScpiRfSource:
                 raise self._disconnected(command, "the instrument closed the connection") from err
             raise InstrumentTimeoutError(
                 f"{self._name()} did not answer {command!r} within {self.timeout_s:g} s "
-                "(config: rf.timeout_s)." + (_COMPOUND_HINT if ";" in command else "")) from err
+                "(config: rf.timeout_s)." + ("" if self._compound_answered or ";" not in command
+                                             else _COMPOUND_HINT)) from err
         except (pyvisa.errors.InvalidSession, OSError) as err:
             raise self._disconnected(command, err) from err
         except UnicodeDecodeError as err:

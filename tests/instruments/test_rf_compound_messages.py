@@ -84,6 +84,15 @@ def test_firmware_that_refuses_compound_messages_names_the_switch():
             assert rf.output_on() is True
 
 
+def test_a_timeout_after_compound_messages_were_answered_does_not_blame_them():
+    with MockScpiServer("smb100a") as server, ScpiRfSource(server.resource_name, "smb100a", LIMITS, TIMEOUT_S) as rf:
+        server.arm_faults(RfFaults(timeout_after_n_commands=1))
+        with pytest.raises(InstrumentTimeoutError) as caught:
+            rf.set_output(True)
+        assert "did not answer 'OUTP 1;:SYST:ERR?'" in str(caught.value)
+        assert "compound_messages" not in str(caught.value)  # connecting was answered: they are taken
+
+
 def test_the_config_key_is_validated_and_reaches_the_driver():
     assert config_from_dict({}).rf.compound_messages is True
     with pytest.raises(ConfigError, match="rf.compound_messages = 'no' has the wrong type"):
