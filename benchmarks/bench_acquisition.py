@@ -7,7 +7,8 @@ mock camera's time (the virtual microscope rendering the frame stands in for the
 camera), everything else (RF commands, summing, the session file, the event loop) is software time: wall-clock,
 and the process's CPU time spent in each part (all threads: the mock RF server's included), which a loaded
 machine inflates far less. Both on/off schemes: "software" toggles the RF by command for every frame (two
-commands, each with its error-queue read, per pair), "alternating" lets the camera's trigger gate the RF.
+settings per pair, each sent with its error-queue query as one compound message: one round trip each),
+"alternating" lets the camera's trigger gate the RF.
 """
 
 import argparse

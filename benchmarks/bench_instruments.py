@@ -106,7 +106,7 @@ def main(argv=None):
         median_s, p95_s, max_s = bench_round_trips(inst, args.round_trips)
         print(f"SCPI set + query round trip through pyvisa-py to the mock server: median {median_s * 1e3:.3f} ms, "
               f"p95 {p95_s * 1e3:.3f} ms, max {max_s * 1e3:.3f} ms ({args.round_trips} round trips; "
-              "the set includes its SYST:ERR? check) — target < 2 ms")
+              "the set includes its error-queue check, sent in the same message) — target < 2 ms")
 
 
 if __name__ == "__main__":

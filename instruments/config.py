@@ -52,6 +52,7 @@ class RfConfig:
     max_frequency_hz: float
     max_power_dbm: float
     timeout_s: float
+    compound_messages: bool
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,7 @@ _SCHEMA = {
         "max_frequency_hz": _Spec(float, 0.0, 100e9),
         "max_power_dbm": _Spec(float, -150.0, 30.0),
         "timeout_s": _TIMEOUT,
+        "compound_messages": _Spec(bool),
     }),
     "shutter": (ShutterConfig, {
         "driver": _Spec(str, choices=("mock", "sc10", "ksc101")),

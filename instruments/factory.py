@@ -42,11 +42,14 @@ def build_microscope(microscope_config):
 def open_rf(rf_config, state=None, faults=None, resource_manager=None):
     """``(rf_source, mock_server_or_None)``. The mock is an SCPI server on 127.0.0.1 reached through pyvisa."""
     limits = RfLimits.from_config(rf_config)
+    compound = rf_config.compound_messages
     if rf_config.driver == "scpi":
-        return ScpiRfSource(rf_config.resource, rf_config.dialect, limits, rf_config.timeout_s, resource_manager), None
+        return ScpiRfSource(rf_config.resource, rf_config.dialect, limits, rf_config.timeout_s, resource_manager,
+                            compound), None
     server = MockScpiServer(rf_config.dialect, state=state, faults=faults).start()
     try:
-        return ScpiRfSource(server.resource_name, rf_config.dialect, limits, rf_config.timeout_s), server
+        return ScpiRfSource(server.resource_name, rf_config.dialect, limits, rf_config.timeout_s,
+                            compound_messages=compound), server
     except BaseException:
         server.stop()
         raise

@@ -2,7 +2,9 @@
 table) can check that every failure becomes a clear, typed error and leaves the RF off and the shutter closed.
 
 Counts are "after n": the fault fires once, on the n-th command (or frame) counted from the moment the faults
-were armed (the mock's start, or the last ``arm_faults`` call). 0 disables a fault.
+were armed (the mock's start, or the last ``arm_faults`` call). 0 disables a fault. For the SCPI mock a command
+is one message unit: ``OUTP 1;:SYST:ERR?`` counts two, so the counts mean the same whether the driver sends a
+setting and its error query as one message or two; a fault acts on the message that holds the n-th command.
 """
 
 from dataclasses import dataclass
@@ -15,7 +17,8 @@ class RfFaults:
     timeout_after_n_commands: int = 0
     """The first query at or after the n-th command gets no reply at all (the client times out)."""
     disconnect_after_n_commands: int = 0
-    """The server closes the connection on the n-th command instead of executing it (later connections work)."""
+    """The server closes the connection on the message holding the n-th command instead of executing it (later
+    connections work)."""
     garbage_reply_after_n_commands: int = 0
     """The first query at or after the n-th command gets a garbage reply instead of its answer."""
     trickle_reply_after_n_commands: int = 0
@@ -60,8 +63,8 @@ class FaultCounter:
         self.count = 0
         self._fired.clear()
 
-    def tick(self):
-        self.count += 1
+    def tick(self, n=1):
+        self.count += n
         return self.count
 
     def due(self, name, after_n):

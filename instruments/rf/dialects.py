@@ -1,7 +1,7 @@
 """Command dialects of the supported microwave generators: the strings the driver sends and how it reads the
 instrument's error queue. One ``RfDialect`` per model family; ``DIALECTS`` maps the config name to it.
 
-- ``smb100a``  Rohde & Schwarz SMB100A: ``SOUR:FREQ``, ``SOUR:POW``, ``OUTP``, ``SYST:ERR?`` -> ``0,"No error"``
+- ``smb100a``  Rohde & Schwarz SMB100A: ``SOUR:FREQ``, ``SOUR:POW``, ``OUTP``, ``:SYST:ERR?`` -> ``0,"No error"``
 - ``mxg``      Keysight MXG N5181B/N5182B (and EXG N517xB): ``:FREQ``, ``:POW``, ``:OUTP``, ``:SYST:ERR?``
               -> ``+0,"No error"``
 - ``sg384``    Stanford Research SG384 (and SG382/SG386): ``FREQ``, ``AMPR`` (type-N output, dBm), ``ENBR``
@@ -9,6 +9,14 @@ instrument's error queue. One ``RfDialect`` per model family; ``DIALECTS`` maps 
 
 Frequencies are sent in Hz with 1 mHz resolution, powers in dBm with 0.01 dB resolution, no unit suffix (the
 default units of all three), so the strings are the same for pyvisa-sim, the mock and the instruments.
+
+Compound messages: a setting and the error query that checks it go out as ONE program message,
+``<setting>;<error query>`` (``OUTP 1;:SYST:ERR?``, ``:OUTP 1;:SYST:ERR?``, ``ENBR 1;LERR?``): the instrument
+executes the units in order and answers the one query, so a checked setting is one round trip, not two. The
+SCPI error queries are written from the root (leading ``:``) so that they mean the same after any setting
+(``SOUR:FREQ 1e9;SYST:ERR?`` would be ``SOUR:SYST:ERR?``); the SG384 has no command tree and takes ``;``
+between commands as its manual says. ``compound_messages`` is False for a dialect whose instruments cannot
+take them; the config key ``rf.compound_messages = false`` switches them off for any dialect.
 """
 
 import re
@@ -63,6 +71,8 @@ class RfDialect:
     parse_error: object
     clear_status: str = "*CLS"
     identify: str = "*IDN?"
+    compound_messages: bool = True
+    """The instruments execute ``<setting>;<query_error>`` as one message (see the module docstring)."""
 
     def frequency_command(self, freq_hz):
         return self.set_frequency.format(freq_hz=freq_hz)
@@ -72,6 +82,10 @@ class RfDialect:
 
     def output_command(self, on):
         return self.set_output.format(state=1 if on else 0)
+
+    def checked_setting(self, command):
+        """``command`` and the error query in one program message."""
+        return f"{command};{self.query_error}"
 
     def identity_matches(self, idn):
         upper = idn.upper()
@@ -83,7 +97,7 @@ SMB100A = RfDialect(
     set_frequency="SOUR:FREQ {freq_hz:.3f}", query_frequency="SOUR:FREQ?",
     set_power="SOUR:POW {power_dbm:.2f}", query_power="SOUR:POW?",
     set_output="OUTP {state:d}", query_output="OUTP?",
-    query_error="SYST:ERR?", parse_error=parse_scpi_error,
+    query_error=":SYST:ERR?", parse_error=parse_scpi_error,
 )
 
 MXG = RfDialect(

@@ -135,11 +135,11 @@ class MockScpiServer:
 
     def _handle(self, conn, raw):
         """Execute one line, apply the faults, send the reply. False means: drop this connection."""
+        line = raw.decode("ascii", errors="replace").strip()
         with self._fault_lock:
-            self._counter.tick()
+            self._counter.tick(_message_units(line))
             if self._counter.due("disconnect", self.faults.disconnect_after_n_commands):
                 return False
-        line = raw.decode("ascii", errors="replace").strip()
         if not line:
             return True
         reply = self.generator.execute_line(line)
@@ -173,6 +173,11 @@ class MockScpiServer:
         while not self._stop.is_set():
             conn.sendall(block)  # raises once the client has closed its end
         return False
+
+
+def _message_units(line):
+    """The commands in one program message, for the fault counts (an empty line counts one, as it always has)."""
+    return max(1, sum(1 for unit in line.split(";") if unit.strip()))
 
 
 def _close_quietly(sock):

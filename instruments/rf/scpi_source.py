@@ -1,11 +1,13 @@
 """SCPI microwave generator over pyvisa (R&S SMB100A, Keysight MXG, SRS SG384): implements ``RfSource``.
 
-Every setting is followed by a read of the instrument's error queue (``SYST:ERR?`` / ``LERR?``), so a setter
+Every setting is followed by a read of the instrument's error queue (``:SYST:ERR?`` / ``LERR?``), so a setter
 returns only when the instrument has accepted it, and a rejected setting raises ``InstrumentReplyError`` with
-the instrument's own message. Limits are checked before anything is sent. Every read and write has the
-configured timeout; transport failures become ``InstrumentTimeoutError`` / ``InstrumentDisconnectedError``.
-Connecting reads ``*IDN?``, checks the model against the dialect, clears the status and switches the output
-off, so the app always starts from a known, safe state.
+the instrument's own message. The setting and that query go out as one compound message
+(``OUTP 1;:SYST:ERR?``: one round trip) unless the dialect or ``compound_messages=False``
+(config: ``rf.compound_messages``) says to send them apart. Limits are checked before anything is sent.
+Every read and write has the configured timeout; transport failures become ``InstrumentTimeoutError`` /
+``InstrumentDisconnectedError``. Connecting reads ``*IDN?``, checks the model against the dialect, clears the
+status and switches the output off, so the app always starts from a known, safe state.
 """
 
 import functools
@@ -16,7 +18,7 @@ import threading
 import pyvisa
 from pyvisa import constants
 
-from ..bounded_read import ReplyDeadlineError, ReplyTooLongError, read_reply
+from ..bounded_read import ReplyDeadlineError, ReplyTooLongError, read_reply, session_socket
 from ..connection import close_quietly, set_up_or_close
 from ..errors import (
     ConfigError,
@@ -29,6 +31,8 @@ from .interface import RfLimits
 
 _MAX_ERRORS_READ = 16
 _DRAIN_TIMEOUT_MS = 20
+_COMPOUND_HINT = (" It has not answered a setting sent with its error query in one message yet: if it answers single "
+                  "commands, its firmware may not take them; set rf.compound_messages = false.")
 
 
 def _locked(method):
@@ -43,9 +47,11 @@ def _locked(method):
 
 class ScpiRfSource:
     """An SCPI generator at ``resource_name`` speaking ``dialect`` ("smb100a", "mxg", "sg384" or an
-    ``RfDialect``). ``resource_manager`` defaults to pyvisa-py (``"@py"``); tests pass a pyvisa-sim one."""
+    ``RfDialect``). ``resource_manager`` defaults to pyvisa-py (``"@py"``); tests pass a pyvisa-sim one.
+    ``compound_messages``: send each setting with its error query as one message where the dialect allows it."""
 
-    def __init__(self, resource_name, dialect="smb100a", limits=None, timeout_s=1.0, resource_manager=None):
+    def __init__(self, resource_name, dialect="smb100a", limits=None, timeout_s=1.0, resource_manager=None,
+                 compound_messages=True):
         self.resource_name = resource_name
         if isinstance(dialect, str):
             if dialect not in DIALECTS:
@@ -55,10 +61,13 @@ class ScpiRfSource:
         self.dialect = dialect
         self.limits = limits if limits is not None else RfLimits()
         self.timeout_s = float(timeout_s)
+        self.compound_messages = bool(compound_messages) and dialect.compound_messages
         self._rm = resource_manager
         self._resource = None
         self._identity = ""
         self._resync = False
+        self._compound_answered = False
+        """A compound message has been answered: the instrument takes them (a later timeout is no hint of not)."""
         self._lock = threading.RLock()
         self._closed = False
         self._connect()
@@ -171,14 +180,22 @@ class ScpiRfSource:
 
     @_locked
     def _set(self, command):
-        """Send a setting, then read the error queue; raise with the instrument's message if it objected."""
-        self._write(command)
+        """Send a setting and read the error queue (in one message, or two); raise with the instrument's
+        message if it objected. Errors beyond the first are read one query at a time, as many as are queued."""
+        if self.compound_messages:
+            reply = self._query(self.dialect.checked_setting(command))
+            self._compound_answered = True
+        else:
+            self._write(command)
+            reply = self._query(self.dialect.query_error)
         errors = []
         for _ in range(_MAX_ERRORS_READ):
-            code, message = self.dialect.parse_error(self._query(self.dialect.query_error))
+            code, message = self.dialect.parse_error(reply)
             if code == 0:
                 break
             errors.append(f"{code}, {message}")
+            if len(errors) < _MAX_ERRORS_READ:
+                reply = self._query(self.dialect.query_error)
         if errors:
             raise InstrumentReplyError(f"{self._name()} rejected {command!r}: " + "; ".join(errors))
 
@@ -221,7 +238,8 @@ class ScpiRfSource:
                 raise self._disconnected(command, "the instrument closed the connection") from err
             raise InstrumentTimeoutError(
                 f"{self._name()} did not answer {command!r} within {self.timeout_s:g} s "
-                "(config: rf.timeout_s).") from err
+                "(config: rf.timeout_s)." + ("" if self._compound_answered or ";" not in command
+                                             else _COMPOUND_HINT)) from err
         except (pyvisa.errors.InvalidSession, OSError) as err:
             raise self._disconnected(command, err) from err
         except UnicodeDecodeError as err:
@@ -248,11 +266,7 @@ class ScpiRfSource:
 
     def _socket(self):
         """The TCP socket under a pyvisa-py SOCKET session, or None (other backends, other interfaces)."""
-        try:
-            sock = self._resource.visalib.sessions[self._resource.session].interface
-        except (AttributeError, KeyError, TypeError, pyvisa.errors.Error):
-            return None
-        return sock if isinstance(sock, socket.socket) else None
+        return session_socket(self._resource)
 
     def _peer_closed(self):
         """True if the TCP peer has closed the socket (pyvisa-py reports that only as a read timeout)."""

@@ -10,7 +10,8 @@ Ctrl-C/termination signal) the RF output goes off and the shutter closes, then t
 
 Instruments the engine uses (the interfaces in instruments/camera, instruments/rf, instruments/shutter):
 rf.set_power_dbm, rf.set_frequency_hz, rf.set_output(bool) (each returns once the generator has accepted the
-setting); shutter.set_open(bool); camera.set_exposure(s), camera.grab(n, frame_timeout=s) -> n uint16 frames
+setting), rf.ensure_output_off() on the way out (set_output(False) where a source lacks it);
+shutter.set_open(bool); camera.set_exposure(s), camera.grab(n, frame_timeout=s) -> n uint16 frames
 (pylablib), camera.supports_rf_gating / camera.set_rf_gating(bool) (the camera's trigger output gating an RF
 switch: the even frames of an acquisition see the RF, the odd ones do not; the "alternating" scheme).
 """
@@ -130,12 +131,14 @@ class SweepEngine:
             self.rf.set_output(on)
 
     def _grab(self, n):
+        """The camera's ``n`` frames as it returned them (a sequence of 2-D arrays: not stacked into one array,
+        which would copy every frame once more only to be summed)."""
         with self.timing.measure("camera"):
             frames = self.camera.grab(n, frame_timeout=self.frame_timeout_s)
         if len(frames) != n:
             raise RuntimeError(f"the camera returned {len(frames)} frames where {n} were asked for; "
                                "check the camera connection and its frame timeout.")
-        return np.asarray(frames)
+        return frames
 
     def _pairs_software(self, n_pairs, on_sum, off_sum):
         for _ in range(n_pairs):
@@ -155,8 +158,9 @@ class SweepEngine:
             chunk = min(left, _ALTERNATING_CHUNK_PAIRS)
             frames = self._grab(2 * chunk)
             with self.timing.measure("processing"):
-                on_sum += frames[0::2].sum(axis=0, dtype=on_sum.dtype)
-                off_sum += frames[1::2].sum(axis=0, dtype=off_sum.dtype)
+                for on, off in zip(frames[0::2], frames[1::2], strict=True):  # even frames see the RF, odd ones do not
+                    on_sum += on
+                    off_sum += off
             left -= chunk
 
     def _prepare(self):
@@ -171,7 +175,7 @@ class SweepEngine:
                 self.camera.set_rf_gating(alternating)
         with self.timing.measure("shutter"):
             self.shutter.set_open(False)
-        dark = self._grab(_DARK_FRAMES)
+        dark = np.asarray(self._grab(_DARK_FRAMES))
         self.dark_frame = dark.mean(axis=0, dtype=np.float64).astype(np.float32)
         shape = self.dark_frame.shape
         frames_per_sum = int(plan.pairs_array.max()) * plan.n_sweeps
@@ -187,9 +191,12 @@ class SweepEngine:
             self.shutter.set_open(True)
 
     def _safe_off(self):
-        """RF off and shutter closed, each tried even if the other fails; the first error is re-raised."""
+        """RF off and shutter closed, each tried even if the other fails; the first error is re-raised. The RF
+        goes off through ``ensure_output_off`` (the interface's safety call: it reconnects once if the
+        connection is gone), so a sweep that failed on a dropped connection does not leave the output on."""
+        rf_off = getattr(self.rf, "ensure_output_off", None) or (lambda: self.rf.set_output(False))
         first = None
-        for action in (lambda: self.rf.set_output(False), lambda: self.shutter.set_open(False)):
+        for action in (rf_off, lambda: self.shutter.set_open(False)):
             try:
                 action()
             except Exception as exc:  # noqa: BLE001 - every instrument must be made safe before reporting

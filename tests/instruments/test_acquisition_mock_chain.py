@@ -8,7 +8,8 @@ from analysis.session import SessionWriter, read_session
 from app.core.session_subscriber import SessionSubscriber
 from instruments.config import config_from_dict
 from instruments.factory import open_instruments
-from instruments.sweep import SweepEngine, SweepFailed, SweepPlan
+from instruments.faults import RfFaults
+from instruments.sweep import StepDone, SweepEngine, SweepFailed, SweepPlan
 
 
 def _config(**faults):
@@ -76,3 +77,23 @@ def test_dropped_frame_mid_sweep_is_a_typed_failure(tmp_path):
         assert engine.run() == "failed"
         assert "DroppedFrame" in events[-1].reason or "frames" in events[-1].reason
         assert not inst.microscope.state.rf_on and not inst.microscope.state.shutter_open
+
+
+def test_connection_lost_with_the_rf_on_the_sweep_reconnects_to_switch_it_off():
+    events = []
+
+    def drop_during_the_next_step(event):
+        # next step: SOUR:FREQ;:SYST:ERR? (commands 1-2), OUTP 1;:SYST:ERR? (3-4, executed: the RF is on),
+        # then the connection drops at OUTP 0;:SYST:ERR? (5), which is never executed
+        if isinstance(event, StepDone) and event.step_index == 1:
+            inst.rf_server.arm_faults(RfFaults(disconnect_after_n_commands=5))
+        events.append(event)
+
+    with open_instruments(_config()) as inst:
+        engine = SweepEngine(_plan(inst), inst.camera, inst.rf, inst.shutter,
+                             listeners=[drop_during_the_next_step], frame_timeout_s=inst.frame_timeout_s)
+        assert engine.run() == "failed"
+        assert "Disconnected" in events[-1].reason and engine.n_pairs[2] == 0
+        # set_output(False) could not be sent; ensure_output_off reconnected and switched the output off
+        assert not inst.microscope.state.rf_on and not inst.microscope.state.shutter_open
+        assert inst.rf.output_on() is False

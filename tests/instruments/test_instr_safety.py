@@ -75,8 +75,9 @@ def _camera_frames(inst):
         inst.camera.read_multiple_images()
 
 
-# Each fault fires on the first command/frame after _start_measuring. RF: connecting sends *IDN?, *CLS, OUTP 0,
-# SYST:ERR?; _start_measuring SOUR:FREQ, SYST:ERR?, OUTP 1, SYST:ERR?; so the action's query is command 9.
+# Each fault fires on the first command/frame after _start_measuring. RF (counted per command, a compound message
+# holding two): connecting sends *IDN?, *CLS, OUTP 0;:SYST:ERR?; _start_measuring SOUR:FREQ ...;:SYST:ERR?,
+# OUTP 1;:SYST:ERR?; so the action's query is command 9.
 # Shutter: connecting closes it (command 1), _start_measuring opens it (2), the action's move is command 3.
 @pytest.mark.parametrize("faults, action, error", [
     ({"rf_timeout_after_n_commands": 9}, _rf_query, InstrumentTimeoutError),

@@ -19,7 +19,7 @@ TRICKLE_S = 0.3  # the issue's trickle: 1 byte every 0.3 s, well inside pyvisa's
 @pytest.mark.parametrize("faults, error, base", [
     (RfFaults(trickle_reply_after_n_commands=1, trickle_interval_s=TRICKLE_S), ReplyDeadlineError,
      InstrumentTimeoutError),
-    # read a byte per call (see bounded_read), so on a loaded machine the deadline may come before the cap
+    # read as it arrives (see bounded_read); on a loaded machine the deadline may still come before the cap
     (RfFaults(endless_reply_after_n_commands=1), (ReplyTooLongError, ReplyDeadlineError), InstrumentError),
 ])
 def test_trickling_and_endless_replies_fail_in_time_and_rf_goes_off(faults, error, base):

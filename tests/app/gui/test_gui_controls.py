@@ -84,14 +84,15 @@ def test_start_needs_every_instrument(qtbot, tmp_path):
 
 def test_rf_fault_mid_sweep_shows_the_error_and_leaves_things_safe(qtbot, tmp_path):
     # SCPI commands: 4 on connecting, 4 before the first step, then 14 per step (3 pairs: FREQ, 3 x OUTP ON/OFF,
-    # each followed by SYST:ERR?); the generator leaves the first query at or after the 40th unanswered (step 3)
+    # each with its SYST:ERR? in the same message); the generator leaves the first query at or after the 40th
+    # command unanswered (step 3, its first OUTP 1)
     faults = {"rf_timeout_after_n_commands": 40}
     window, vm = open_window(qtbot, tmp_path, config={"faults": faults, "rf": {"timeout_s": RF_TIMEOUT_S}})
     window.start_sweep()
     qtbot.waitUntil(lambda: window.errors.last_dialog is not None, timeout=10000)
     dialog = window.errors.last_dialog
     assert dialog.isVisible()
-    timeout = f"did not answer 'SYST:ERR?' within {RF_TIMEOUT_S:g} s (config: rf.timeout_s)"
+    timeout = f"did not answer 'OUTP 1;:SYST:ERR?' within {RF_TIMEOUT_S:g} s (config: rf.timeout_s)"
     assert timeout in dialog.text() and "switched off" in dialog.informativeText()
     snap = window.controller.snapshot()
     assert snap.status == "failed" and snap.steps_done == 2

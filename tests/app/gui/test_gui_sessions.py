@@ -158,11 +158,12 @@ def test_a_chosen_file_that_exists_is_never_overwritten(qtbot, tmp_path):
 
 
 # SCPI commands: 4 on connecting, 4 before the first step, then 14 per step (3 pairs: FREQ, 3 x OUTP ON/OFF, each
-# followed by SYST:ERR?); the mock generator leaves the first query at or after the 140th unanswered: step 10.
+# with its SYST:ERR? in the same message); the mock generator leaves the first query at or after the 140th command
+# unanswered: step 10, its first OUTP 0.
 # Camera: 8 dark frames before the first step, then 6 frames per step (3 pairs); it goes away at the 71st: step 11.
 FAULTS = {
     "rf timeout": ({"faults": {"rf_timeout_after_n_commands": 140}, "rf": {"timeout_s": 0.5}},
-                   "did not answer 'SYST:ERR?' within 0.5 s (config: rf.timeout_s)", 9),
+                   "did not answer 'OUTP 0;:SYST:ERR?' within 0.5 s (config: rf.timeout_s)", 9),
     "camera lost": ({"faults": {"camera_disconnect_after_n_frames": 71}},
                     "the mock camera stopped responding (injected fault: faults.camera_disconnect_after_n_frames)", 10),
 }
