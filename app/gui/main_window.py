@@ -1,7 +1,7 @@
 """The main window: instruments and sweep settings on the left, live views in the middle, cells on the right.
 
 The sweep runs in the engine's thread and the live fit in the fitter's; this window only pulls their newest
-results on a timer (``refresh``, 10 Hz) and never waits on an instrument, a fit or a cell analysis.
+results on a timer (``refresh``, 20 Hz, one view per tick) and never waits on an instrument, a fit or a cell analysis.
 """
 
 import logging
@@ -28,11 +28,17 @@ from app.gui.panels.run_panel import RunPanel
 from app.gui.review_mode import enter_review, leave_review
 from app.gui.session_actions import SessionActions
 from app.gui.settings_store import SettingsStore, default_data_dir
+from app.gui.staggered_calls import StaggeredCalls
 from app.gui.window_layout import build_docks, build_views
 from app.version import APP_VERSION
 
 log = logging.getLogger("nvscope.app")
-REFRESH_MS = 100
+REFRESH_MS = 50
+_TURNS = ("camera", "contrast", "field", "spectrum")
+"""What each tick of the refresh timer updates, in turn: every view at most every 200 ms (5 Hz)."""
+STAGGER_MS = 8
+"""Secondary updates of a click or of Start (the other maps' markers, clearing the previous sweep's results) run
+one per pass of the event loop, this far apart (``StaggeredCalls``)."""
 GIL_SWITCH_INTERVAL_S = 0.0002
 _FAILED_WHAT_TO_DO = ("The RF output was switched off and the laser shutter closed. Check the instrument named in "
                       "the message (cable, power, address), reconnect it in the Instruments panel if its light is "
@@ -74,7 +80,8 @@ class MainWindow(QMainWindow):
         self.data_actions = DataActions(self)
         self._pinned = (self.backend.frame_shape[0] // 2, self.backend.frame_shape[1] // 2)
         self._hovered = None
-        self._seen = {"camera": 0, "contrast": 0, "field": 0, "spectrum": None}
+        self._seen = {"camera": 0, "contrast": 0, "field": 0, "spectrum": None, "contrast_hz": None,
+                      "cursor_hz": None}
         self.shown_status = "idle"
         self._tick = 0
         self._shut_down = False
@@ -82,6 +89,7 @@ class MainWindow(QMainWindow):
         self._default_state = self.saveState()
         self._restore_settings()
         self.update_actions()
+        self.later = StaggeredCalls(STAGGER_MS, self)
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.refresh)
         self.timer.start(refresh_ms)
@@ -141,13 +149,15 @@ class MainWindow(QMainWindow):
                                "Check the sweep settings, the session file (Session panel) and that every "
                                "instrument light is green.", exc)
             return
-        self.cells.set_rows([])
-        self.field_view.clear_maps()
-        self.settings.set_json("sweep/values", self.sweep_panel.values())
         self._seen.update(camera=0, contrast=0, spectrum=None)
         self.shown_status = "running"
         self.statusBar().showMessage("sweep running")
         self.update_actions()
+        # the rest repaints other parts of the window: one per pass of the event loop (StaggeredCalls)
+        field_shown = self._seen["field"]
+        self.later.add("clear cells", lambda: self.cells.set_rows([]))
+        self.later.add("clear field", lambda: self._seen["field"] == field_shown and self.field_view.clear_maps())
+        self.later.add("save form", lambda: self.settings.set_json("sweep/values", self.sweep_panel.values()))
 
     def toggle_pause(self):
         if self.controller.snapshot().status == "paused":
@@ -194,17 +204,28 @@ class MainWindow(QMainWindow):
 
     # -- the timer: pull the newest results ------------------------------------------------------------------
     def refresh(self):
-        """Pull the newest results. The image views take turns (camera and contrast on one tick, field map and
-        spectrum on the next), so one pass of the event loop never repaints all of them at once."""
+        """Pull the newest results. The views take turns, one per tick (camera, spin contrast, field map,
+        spectrum; each at most every ``len(_TURNS)`` ticks): one pass of the event loop repaints at most one of
+        them, which keeps each pass short when other processes take most of the CPU (bench_gui_responsiveness)."""
         self.tasks.poll()
         self.session_actions.poll()
         snap = self.source.snapshot()
+        turn = _TURNS[self._tick % len(_TURNS)]
         self._tick += 1
-        if self._tick % 2 == 0 and snap.status not in ("finished", "aborted", "failed"):
-            self._refresh_acquisition_views(snap)
-        else:
-            self._refresh_result_views(snap)
-        self.run_panel.show_progress(snap)
+        live = snap.status not in ("finished", "aborted", "failed")  # else the deepest step stays shown
+        if turn == "camera" and live:
+            self._refresh_camera(snap)
+        elif turn == "contrast" and live:
+            self._refresh_contrast(snap, cursor=False)
+        elif turn == "field":
+            self._refresh_field(snap)
+        elif turn == "spectrum":
+            if live and self._seen["contrast_hz"] != self._seen["cursor_hz"]:
+                self._seen["cursor_hz"] = self._seen["contrast_hz"]
+                self.spectrum_view.set_current_frequency(self._seen["contrast_hz"])
+            self._refresh_spectrum(snap)
+        if turn in ("camera", "field"):
+            self.run_panel.show_progress(snap)
         if snap.fit_error and snap.fit_error != self._seen.get("fit_error"):
             self.statusBar().showMessage(f"live fit failed (the sweep goes on): {snap.fit_error}")
         self._seen["fit_error"] = snap.fit_error
@@ -213,28 +234,44 @@ class MainWindow(QMainWindow):
 
     def refresh_all(self):
         """Bring every view up to date now (scripts and tests)."""
+        self.later.flush()
         snap = self.source.snapshot()
         self._refresh_acquisition_views(snap)
         self._refresh_result_views(snap)
+        self.run_panel.show_progress(snap)
         self.refresh()
 
     def _refresh_acquisition_views(self, snap):
+        self._refresh_camera(snap)
+        self._refresh_contrast(snap)
+
+    def _refresh_camera(self, snap):
         if snap.camera_frame is not None and snap.camera_version != self._seen["camera"]:
             self._seen["camera"] = snap.camera_version
             self.camera_view.set_image(snap.camera_frame)
+
+    def _refresh_contrast(self, snap, cursor=True):
+        """The spin contrast and its title; the spectrum's frequency cursor now or (``cursor=False``) at the
+        spectrum's turn."""
         if snap.contrast_image is not None and snap.contrast_version != self._seen["contrast"]:
             self._seen["contrast"] = snap.contrast_version
             self.contrast_view.set_image(snap.contrast_image)
             where = f"step {snap.step_index + 1}" + (f", sweep {snap.sweep_index + 1}" if snap.status != "review"
                                                      else f" of {snap.steps_total}")
             self.contrast_view.title.setText(f"Spin contrast at {snap.freq_hz / 1e6:.3f} MHz ({where})")
-            self.spectrum_view.set_current_frequency(snap.freq_hz)
+            self._seen["contrast_hz"] = snap.freq_hz
+            if cursor:
+                self._seen["cursor_hz"] = snap.freq_hz
+                self.spectrum_view.set_current_frequency(snap.freq_hz)
 
     def _refresh_result_views(self, snap):
+        self._refresh_field(snap)
+        self._refresh_spectrum(snap)
+
+    def _refresh_field(self, snap):
         if snap.field is not None and snap.field_version != self._seen["field"]:
             self._seen["field"] = snap.field_version
             self.field_view.set_maps(snap.field)
-        self._refresh_spectrum(snap)
 
     def _refresh_spectrum(self, snap, force=False):
         pixel = self._hovered or self._pinned
@@ -270,11 +307,13 @@ class MainWindow(QMainWindow):
 
     # -- pixels --------------------------------------------------------------------------------------------
     def pin_pixel(self, row, col):
-        """Show pixel (row, col)'s spectrum and mark it on the maps (a click on any image view)."""
+        """Show pixel (row, col)'s spectrum and mark it on the maps (a click on any image view). The spectrum is
+        redrawn now; the three markers follow one per pass of the event loop, ``STAGGER_MS`` apart: each
+        marker repaints its view, and all four repaints in one pass made a click the longest stall of a sweep."""
         self._pinned, self._hovered = (row, col), None
-        for view in (self.field_view, self.contrast_view, self.camera_view):
-            view.set_marker(row, col)
         self._refresh_spectrum(self.source.snapshot(), force=True)
+        for name in ("field_view", "contrast_view", "camera_view"):
+            self.later.add(f"marker {name}", lambda n=name: getattr(self, n).set_marker(*self._pinned))
 
     def _hover(self, row, col):
         self._hovered = (row, col) if row >= 0 else None

@@ -6,9 +6,10 @@ empty axis would read 0 to 1 Hz); the view's interface stays in Hz."""
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QVBoxLayout, QWidget
 
 from app.core.sweep_form import DEFAULTS
+from app.gui.steady_label import steady_label
 
 MHZ = 1e6
 
@@ -16,8 +17,7 @@ MHZ = 1e6
 class SpectrumView(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.title = QLabel("ODMR spectrum — click or hover a pixel")
-        self.title.setObjectName("ViewTitle")
+        title_holder, self.title = steady_label("ODMR spectrum — click or hover a pixel", "ViewTitle")
         self.plot_widget = pg.PlotWidget()
         self.plot = self.plot_widget.getPlotItem()
         self.plot.setLabel("bottom", "RF frequency (MHz)")
@@ -39,7 +39,7 @@ class SpectrumView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.setSpacing(0)
-        layout.addWidget(self.title)
+        layout.addWidget(title_holder)
         layout.addWidget(self.plot_widget, 1)
         self.pixel = None
 
