@@ -47,11 +47,17 @@ class TimedApplication(QApplication):
         self.records = []
         self._depth = 0
         self._paints = []
+        self._last_end = None  # (perf_counter, thread_time, runqueue wait) when the last top-level event ended
 
     def notify(self, receiver, event):
         self._depth += 1
         q0 = _runqueue_wait_s() if self._depth == 1 else 0.0
         t0, c0 = time.perf_counter(), time.thread_time()
+        if self._depth == 1 and self._last_end is not None and t0 - self._last_end[0] > 2e-3:
+            # between two events: Qt's own work, idle waiting (at most until the next timer is due), or waiting
+            # for the GIL that calling into Python needs (this method is Python)
+            e0, ec, eq = self._last_end
+            self.records.append((e0, t0 - e0, c0 - ec, q0 - eq, "(between events: Qt, idle or the GIL)", []))
         try:
             return super().notify(receiver, event)
         finally:
@@ -62,6 +68,7 @@ class TimedApplication(QApplication):
                     queued = _runqueue_wait_s() - q0
                     self.records.append((t0, wall, cpu, queued, _name(receiver, event), self._paints))
                 self._paints = []
+                self._last_end = (time.perf_counter(), time.thread_time(), _runqueue_wait_s())
             elif event.type() == QEvent.Type.Paint and wall > 0.5e-3:
                 self._paints.append((_name(receiver, event), wall, cpu))
 

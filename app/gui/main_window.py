@@ -6,6 +6,7 @@ results on a timer (``refresh``, 20 Hz, one view per tick) and never waits on an
 
 import logging
 import sys
+import time
 from pathlib import Path
 
 from PyQt6.QtCore import QByteArray, Qt, QTimer
@@ -29,16 +30,19 @@ from app.gui.review_mode import enter_review, leave_review
 from app.gui.session_actions import SessionActions
 from app.gui.settings_store import SettingsStore, default_data_dir
 from app.gui.staggered_calls import StaggeredCalls
+from app.gui.views.snippet_triptych import EMPTY_TITLE
 from app.gui.window_layout import build_docks, build_views
 from app.version import APP_VERSION
 
 log = logging.getLogger("nvscope.app")
-REFRESH_MS = 50
+REFRESH_MS = 10
+"""The window's timer. Each tick does at most one unit of view work: a queued secondary update (``self.later``:
+the other maps' markers after a click, clearing the previous sweep's results after Start) or, every
+``TURN_TICKS`` ticks, the next view's turn. Qt runs every timer that is due, then every repaint they asked for,
+in one pass of the event loop: one timer for all of it keeps that to one view per pass."""
+TURN_TICKS = 5
 _TURNS = ("camera", "contrast", "field", "spectrum")
-"""What each tick of the refresh timer updates, in turn: every view at most every 200 ms (5 Hz)."""
-STAGGER_MS = 8
-"""Secondary updates of a click or of Start (the other maps' markers, clearing the previous sweep's results) run
-one per pass of the event loop, this far apart (``StaggeredCalls``)."""
+"""What the view turns update, in order: every view at most every 4 x 5 x 10 ms = 200 ms (5 Hz)."""
 GIL_SWITCH_INTERVAL_S = 0.0002
 _FAILED_WHAT_TO_DO = ("The RF output was switched off and the laser shutter closed. Check the instrument named in "
                       "the message (cable, power, address), reconnect it in the Instruments panel if its light is "
@@ -89,7 +93,8 @@ class MainWindow(QMainWindow):
         self._default_state = self.saveState()
         self._restore_settings()
         self.update_actions()
-        self.later = StaggeredCalls(STAGGER_MS, self)
+        self.later = StaggeredCalls()
+        self._clicked_at = -1.0
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.refresh)
         self.timer.start(refresh_ms)
@@ -155,8 +160,10 @@ class MainWindow(QMainWindow):
         self.update_actions()
         # the rest repaints other parts of the window: one per pass of the event loop (StaggeredCalls)
         field_shown = self._seen["field"]
-        self.later.add("clear cells", lambda: self.cells.set_rows([]))
-        self.later.add("clear field", lambda: self._seen["field"] == field_shown and self.field_view.clear_maps())
+        if self.cells.rows() or self.cell_panel.triptych.title.text() != EMPTY_TITLE:  # else nothing to clear
+            self.later.add("clear cells", lambda: self.cells.set_rows([]))
+        if self.field_view.maps is not None:
+            self.later.add("clear field", lambda: self._seen["field"] == field_shown and self.field_view.clear_maps())
         self.later.add("save form", lambda: self.settings.set_json("sweep/values", self.sweep_panel.values()))
 
     def toggle_pause(self):
@@ -204,14 +211,21 @@ class MainWindow(QMainWindow):
 
     # -- the timer: pull the newest results ------------------------------------------------------------------
     def refresh(self):
-        """Pull the newest results. The views take turns, one per tick (camera, spin contrast, field map,
-        spectrum; each at most every ``len(_TURNS)`` ticks): one pass of the event loop repaints at most one of
-        them, which keeps each pass short when other processes take most of the CPU (bench_gui_responsiveness)."""
+        """The timer's tick (see ``REFRESH_MS``): one queued update, else every ``TURN_TICKS`` ticks pull the
+        newest results and refresh the next view (camera, spin contrast, field map, spectrum). One pass of the
+        event loop then repaints at most one view, which keeps each pass short when other processes take most of
+        the CPU (bench_gui_responsiveness). ``refresh_all`` brings everything up to date at once."""
+        if self.later.run_one():
+            return
+        if (self._tick + 1) % TURN_TICKS == 0 and time.perf_counter() - self._clicked_at < REFRESH_MS / 1e3:
+            return  # a click redrew the spectrum in this pass of the event loop: the turn waits one tick
+        self._tick += 1
+        if self._tick % TURN_TICKS:
+            return
         self.tasks.poll()
         self.session_actions.poll()
         snap = self.source.snapshot()
-        turn = _TURNS[self._tick % len(_TURNS)]
-        self._tick += 1
+        turn = _TURNS[self._tick // TURN_TICKS % len(_TURNS)]
         live = snap.status not in ("finished", "aborted", "failed")  # else the deepest step stays shown
         if turn == "camera" and live:
             self._refresh_camera(snap)
@@ -226,6 +240,9 @@ class MainWindow(QMainWindow):
             self._refresh_spectrum(snap)
         if turn in ("camera", "field"):
             self.run_panel.show_progress(snap)
+        self._follow_status(snap)
+
+    def _follow_status(self, snap):
         if snap.fit_error and snap.fit_error != self._seen.get("fit_error"):
             self.statusBar().showMessage(f"live fit failed (the sweep goes on): {snap.fit_error}")
         self._seen["fit_error"] = snap.fit_error
@@ -235,11 +252,13 @@ class MainWindow(QMainWindow):
     def refresh_all(self):
         """Bring every view up to date now (scripts and tests)."""
         self.later.flush()
+        self.tasks.poll()
+        self.session_actions.poll()
         snap = self.source.snapshot()
         self._refresh_acquisition_views(snap)
         self._refresh_result_views(snap)
         self.run_panel.show_progress(snap)
-        self.refresh()
+        self._follow_status(snap)
 
     def _refresh_acquisition_views(self, snap):
         self._refresh_camera(snap)
@@ -308,12 +327,13 @@ class MainWindow(QMainWindow):
     # -- pixels --------------------------------------------------------------------------------------------
     def pin_pixel(self, row, col):
         """Show pixel (row, col)'s spectrum and mark it on the maps (a click on any image view). The spectrum is
-        redrawn now; the three markers follow one per pass of the event loop, ``STAGGER_MS`` apart: each
+        redrawn now; the three markers follow one per tick of the timer (``self.later``, ``REFRESH_MS``): each
         marker repaints its view, and all four repaints in one pass made a click the longest stall of a sweep."""
         self._pinned, self._hovered = (row, col), None
         self._refresh_spectrum(self.source.snapshot(), force=True)
         for name in ("field_view", "contrast_view", "camera_view"):
             self.later.add(f"marker {name}", lambda n=name: getattr(self, n).set_marker(*self._pinned))
+        self._clicked_at = time.perf_counter()
 
     def _hover(self, row, col):
         self._hovered = (row, col) if row >= 0 else None

@@ -55,6 +55,15 @@ class SpectrumView(QWidget):
         else:
             self.fit.setData(np.asarray(fit_curve[0]) / MHZ, fit_curve[1])
         self._place_plan()
+        self._settle_range()
+
+    def _settle_range(self):
+        """The new range and view transform now, not while painting: pyqtgraph's view box otherwise sets them
+        in its prepare-for-paint step, and the items whose geometry that changes ask for a second paint of the
+        whole plot (two paints per new spectrum, about twice the CPU)."""
+        box = self.plot.getViewBox()
+        box.updateAutoRange()
+        box.updateMatrix()
 
     def set_plan_marks(self, marks):
         """marks: (freq_hz, pairs) of an adaptive plan, or None (nothing marked)."""
