@@ -19,6 +19,7 @@ from app.core.app_logging import LOG_NAME, attach_log_file, detach_log_file
 from app.core.background_tasks import TaskRunner
 from app.core.factory_backend import make_backend
 from app.core.instruments import INSTRUMENT_NAMES
+from app.core.staggered_calls import StaggeredCalls
 from app.gui import theme
 from app.gui.actions import build_actions
 from app.gui.cell_actions import CellActions
@@ -29,7 +30,6 @@ from app.gui.panels.run_panel import RunPanel
 from app.gui.review_mode import enter_review, leave_review
 from app.gui.session_actions import SessionActions
 from app.gui.settings_store import SettingsStore, default_data_dir
-from app.gui.staggered_calls import StaggeredCalls
 from app.gui.views.snippet_triptych import EMPTY_TITLE
 from app.gui.window_layout import build_docks, build_views
 from app.version import APP_VERSION

@@ -19,8 +19,8 @@ class SteadyLabelHolder(QWidget):
         label.setParent(self)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
 
-    def sizeHint(self):
-        return QSize(self.label.minimumSizeHint().width(), self.label.sizeHint().height())
+    def sizeHint(self):  # the width is the layout's to give (Ignored): constant, whatever the text
+        return QSize(0, self.label.sizeHint().height())
 
     def minimumSizeHint(self):
         return QSize(0, self.label.sizeHint().height())
