@@ -5,7 +5,7 @@ spectrum whose new range is set before it is painted."""
 import numpy as np
 import pytest
 
-from app.gui.main_window import TURN_TICKS
+from app.gui.view_refresh import TURN_TICKS
 from app.gui.views.image_view import ImageView
 from app.gui.views.spectrum_view import SpectrumView
 from tests.gui_helpers import open_window
