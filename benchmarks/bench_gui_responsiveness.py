@@ -4,13 +4,18 @@ Runs the main window offscreen on the virtual microscope (256 x 256 frames, 6 ce
 (61 steps x 10 pairs by default) with the live fit on, and meanwhile lets a 5 ms QTimer record the gaps between
 its ticks; a stall of the event loop shows up as a long gap. A simulated user clicks a new pixel every 200 ms
 (spectrum + fit curve redraw). Prints the longest stall, percentiles, the time spent in the window's refresh,
-and the machine.
+the CPU each thread used, and the machine. ``--burners 2`` starts the two CPU-bound processes of the target;
+``--events`` and ``--diagnose`` say where the longest stalls went.
 
-Run: ``QT_QPA_PLATFORM=offscreen python -m benchmarks.bench_gui_responsiveness [--pairs 10 --points 61]``
+Run: ``QT_QPA_PLATFORM=offscreen python -m benchmarks.bench_gui_responsiveness [--pairs 10 --points 61]
+[--burners 2]`` (``--burners 2``: the issue's condition, two CPU-bound processes beside it)
 """
 
 import argparse
+import contextlib
 import os
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -27,8 +32,11 @@ from PyQt6.QtWidgets import QApplication
 from app.core.factory_backend import FactoryBackend
 from app.gui.gui_main import freeze_startup_objects
 from app.gui.main_window import MainWindow
+from app.gui.view_refresh import REFRESH_MS
+from benchmarks.event_timer import TimedApplication
 from benchmarks.gil_sampler import GilSampler, main_thread_during
 from benchmarks.machine import describe_machine
+from benchmarks.thread_cpu import cpu_report, thread_cpu_s
 from instruments.config import config_from_dict
 
 
@@ -44,14 +52,44 @@ def main(argv=None):
     parser.add_argument("--diagnose", action="store_true",
                         help="sample every thread's stack each millisecond and report who held the GIL in the "
                              "longest gaps (benchmarks/gil_sampler.py; adds a little load of its own)")
+    parser.add_argument("--events", action="store_true",
+                        help="time every event the GUI thread handles (wall clock and CPU) and report those in the "
+                             "longest stalls (benchmarks/event_timer.py)")
     parser.add_argument("--bare-s", type=float, default=0.0,
                         help="instead: an empty Qt event loop with the same 5 ms timer for this many seconds (what "
                              "the machine itself does to a thread: the floor under any figure of the app)")
+    parser.add_argument("--burners", type=int, default=0,
+                        help="start this many CPU-bound child processes (`python -c 'while True: pass'`) for the "
+                             "run and stop them after: the load of issue 17's target (2), reproducibly")
     args = parser.parse_args(argv)
-    if args.bare_s:
-        return bare_loop(args.bare_s)
+    with burners(args.burners):
+        if args.bare_s:
+            return bare_loop(args.bare_s, args.burners)
+        return run(args)
+
+
+@contextlib.contextmanager
+def burners(n):
+    """``n`` CPU-bound child processes at the benchmark's own niceness (they inherit it), stopped on exit."""
+    children = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(n)]
+    try:
+        if children:
+            time.sleep(1.0)  # let the scheduler see them as CPU-bound before the measurement starts
+        yield children
+    finally:
+        for child in children:
+            child.kill()
+        for child in children:
+            child.wait()
+
+
+def _burner_text(n):
+    return f"{n} CPU-bound process{'es' if n != 1 else ''} beside it (--burners {n})"
+
+
+def run(args):
     load_before = ", ".join(f"{x:.1f}" for x in os.getloadavg())  # other work on the machine skews the figure
-    app = QApplication.instance() or QApplication([])
+    app = QApplication.instance() or (TimedApplication([]) if args.events else QApplication([]))
     theme.apply_theme(app)
     rng = np.random.default_rng(0)
     with tempfile.TemporaryDirectory() as tmp:
@@ -107,6 +145,7 @@ def main(argv=None):
         watcher = QTimer()
         watcher.timeout.connect(finish_when_done)
         sampler = GilSampler().start() if args.diagnose else None
+        cpu_before = thread_cpu_s()
         t_click = time.perf_counter()
         window.start_sweep()  # the Start button's handler: it blocks the event loop too, so it is timed
         t_start = time.perf_counter()
@@ -121,6 +160,7 @@ def main(argv=None):
         ticker.stop()
         clicker.stop()
         wall_s = time.perf_counter() - t_start
+        cpu_after = thread_cpu_s()
         snap = window.controller.snapshot()
         fit_kind = window.seams.fit_odmr.__module__ + "." + window.seams.fit_odmr.__name__
         fits = window.controller.fitter.fits_done
@@ -128,7 +168,8 @@ def main(argv=None):
         window.close()
     stalls_ms = (np.array(gaps) - TICK_MS / 1e3) * 1e3
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    print(f"machine: {describe_machine()}; load average before the run {load_before}, after {load}")
+    print(f"machine: {describe_machine()}; load average before the run {load_before}, after {load}; "
+          f"{_burner_text(args.burners)}")
     period = f"{args.frame_period_ms:g} ms frame period" if args.frame_period_ms else "frames as fast as rendered"
     period += ", instrument-layer mocks"
     print(f"sweep: {args.points} steps x {args.pairs} pairs on {args.size}x{args.size} frames ({period}), "
@@ -140,15 +181,21 @@ def main(argv=None):
     print(f"the Start handler (window.start_sweep, before the ticks) held the event loop {start_handler_ms:.1f} ms")
     worst = np.argsort(stalls_ms)[-5:][::-1]
     print("longest stalls (ms at s into the sweep): " + ", ".join(f"{stalls_ms[k]:.1f} at {at[k]:.2f}" for k in worst))
-    print(f"window.refresh (10 Hz): median {np.median(refresh_s) * 1e3:.1f} ms, longest {max(refresh_s) * 1e3:.1f} ms")
+    working = np.array(refresh_s)[np.array(refresh_s) > 1e-4]  # most ticks only count (one view every 5th)
+    print(f"window.refresh ({len(refresh_s)} ticks of its {REFRESH_MS} ms timer, {working.size} did work): median of "
+          f"those {np.median(working) * 1e3:.1f} ms, longest {max(refresh_s) * 1e3:.1f} ms")
+    print(cpu_report(cpu_before, cpu_after, wall_s))
+    windows = [(at[k] - gaps[k], at[k]) for k in worst]
+    if args.events and isinstance(app, TimedApplication):
+        print("events the GUI thread handled in the longest stalls:")
+        print(app.report(windows, t_start))
     if sampler is not None:
         print(sampler.report(t_start))
-        windows = [(at[k] - gaps[k], at[k]) for k in worst]
         print("the GUI thread during the longest event-loop stalls:")
         print(main_thread_during(sampler, windows, t_start))
 
 
-def bare_loop(seconds):
+def bare_loop(seconds, n_burners=0):
     """Stalls of an empty event loop: the scheduler's share of any stall the app shows."""
     app = QApplication.instance() or QApplication([])
     gaps, last = [], [time.perf_counter()]
@@ -165,7 +212,7 @@ def bare_loop(seconds):
     app.exec()
     stalls_ms = (np.array(gaps[1:]) - TICK_MS / 1e3) * 1e3
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    print(f"machine: {describe_machine()}; load average {load}")
+    print(f"machine: {describe_machine()}; load average {load}; {_burner_text(n_burners)}")
     print(f"empty event loop, {seconds:g} s ({len(gaps)} ticks of a {TICK_MS} ms timer): longest stall "
           f"{stalls_ms.max():.1f} ms, 99th percentile {np.percentile(stalls_ms, 99):.1f} ms, median "
           f"{np.median(stalls_ms):.1f} ms")

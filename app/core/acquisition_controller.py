@@ -279,7 +279,7 @@ class AcquisitionController:
         self.fitter.request(_WARM_UP)
 
     def _fit(self, inputs):
-        # only the ODMR fit (its numba kernel) runs niced, in self._kernel's thread (see app.core.low_priority)
+        # only the ODMR fit's numba kernel runs niced, in self._kernel's thread (see app.core.low_priority)
         if inputs is None:
             return None
         if inputs is _WARM_UP:
@@ -287,7 +287,8 @@ class AcquisitionController:
             spectrum = physics.odmr_spectrum(freq_hz, 2.029e9, 1.0e6, 0.015, isotope=self.seams.model)
             cube = np.broadcast_to(spectrum, (8, 8, freq_hz.size)).astype(np.float32)
             try:
-                fit = self._kernel.call(self.seams.fit_odmr, cube, freq_hz, model=self.seams.model, transitions=1)
+                fit = self._kernel.run_fit(self.seams.fit_odmr, cube, freq_hz, model=self.seams.model,
+                                           transitions=1)
                 self.seams.remove_background(np.asarray(fit.b_nv_t, dtype=np.float64))
             except Exception as exc:  # noqa: BLE001 - a warm-up is an optimisation; the real fit reports errors
                 log.info("fit warm-up did not run through: %s", exc)
@@ -295,8 +296,8 @@ class AcquisitionController:
         cube, freq_hz, transitions, *weights = inputs  # weights: (sigma,) for passes combined (adaptive sweeps)
         t0 = time.perf_counter()
         extra = {"sigma": weights[0]} if weights else {}
-        fit = self._kernel.call(self.seams.fit_odmr, cube, freq_hz, model=self.seams.model, transitions=transitions,
-                                d_hz=self.d_hz, **extra)
+        fit = self._kernel.run_fit(self.seams.fit_odmr, cube, freq_hz, model=self.seams.model,
+                                   transitions=transitions, d_hz=self.d_hz, **extra)
         b_nv_t = np.asarray(fit.b_nv_t, dtype=np.float64)
         converged = np.asarray(fit.converged, dtype=bool)
         background_t, residual_t, info = self.seams.remove_background(np.where(converged, b_nv_t, np.nan),

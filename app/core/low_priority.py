@@ -3,9 +3,13 @@
 On a busy machine the kernel (Linux) gives a niced thread the CPU last. That is what the fit's compute should
 get, but a niced thread that holds the GIL (numpy input checks, the background's least squares, copies) and is
 preempted keeps every other thread, the GUI's included, waiting until it runs again. So the live fit runs in a
-thread at the GUI's priority and hands only the ODMR fit, whose numba kernel releases the GIL, to this one.
+thread at the GUI's priority and hands only the ODMR fit's per-pixel numba kernel, which releases the GIL, to
+this one (``run_fit``; the fit's input checks and result assembly, numpy holding the GIL, stay in the caller's
+thread: run niced, they held the GIL for up to 45 ms while the GUI thread waited, bench_gui_responsiveness
+--events).
 """
 
+import inspect
 import os
 import sys
 import threading
@@ -45,6 +49,13 @@ class KernelThread:
 
     def call(self, fn, *args, **kwargs):
         return self._pool.submit(fn, *args, **kwargs).result()
+
+    def run_fit(self, fit_odmr, *args, **kwargs):
+        """``fit_odmr(*args, **kwargs)`` with only its per-pixel kernel in this thread when it takes a
+        ``run_kernel`` (``analysis.odmr.fit_odmr`` does); a fit that does not (a test's) runs here whole."""
+        if "run_kernel" in inspect.signature(fit_odmr).parameters:
+            return fit_odmr(*args, run_kernel=self.call, **kwargs)
+        return self.call(fit_odmr, *args, **kwargs)
 
     def close(self):
         self._pool.shutdown(wait=False, cancel_futures=True)

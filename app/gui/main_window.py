@@ -1,11 +1,13 @@
 """The main window: instruments and sweep settings on the left, live views in the middle, cells on the right.
 
 The sweep runs in the engine's thread and the live fit in the fitter's; this window only pulls their newest
-results on a timer (``refresh``, 10 Hz) and never waits on an instrument, a fit or a cell analysis.
+results on a timer (``refresh`` in view_refresh.py: one view per tick) and never waits on an instrument, a fit
+or a cell analysis.
 """
 
 import logging
 import sys
+import time
 from pathlib import Path
 
 from PyQt6.QtCore import QByteArray, Qt, QTimer
@@ -18,6 +20,7 @@ from app.core.app_logging import LOG_NAME, attach_log_file, detach_log_file
 from app.core.background_tasks import TaskRunner
 from app.core.factory_backend import make_backend
 from app.core.instruments import INSTRUMENT_NAMES
+from app.core.staggered_calls import StaggeredCalls
 from app.gui import theme
 from app.gui.actions import build_actions
 from app.gui.cell_actions import CellActions
@@ -28,11 +31,12 @@ from app.gui.panels.run_panel import RunPanel
 from app.gui.review_mode import enter_review, leave_review
 from app.gui.session_actions import SessionActions
 from app.gui.settings_store import SettingsStore, default_data_dir
+from app.gui.view_refresh import REFRESH_MS, ViewRefresh
+from app.gui.views.snippet_triptych import EMPTY_TITLE
 from app.gui.window_layout import build_docks, build_views
 from app.version import APP_VERSION
 
 log = logging.getLogger("nvscope.app")
-REFRESH_MS = 100
 GIL_SWITCH_INTERVAL_S = 0.0002
 _FAILED_WHAT_TO_DO = ("The RF output was switched off and the laser shutter closed. Check the instrument named in "
                       "the message (cable, power, address), reconnect it in the Instruments panel if its light is "
@@ -42,7 +46,7 @@ _FILE_FAILED_WHAT_TO_DO = ("The RF output was switched off and the laser shutter
                            "sweep again. Details are in the log file {log}.")
 
 
-class MainWindow(QMainWindow):
+class MainWindow(ViewRefresh, QMainWindow):
     def __init__(self, backend=None, seams=None, settings_path=None, log_dir=None, auto_connect=True,
                  refresh_ms=REFRESH_MS):
         super().__init__()
@@ -74,7 +78,8 @@ class MainWindow(QMainWindow):
         self.data_actions = DataActions(self)
         self._pinned = (self.backend.frame_shape[0] // 2, self.backend.frame_shape[1] // 2)
         self._hovered = None
-        self._seen = {"camera": 0, "contrast": 0, "field": 0, "spectrum": None}
+        self._seen = {"camera": 0, "contrast": 0, "field": 0, "spectrum": None, "contrast_hz": None,
+                      "cursor_hz": None}
         self.shown_status = "idle"
         self._tick = 0
         self._shut_down = False
@@ -82,6 +87,8 @@ class MainWindow(QMainWindow):
         self._default_state = self.saveState()
         self._restore_settings()
         self.update_actions()
+        self.later = StaggeredCalls()
+        self._clicked_at = -1.0
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.refresh)
         self.timer.start(refresh_ms)
@@ -141,13 +148,17 @@ class MainWindow(QMainWindow):
                                "Check the sweep settings, the session file (Session panel) and that every "
                                "instrument light is green.", exc)
             return
-        self.cells.set_rows([])
-        self.field_view.clear_maps()
-        self.settings.set_json("sweep/values", self.sweep_panel.values())
         self._seen.update(camera=0, contrast=0, spectrum=None)
         self.shown_status = "running"
         self.statusBar().showMessage("sweep running")
         self.update_actions()
+        # the rest repaints other parts of the window: one per pass of the event loop (StaggeredCalls)
+        field_shown = self._seen["field"]
+        if self.cells.rows() or self.cell_panel.triptych.title.text() != EMPTY_TITLE:  # else nothing to clear
+            self.later.add("clear cells", lambda: self.cells.set_rows([]))
+        if self.field_view.maps is not None:
+            self.later.add("clear field", lambda: self._seen["field"] == field_shown and self.field_view.clear_maps())
+        self.later.add("save form", lambda: self.settings.set_json("sweep/values", self.sweep_panel.values()))
 
     def toggle_pause(self):
         if self.controller.snapshot().status == "paused":
@@ -192,62 +203,6 @@ class MainWindow(QMainWindow):
         self.errors.report(f"{name} fault", f"The {name} could not be reached: {exc}",
                            "Check its cable, power and address (configuration), then press Connect again.", exc)
 
-    # -- the timer: pull the newest results ------------------------------------------------------------------
-    def refresh(self):
-        """Pull the newest results. The image views take turns (camera and contrast on one tick, field map and
-        spectrum on the next), so one pass of the event loop never repaints all of them at once."""
-        self.tasks.poll()
-        self.session_actions.poll()
-        snap = self.source.snapshot()
-        self._tick += 1
-        if self._tick % 2 == 0 and snap.status not in ("finished", "aborted", "failed"):
-            self._refresh_acquisition_views(snap)
-        else:
-            self._refresh_result_views(snap)
-        self.run_panel.show_progress(snap)
-        if snap.fit_error and snap.fit_error != self._seen.get("fit_error"):
-            self.statusBar().showMessage(f"live fit failed (the sweep goes on): {snap.fit_error}")
-        self._seen["fit_error"] = snap.fit_error
-        if snap.status != self.shown_status:
-            self._status_changed(snap)
-
-    def refresh_all(self):
-        """Bring every view up to date now (scripts and tests)."""
-        snap = self.source.snapshot()
-        self._refresh_acquisition_views(snap)
-        self._refresh_result_views(snap)
-        self.refresh()
-
-    def _refresh_acquisition_views(self, snap):
-        if snap.camera_frame is not None and snap.camera_version != self._seen["camera"]:
-            self._seen["camera"] = snap.camera_version
-            self.camera_view.set_image(snap.camera_frame)
-        if snap.contrast_image is not None and snap.contrast_version != self._seen["contrast"]:
-            self._seen["contrast"] = snap.contrast_version
-            self.contrast_view.set_image(snap.contrast_image)
-            where = f"step {snap.step_index + 1}" + (f", sweep {snap.sweep_index + 1}" if snap.status != "review"
-                                                     else f" of {snap.steps_total}")
-            self.contrast_view.title.setText(f"Spin contrast at {snap.freq_hz / 1e6:.3f} MHz ({where})")
-            self.spectrum_view.set_current_frequency(snap.freq_hz)
-
-    def _refresh_result_views(self, snap):
-        if snap.field is not None and snap.field_version != self._seen["field"]:
-            self._seen["field"] = snap.field_version
-            self.field_view.set_maps(snap.field)
-        self._refresh_spectrum(snap)
-
-    def _refresh_spectrum(self, snap, force=False):
-        pixel = self._hovered or self._pinned
-        key = (pixel, snap.contrast_version, snap.field_version, snap.stage)  # a new stage may bring a plan
-        if not force and key == self._seen["spectrum"]:
-            return
-        self._seen["spectrum"] = key
-        data = self.source.spectrum(*pixel)
-        if data is not None:
-            source = " (under the cursor)" if self._hovered else ""
-            self.spectrum_view.set_spectrum(pixel, *data, fit_curve=self.source.fit_curve(*pixel), source=source)
-        self.spectrum_view.set_plan_marks(self.source.plan_marks())
-
     def _status_changed(self, snap):
         self.shown_status = snap.status
         self._refresh_acquisition_views(snap)  # the last frame of a sweep is shown, whichever tick it fell on
@@ -270,11 +225,14 @@ class MainWindow(QMainWindow):
 
     # -- pixels --------------------------------------------------------------------------------------------
     def pin_pixel(self, row, col):
-        """Show pixel (row, col)'s spectrum and mark it on the maps (a click on any image view)."""
+        """Show pixel (row, col)'s spectrum and mark it on the maps (a click on any image view). The spectrum is
+        redrawn now; the three markers follow one per tick of the timer (``self.later``, ``REFRESH_MS``): each
+        marker repaints its view, and all four repaints in one pass made a click the longest stall of a sweep."""
         self._pinned, self._hovered = (row, col), None
-        for view in (self.field_view, self.contrast_view, self.camera_view):
-            view.set_marker(row, col)
         self._refresh_spectrum(self.source.snapshot(), force=True)
+        for name in ("field_view", "contrast_view", "camera_view"):
+            self.later.add(f"marker {name}", lambda n=name: getattr(self, n).set_marker(*self._pinned))
+        self._clicked_at = time.perf_counter()
 
     def _hover(self, row, col):
         self._hovered = (row, col) if row >= 0 else None

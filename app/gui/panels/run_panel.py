@@ -2,7 +2,9 @@
 
 import math
 
-from PyQt6.QtWidgets import QGridLayout, QLabel, QProgressBar, QPushButton, QWidget
+from PyQt6.QtWidgets import QGridLayout, QProgressBar, QPushButton, QWidget
+
+from app.gui.steady_label import steady_label
 
 
 def format_duration(seconds):
@@ -30,16 +32,16 @@ class RunPanel(QWidget):
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self.progress.setFormat("no sweep yet")
-        self.status = QLabel("idle")
-        self.time_left = QLabel("time left: —")
+        status_holder, self.status = steady_label("idle")  # both change at every refresh: no relayout
+        time_left_holder, self.time_left = steady_label("time left: —")
         grid = QGridLayout(self)
         grid.setContentsMargins(4, 4, 4, 4)
         grid.addWidget(self.start_button, 0, 0)
         grid.addWidget(self.pause_button, 0, 1)
         grid.addWidget(self.stop_button, 0, 2)
         grid.addWidget(self.progress, 1, 0, 1, 3)
-        grid.addWidget(self.status, 2, 0, 1, 2)
-        grid.addWidget(self.time_left, 2, 2)
+        grid.addWidget(status_holder, 2, 0, 1, 2)
+        grid.addWidget(time_left_holder, 2, 2)
 
     @staticmethod
     def _mirror(button, action):

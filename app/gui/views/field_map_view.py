@@ -1,10 +1,11 @@
 """The field map: raw B_NV, background-subtracted B_NV, or the fit quality, with a colour bar in µT."""
 
 import numpy as np
-from PyQt6.QtCore import pyqtSignal
+from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from app.gui import theme
+from app.gui.steady_label import steady_label
 from app.gui.views.image_view import ImageView
 
 RAW = "raw B_NV"
@@ -34,14 +35,14 @@ class FieldMapView(QWidget):
                                  "smooth background (what the cells make); fit quality: the fit's reduced χ² per "
                                  "pixel, weighted by the spectrum noise (~1 is as good as the noise allows, as "
                                  "the cell table's chi2_red)")
-        self.info = QLabel("no fit yet")
+        info_holder, self.info = steady_label("no fit yet")  # new text at every live fit: no relayout
+        self.info.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.view = ImageView("Field map", _DISPLAY[SUBTRACTED][0], theme.FIELD_CMAP, symmetric=True,
                               pixel_size_m=pixel_size_m)
         header = QHBoxLayout()
         header.addWidget(QLabel("Show:"))
         header.addWidget(self.mode_box)
-        header.addStretch(1)
-        header.addWidget(self.info)
+        header.addWidget(info_holder, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(header)

@@ -9,8 +9,9 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QPoint, QPointF, QRectF, Qt, pyqtSignal
-from PyQt6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QVBoxLayout, QWidget
 
+from app.gui.steady_label import steady_label
 from app.gui.theme import FOREGROUND
 
 LEVEL_TOLERANCE = 0.05
@@ -77,13 +78,12 @@ class ImageView(QWidget):
         super().__init__(parent)
         self.symmetric = symmetric
         self.pixel_size_m = pixel_size_m
-        self.title = QLabel(title)
-        self.title.setObjectName("ViewTitle")
+        title_holder, self.title = steady_label(title, "ViewTitle")  # retitled at every step: no relayout
         self.graphics = pg.GraphicsLayoutWidget()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.setSpacing(0)
-        layout.addWidget(self.title)
+        layout.addWidget(title_holder)
         layout.addWidget(self.graphics, 1)
         self.plot = self.graphics.addPlot()
         self.plot.setAspectLocked(True)

@@ -6,9 +6,10 @@ empty axis would read 0 to 1 Hz); the view's interface stays in Hz."""
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QVBoxLayout, QWidget
 
 from app.core.sweep_form import DEFAULTS
+from app.gui.steady_label import steady_label
 
 MHZ = 1e6
 
@@ -16,8 +17,7 @@ MHZ = 1e6
 class SpectrumView(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.title = QLabel("ODMR spectrum — click or hover a pixel")
-        self.title.setObjectName("ViewTitle")
+        title_holder, self.title = steady_label("ODMR spectrum — click or hover a pixel", "ViewTitle")
         self.plot_widget = pg.PlotWidget()
         self.plot = self.plot_widget.getPlotItem()
         self.plot.setLabel("bottom", "RF frequency (MHz)")
@@ -39,7 +39,7 @@ class SpectrumView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.setSpacing(0)
-        layout.addWidget(self.title)
+        layout.addWidget(title_holder)
         layout.addWidget(self.plot_widget, 1)
         self.pixel = None
 
@@ -55,6 +55,15 @@ class SpectrumView(QWidget):
         else:
             self.fit.setData(np.asarray(fit_curve[0]) / MHZ, fit_curve[1])
         self._place_plan()
+        self._settle_range()
+
+    def _settle_range(self):
+        """The new range and view transform now, not while painting: pyqtgraph's view box otherwise sets them
+        in its prepare-for-paint step, and the items whose geometry that changes ask for a second paint of the
+        whole plot (two paints per new spectrum, about twice the CPU)."""
+        box = self.plot.getViewBox()
+        box.updateAutoRange()
+        box.updateMatrix()
 
     def set_plan_marks(self, marks):
         """marks: (freq_hz, pairs) of an adaptive plan, or None (nothing marked)."""

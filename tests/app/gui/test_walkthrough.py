@@ -67,7 +67,7 @@ def test_the_readme_walk_through_step_by_step(qtbot, tmp_path):
     run_to_end(qtbot, window)
     qtbot.waitUntil(lambda: window.session_actions.writes_done >= 2 and not window.session_actions.busy,
                     timeout=30000)
-    window.refresh()
+    window.refresh_all()
     assert run.progress.text() == "21 / 21 steps" and run.status.text() == "finished"
     assert run.start_button.isEnabled() and not run.stop_button.isEnabled()
     assert "acquiring into" not in window.session_panel.info.toPlainText()  # the sweep is over

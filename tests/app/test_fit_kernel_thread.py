@@ -1,0 +1,51 @@
+"""KernelThread.run_fit: only the fit's per-pixel kernel runs in the niced thread, the rest in the caller's."""
+
+import threading
+
+import numpy as np
+
+from analysis import physics
+from analysis.odmr import fit_odmr
+from app.core.low_priority import KernelThread
+
+
+def _where():
+    return threading.current_thread().name
+
+
+def test_a_fit_that_takes_run_kernel_runs_only_its_kernel_in_the_kernel_thread():
+    def fit(x, run_kernel=None):
+        return run_kernel(lambda y: (y, _where()), x), _where()
+
+    kernel = KernelThread()
+    try:
+        (value, kernel_thread), caller_thread = kernel.run_fit(fit, 3)
+    finally:
+        kernel.close()
+    assert value == 3
+    assert kernel_thread.startswith("nvscope-fit-kernel") and caller_thread == threading.current_thread().name
+
+
+def test_a_fit_without_run_kernel_runs_whole_in_the_kernel_thread():
+    kernel = KernelThread()
+    try:
+        assert kernel.run_fit(lambda x: (x, _where()), 4)[1].startswith("nvscope-fit-kernel")
+    finally:
+        kernel.close()
+
+
+def test_fit_odmr_through_the_kernel_thread_gives_the_same_maps_as_a_direct_call():
+    freq_hz = np.linspace(2.860e9, 2.880e9, 41)
+    rng = np.random.default_rng(1)
+    centres = 2.870e9 + rng.normal(0.0, 0.5e6, (4, 5))
+    cube = np.stack([physics.odmr_spectrum(freq_hz, c, 1e6, 0.02, isotope="15N") for c in centres.ravel()])
+    cube = (cube + rng.normal(0.0, 0.002, cube.shape)).reshape(4, 5, -1)
+    direct = fit_odmr(cube, freq_hz, model="15N")
+    kernel = KernelThread()
+    try:
+        niced = kernel.run_fit(fit_odmr, cube, freq_hz, model="15N")
+    finally:
+        kernel.close()
+    np.testing.assert_array_equal(niced.b_nv_t, direct.b_nv_t)  # the same kernel on the same input: bit-equal
+    np.testing.assert_array_equal(niced.converged, direct.converged)
+    assert np.all(direct.converged)
