@@ -54,6 +54,7 @@ import numpy as np
 from numba import njit, prange, types
 
 from .first_call import njit_on_first_call
+from .leaf import njit_leaf
 from .small_linalg import cholesky_in_place, cholesky_solve, inverse_spd
 
 _VEC = types.float64[::1]
@@ -101,7 +102,7 @@ _REASSOCIATE = {"reassoc", "contract"}
 """fastmath flags for sums: reassociation lets them vectorise; no 'nnan'/'ninf', so non-finite chi2 is seen."""
 
 
-@njit(nogil=True, cache=True, fastmath=_REASSOCIATE, error_model="numpy")
+@njit_leaf(fastmath=_REASSOCIATE, error_model="numpy")
 def _chi2(model, x, y, weights, consts, params, values, jac):
     model(params, x, consts, values, jac)
     total = 0.0
@@ -116,7 +117,7 @@ def _chi2(model, x, y, weights, consts, params, values, jac):
     return total
 
 
-@njit(nogil=True, cache=True, fastmath=_REASSOCIATE, error_model="numpy")
+@njit_leaf(fastmath=_REASSOCIATE, error_model="numpy")
 def _weighted_square_sum(y, weights):
     total = 0.0
     if weights.shape[0] > 0:
@@ -128,7 +129,7 @@ def _weighted_square_sum(y, weights):
     return total
 
 
-@njit(nogil=True, cache=True, fastmath=True, error_model="numpy")
+@njit_leaf(fastmath=True, error_model="numpy")
 def _normal_equations(y, weights, values, jac, hess, grad, resid):
     """hess = J^T W^2 J, grad = J^T W^2 (y - f); jac is (p, n), resid (n,) scratch."""
     p, n = jac.shape
@@ -158,7 +159,7 @@ def _normal_equations(y, weights, values, jac, hess, grad, resid):
             hess[b, a] = total
 
 
-@njit(nogil=True, cache=True, error_model="numpy")
+@njit_leaf(error_model="numpy")
 def _damped_step(hess, grad, free, lam, work, step, scale):
     """Solve (A_s + lam I) delta_s = g_s over the free parameters; fixed ones get 0. False if singular.
 
@@ -183,7 +184,7 @@ def _damped_step(hess, grad, free, lam, work, step, scale):
     return True
 
 
-@njit(nogil=True, cache=True, error_model="numpy")
+@njit_leaf(error_model="numpy")
 def _set_free(params, lower, upper, hess, grad, free):
     for a in range(params.shape[0]):
         pushed_out = (params[a] <= lower[a] and grad[a] < 0.0) or (params[a] >= upper[a] and grad[a] > 0.0)
@@ -217,7 +218,7 @@ def lm_fit(model, x, y, weights, consts, params, lower, upper, cov_out, max_iter
                      scale_covariance, values, jac, values_try, jac_try, trial, hess, work, grad, step, scale, free)
 
 
-@njit(nogil=True, cache=True, error_model="numpy")
+@njit_leaf(error_model="numpy")
 def lm_fit_in(model, x, y, weights, consts, params, lower, upper, cov_out, max_iter, tol_chi2, scale_covariance,
               values, jac, values_try, jac_try, trial, hess, work, grad, step, scale, free):
     """``lm_fit`` with its scratch arrays given (those of ``lm_workspace(n, p)``, in order), for loops over

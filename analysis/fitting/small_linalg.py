@@ -5,10 +5,11 @@ far slower than the solve itself at these sizes, and are not safe to run from ma
 """
 
 import numpy as np
-from numba import njit
+
+from .leaf import njit_leaf
 
 
-@njit(nogil=True, cache=True, error_model="numpy")
+@njit_leaf(error_model="numpy")
 def cholesky_in_place(a, n):
     """Cholesky factor L (lower triangle, a = L L^T) of the leading n x n block of ``a``, in place.
 
@@ -30,7 +31,7 @@ def cholesky_in_place(a, n):
     return True
 
 
-@njit(nogil=True, cache=True, error_model="numpy")
+@njit_leaf(error_model="numpy")
 def cholesky_solve(factor, b, n):
     """Solve (L L^T) x = b in place of b, L the lower triangle left by ``cholesky_in_place``."""
     for i in range(n):
@@ -45,7 +46,7 @@ def cholesky_solve(factor, b, n):
         b[i] = t / factor[i, i]
 
 
-@njit(nogil=True, cache=True, error_model="numpy")
+@njit_leaf(error_model="numpy")
 def inverse_spd(a, out, work, column):
     """out = a^-1 for a symmetric positive definite a, by a unit-diagonal-scaled Cholesky factorisation.
 

@@ -7,9 +7,10 @@ with the ODMR model, then the baseline, its covariance and chi2 are scaled back 
 """
 
 import numpy as np
-from numba import njit, prange, types
+from numba import prange, types
 
 from analysis.fitting.first_call import njit_on_first_call
+from analysis.fitting.leaf import njit_leaf
 from analysis.fitting.lm import MODEL_TYPE, lm_fit_in, lm_workspace, status_bits
 
 from .guess import guess_pixel
@@ -30,7 +31,7 @@ _CHUNK = 64
 """Pixels per parallel task: enough to amortise the scratch arrays, small enough to balance the threads."""
 
 
-@njit(nogil=True, cache=True, fastmath={"reassoc"}, error_model="numpy")
+@njit_leaf(fastmath={"reassoc"}, error_model="numpy")
 def _all_finite(y):
     """Whether every y is finite: one branch-free sum (0 * inf and 0 * nan are nan), which vectorises."""
     total = 0.0
@@ -39,12 +40,13 @@ def _all_finite(y):
     return total == 0.0
 
 
-@njit(nogil=True, cache=True, error_model="numpy")
+@njit_leaf(error_model="numpy")
 def _template_start(guess, template, template_guess, group_window, lower, upper, out):
     """Second start: the mean spectrum's fit (``template``) moved to this pixel. Each window's lines are
     shifted by (pixel's guessed deepest centre - mean's guessed deepest centre) and their contrasts scaled
     by the ratio of the guessed depths; the first group of a window is its deepest (guess order)."""
-    out[:] = template
+    for a in range(out.shape[0]):
+        out[a] = template[a]
     out[0] = guess[0]
     n_groups = group_window.shape[0]
     for g in range(n_groups):
@@ -146,7 +148,7 @@ def fit_spectra(model, x, data, weights, selected, offsets, table_index, table_w
                 _store(k, second, cov_second, scale_k, params, cov)
 
 
-@njit(nogil=True, cache=True, error_model="numpy")
+@njit_leaf(error_model="numpy")
 def _store(k, best, best_cov, scale, params, cov):
     """Pixel k's parameters and covariance, the baseline (parameter 0) back in the data's units."""
     p = best.shape[0]
@@ -160,7 +162,7 @@ def _store(k, best, best_cov, scale, params, cov):
         cov[k, a, 0] *= scale
 
 
-@njit(nogil=True, cache=True, error_model="numpy")
+@njit_leaf(error_model="numpy")
 def _row_positive_finite(w, k):
     for i in range(w.shape[1]):
         if not (w[k, i] > 0.0 and np.isfinite(w[k, i])):

@@ -11,12 +11,12 @@ from r before looking for the next ("peeling").
 """
 
 import numpy as np
-from numba import njit
 
 from analysis import physics
+from analysis.fitting.leaf import njit_leaf
 
 
-@njit(nogil=True, cache=True, error_model="numpy")
+@njit_leaf(error_model="numpy")
 def moving_average(y, half_width, out):
     """out[i] = mean of y[i - h : i + h + 1], the window shrinking at the ends.
 
@@ -42,7 +42,7 @@ def moving_average(y, half_width, out):
         out[i] *= inverse_count
 
 
-@njit(nogil=True, cache=True, error_model="numpy")
+@njit_leaf(error_model="numpy")
 def _window_mean(y, i, h, out):
     lo = max(0, i - h)
     hi = min(y.shape[0], i + h + 1)
@@ -72,7 +72,7 @@ def template_table(f, offsets, windows):
     return index, weight
 
 
-@njit(nogil=True, cache=True, error_model="numpy")
+@njit_leaf(error_model="numpy")
 def _template_peak(offsets, fwhm):
     """mean_j sum_k L(o_j; o_k, w): the depth, per unit line contrast, at the multiplet's lines."""
     total = 0.0
@@ -82,7 +82,7 @@ def _template_peak(offsets, fwhm):
     return total / offsets.shape[0]
 
 
-@njit(nogil=True, cache=True, fastmath=True, error_model="numpy")
+@njit_leaf(fastmath=True, error_model="numpy")
 def _finite_max(a, lo, hi):
     """max of a[lo:hi] (hi > lo), for finite values only (the driver rejects non-finite spectra first):
     without NaN semantics the comparison loop vectorises."""
@@ -92,7 +92,7 @@ def _finite_max(a, lo, hi):
     return best
 
 
-@njit(nogil=True, cache=True, error_model="numpy")
+@njit_leaf(error_model="numpy")
 def guess_pixel(f, y, offsets, table_index, table_weight, windows, group_window, fwhm, smooth_half, smoothed,
                 depth, score, params, lower, upper, fwhm_bounds):
     """Fill ``params`` (start) and ``lower``/``upper`` (bounds) for one spectrum y(f); returns the PL scale.
