@@ -32,13 +32,20 @@ def cholesky_in_place(a, n):
 
 
 @njit_leaf(error_model="numpy")
-def cholesky_solve(factor, b, n):
-    """Solve (L L^T) x = b in place of b, L the lower triangle left by ``cholesky_in_place``."""
+def cholesky_forward(factor, b, n):
+    """b <- L^-1 b in place, L the lower triangle left by ``cholesky_in_place``: half a solve, all that
+    b^T a^-1 b = |L^-1 b|^2 needs."""
     for i in range(n):
         t = b[i]
         for k in range(i):
             t -= factor[i, k] * b[k]
         b[i] = t / factor[i, i]
+
+
+@njit_leaf(error_model="numpy")
+def cholesky_solve(factor, b, n):
+    """Solve (L L^T) x = b in place of b, L the lower triangle left by ``cholesky_in_place``."""
+    cholesky_forward(factor, b, n)
     for i in range(n - 1, -1, -1):
         t = b[i]
         for k in range(i + 1, n):
@@ -66,16 +73,16 @@ def inverse_spd(a, out, work, column):
     if not cholesky_in_place(work, p):
         out[:, :] = np.nan
         return False
-    # invert L (lower triangular) in place of the upper triangle's storage: out = L^-1, then a_s^-1 = L^-T L^-1
+    # invert L (lower triangular) into the lower triangle of out: out = L^-1, then a_s^-1 = L^-T L^-1. The
+    # reciprocal diagonal first: independent divisions pipeline, where dividing inside the loop chained them
     for j in range(p):
-        for i in range(p):
-            out[i, j] = 0.0
         out[j, j] = 1.0 / work[j, j]
+    for j in range(p):
         for i in range(j + 1, p):
             t = 0.0
             for k in range(j, i):
                 t -= work[i, k] * out[k, j]
-            out[i, j] = t / work[i, i]
+            out[i, j] = t * out[i, i]
     for i in range(p):
         for j in range(i + 1):
             t = 0.0
