@@ -111,11 +111,32 @@ def template_peaks(offsets, fwhm, fwhm_bounds, out):
 
 @njit_leaf(fastmath=True, error_model="numpy")
 def _finite_max(a, lo, hi):
-    """max of a[lo:hi] (hi > lo), for finite values only (the driver rejects non-finite spectra first):
-    without NaN semantics the comparison loop vectorises."""
-    best = a[lo]
-    for i in range(lo + 1, hi):
-        best = max(best, a[i])
+    """max of a[lo:hi] (hi > lo), for finite values only (the driver rejects non-finite spectra first).
+
+    Four running maxima: LLVM does not vectorise a floating-point max (numba does not mark the function
+    NaN-free), so one running maximum is a chain of dependent comparisons; four chains run side by side,
+    3 x faster."""
+    b = a[lo:hi]
+    n = b.shape[0]
+    best_0 = best_1 = best_2 = best_3 = b[0]
+    stop = n - n % 4
+    for i in range(0, stop, 4):
+        best_0 = max(best_0, b[i])
+        best_1 = max(best_1, b[i + 1])
+        best_2 = max(best_2, b[i + 2])
+        best_3 = max(best_3, b[i + 3])
+    for i in range(stop, n):
+        best_0 = max(best_0, b[i])
+    return max(max(best_0, best_1), max(best_2, best_3))
+
+
+@njit_leaf(error_model="numpy")
+def _first_index_of(a, lo, hi, value):
+    """The first i in [lo, hi) with a[i] == value (hi - 1 if none): an integer minimum, which vectorises
+    where a loop that stops at the first match does not."""
+    best = hi - 1
+    for i in range(lo, hi):
+        best = min(best, i if a[i] == value else hi - 1)
     return best
 
 
@@ -163,10 +184,7 @@ def guess_pixel(f, y, offsets, segments, table_weight, windows, group_window, fw
             out = score[start:]
             for i in range(stop - start):
                 out[i] += inverse_offsets * (below[i] + t[i] * (above[i] - below[i]))
-        best = lo
-        peak = _finite_max(score, lo, hi)
-        while best < hi - 1 and score[best] != peak:  # the first point at the maximum
-            best += 1
+        best = _first_index_of(score, lo, hi, _finite_max(score, lo, hi))  # the first point at the maximum
         center = f[best]
         if lo < best < hi - 1:
             curvature = score[best - 1] - 2.0 * score[best] + score[best + 1]
