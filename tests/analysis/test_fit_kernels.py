@@ -1,12 +1,14 @@
 """The per-pixel fit's fast kernels give what their plain definitions give: the one-pass normal equations
 for 4 parameters and the general ones against numpy, the doublet's one-division line pair against two
-single lines, the matched filter's runs against interpolation on uniform and non-uniform grids."""
+single lines, the matched filter's runs against interpolation on uniform and non-uniform grids, the mean
+spectrum's row medians against np.median."""
 
 import numpy as np
 import pytest
 
 from analysis import physics
 from analysis.fitting.lm import _normal_equations
+from analysis.odmr.fit import _row_medians
 from analysis.odmr.guess import template_table
 
 
@@ -83,3 +85,9 @@ def test_matched_filter_runs_sample_where_interpolation_does(grid):
         assert stop <= hi and lo + 1 <= start + shift and stop - 1 + shift <= hi - 1
     if grid == "uniform":  # one run per line (a few where a sample point falls on a grid point)
         assert len(segments) <= 2 * len(offsets)
+
+
+@pytest.mark.parametrize("n", [1, 2, 41, 100, 101])
+def test_row_medians_equal_numpy_median(n):
+    rows = np.random.default_rng(n).standard_normal((300, n))
+    assert np.array_equal(_row_medians(rows), np.median(rows, axis=1))  # the same partition, bit for bit
