@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from analysis import physics
-from analysis.fitting.lm import _normal_equations
+from analysis.fitting.lm_steps import normal_equations
 from analysis.odmr.fit import _row_medians
 from analysis.odmr.guess import template_table
 
@@ -21,7 +21,7 @@ def test_normal_equations_equal_numpy(p, weighted):
     y, values = rng.standard_normal(n), rng.standard_normal(n)
     weights = rng.uniform(0.5, 2.0, n) if weighted else np.empty(0)
     hess, grad = np.empty((p, p)), np.empty(p)
-    _normal_equations(y, weights, values, jac, hess, grad, np.empty(n))
+    normal_equations(y, weights, values, jac, hess, grad, np.empty(n))
     w2 = weights**2 if weighted else np.ones(n)
     ref_hess = (jac * w2) @ jac.T
     ref_grad = jac @ (w2 * (y - values))
