@@ -1,14 +1,14 @@
 """The per-pixel fit's fast kernels give what their plain definitions give: the one-pass normal equations
 for 4 parameters and the general ones against numpy, the doublet's one-division line pair against two
 single lines, the matched filter's runs against interpolation on uniform and non-uniform grids, the mean
-spectrum's row medians against np.median."""
+spectrum's row medians against np.median, the covariance block sums against fancy indexing."""
 
 import numpy as np
 import pytest
 
 from analysis import physics
 from analysis.fitting.lm_steps import normal_equations
-from analysis.odmr.fit import _row_medians
+from analysis.odmr.fit import _block_sum, _row_medians
 from analysis.odmr.guess import template_table
 
 
@@ -91,3 +91,10 @@ def test_matched_filter_runs_sample_where_interpolation_does(grid):
 def test_row_medians_equal_numpy_median(n):
     rows = np.random.default_rng(n).standard_normal((300, n))
     assert np.array_equal(_row_medians(rows), np.median(rows, axis=1))  # the same partition, bit for bit
+
+
+@pytest.mark.parametrize("rows, cols", [([3], [3]), ([3], [6]), ([3, 6], [3, 6]), ([1, 4], [2])])
+def test_covariance_block_sums_equal_the_fancy_indexed_sum(rows, cols):
+    cov = np.random.default_rng(0).standard_normal((500, 7, 7))
+    rows, cols = np.array(rows), np.array(cols)
+    assert np.array_equal(_block_sum(cov, rows, cols), cov[:, rows][:, :, cols].sum(axis=(1, 2)))
