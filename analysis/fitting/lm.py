@@ -54,7 +54,17 @@ import numpy as np
 from numba import njit, prange, types
 
 from .first_call import njit_on_first_call
-from .small_linalg import cholesky_in_place, cholesky_solve, inverse_spd
+from .leaf import njit_leaf
+from .lm_steps import (
+    damped_step,
+    gauss_newton_decrease,
+    model_chi2,
+    normal_equations,
+    scale_gradient,
+    set_free,
+    weighted_square_sum,
+)
+from .small_linalg import inverse_spd
 
 _VEC = types.float64[::1]
 _MAT = types.float64[:, ::1]
@@ -81,7 +91,6 @@ def status_bits(converged, at_bound):
 _LAMBDA_START = 1e-3
 _LAMBDA_MAX = 1e16
 _LAMBDA_MIN = 1e-12
-_GN_REGULARISATION = 1e-12
 _NOISE_FREE_RATIO = 1e-24
 
 
@@ -95,99 +104,6 @@ def lm_model(func=None, *, fastmath=True):
         return njit(nogil=True, cache=True, fastmath=fastmath, error_model="numpy")(f)
 
     return wrap(func) if func is not None else wrap
-
-
-_REASSOCIATE = {"reassoc", "contract"}
-"""fastmath flags for sums: reassociation lets them vectorise; no 'nnan'/'ninf', so non-finite chi2 is seen."""
-
-
-@njit(nogil=True, cache=True, fastmath=_REASSOCIATE, error_model="numpy")
-def _chi2(model, x, y, weights, consts, params, values, jac):
-    model(params, x, consts, values, jac)
-    total = 0.0
-    if weights.shape[0] > 0:
-        for i in range(y.shape[0]):
-            r = (y[i] - values[i]) * weights[i]
-            total += r * r
-    else:
-        for i in range(y.shape[0]):
-            r = y[i] - values[i]
-            total += r * r
-    return total
-
-
-@njit(nogil=True, cache=True, fastmath=_REASSOCIATE, error_model="numpy")
-def _weighted_square_sum(y, weights):
-    total = 0.0
-    if weights.shape[0] > 0:
-        for i in range(y.shape[0]):
-            total += (y[i] * weights[i]) ** 2
-    else:
-        for i in range(y.shape[0]):
-            total += y[i] * y[i]
-    return total
-
-
-@njit(nogil=True, cache=True, fastmath=True, error_model="numpy")
-def _normal_equations(y, weights, values, jac, hess, grad, resid):
-    """hess = J^T W^2 J, grad = J^T W^2 (y - f); jac is (p, n), resid (n,) scratch."""
-    p, n = jac.shape
-    weighted = weights.shape[0] > 0
-    if weighted:
-        for i in range(n):
-            resid[i] = (y[i] - values[i]) * weights[i] * weights[i]
-    else:
-        for i in range(n):
-            resid[i] = y[i] - values[i]
-    for a in range(p):
-        ja = jac[a]
-        total = 0.0
-        for i in range(n):
-            total += ja[i] * resid[i]
-        grad[a] = total
-        for b in range(a + 1):
-            jb = jac[b]
-            total = 0.0
-            if weighted:
-                for i in range(n):
-                    total += ja[i] * jb[i] * weights[i] * weights[i]
-            else:
-                for i in range(n):
-                    total += ja[i] * jb[i]
-            hess[a, b] = total
-            hess[b, a] = total
-
-
-@njit(nogil=True, cache=True, error_model="numpy")
-def _damped_step(hess, grad, free, lam, work, step, scale):
-    """Solve (A_s + lam I) delta_s = g_s over the free parameters; fixed ones get 0. False if singular.
-
-    ``scale`` (p,) receives S = diag(A)^-1/2 (0 for fixed parameters)."""
-    p = grad.shape[0]
-    for a in range(p):
-        scale[a] = 1.0 / np.sqrt(hess[a, a]) if free[a] else 0.0
-    for a in range(p):
-        for b in range(p):
-            work[a, b] = hess[a, b] * scale[a] * scale[b]
-        if free[a]:
-            work[a, a] = 1.0 + lam
-            step[a] = grad[a] * scale[a]
-        else:
-            work[a, a] = 1.0
-            step[a] = 0.0
-    if not cholesky_in_place(work, p):
-        return False
-    cholesky_solve(work, step, p)
-    for a in range(p):
-        step[a] *= scale[a]
-    return True
-
-
-@njit(nogil=True, cache=True, error_model="numpy")
-def _set_free(params, lower, upper, hess, grad, free):
-    for a in range(params.shape[0]):
-        pushed_out = (params[a] <= lower[a] and grad[a] < 0.0) or (params[a] >= upper[a] and grad[a] > 0.0)
-        free[a] = (not pushed_out) and hess[a, a] > 0.0 and np.isfinite(hess[a, a])
 
 
 _CORE_SIGNATURE = types.Tuple((types.float64, types.float64, types.int64, types.boolean, types.boolean))(
@@ -217,7 +133,7 @@ def lm_fit(model, x, y, weights, consts, params, lower, upper, cov_out, max_iter
                      scale_covariance, values, jac, values_try, jac_try, trial, hess, work, grad, step, scale, free)
 
 
-@njit(nogil=True, cache=True, error_model="numpy")
+@njit_leaf(error_model="numpy")
 def lm_fit_in(model, x, y, weights, consts, params, lower, upper, cov_out, max_iter, tol_chi2, scale_covariance,
               values, jac, values_try, jac_try, trial, hess, work, grad, step, scale, free):
     """``lm_fit`` with its scratch arrays given (those of ``lm_workspace(n, p)``, in order), for loops over
@@ -235,8 +151,8 @@ def lm_fit_in(model, x, y, weights, consts, params, lower, upper, cov_out, max_i
         raise ValueError("lm_fit: the workspace must come from lm_workspace(n, p) for this fit's n and p")
     for a in range(p):
         params[a] = min(max(params[a], lower[a]), upper[a])
-    chi2 = _chi2(model, x, y, weights, consts, params, values, jac)
-    noise_free = _NOISE_FREE_RATIO * _weighted_square_sum(y, weights)
+    chi2 = model_chi2(model, x, y, weights, consts, params, values, jac)
+    noise_free = _NOISE_FREE_RATIO * weighted_square_sum(y, weights)
 
     first_current = True  # values, jac hold the current point (else values_try, jac_try do)
     converged = False
@@ -247,34 +163,32 @@ def lm_fit_in(model, x, y, weights, consts, params, lower, upper, cov_out, max_i
     if np.isfinite(chi2):
         while True:
             if first_current:
-                _normal_equations(y, weights, values, jac, hess, grad, values_try)
+                normal_equations(y, weights, values, jac, hess, grad, values_try)
             else:
-                _normal_equations(y, weights, values_try, jac_try, hess, grad, values)
+                normal_equations(y, weights, values_try, jac_try, hess, grad, values)
             current = True
-            _set_free(params, lower, upper, hess, grad, free)
+            set_free(params, lower, upper, hess, grad, free)
             if chi2 <= noise_free:
                 converged = True
                 break
+            scale_gradient(hess, grad, free, scale)  # grad holds g_s from here on
             # Stationarity: the undamped (Gauss-Newton) step's predicted decrease of chi2 is negligible.
-            if _damped_step(hess, grad, free, _GN_REGULARISATION, work, step, scale):
-                predicted = 0.0
-                for a in range(p):
-                    predicted += grad[a] * step[a]
-                if predicted <= tol_chi2 * chi2:
-                    converged = True
-                    break
+            predicted = gauss_newton_decrease(hess, grad, free, scale, work, step)
+            if 0.0 <= predicted <= tol_chi2 * chi2:
+                converged = True
+                break
             if n_iter >= max_iter:
                 break
             n_iter += 1
             accepted = False
             while lam <= _LAMBDA_MAX:
-                if _damped_step(hess, grad, free, lam, work, step, scale):
+                if damped_step(hess, grad, free, lam, scale, work, step):
                     for a in range(p):
                         trial[a] = min(max(params[a] + step[a], lower[a]), upper[a])
                     if first_current:
-                        chi2_try = _chi2(model, x, y, weights, consts, trial, values_try, jac_try)
+                        chi2_try = model_chi2(model, x, y, weights, consts, trial, values_try, jac_try)
                     else:
-                        chi2_try = _chi2(model, x, y, weights, consts, trial, values, jac)
+                        chi2_try = model_chi2(model, x, y, weights, consts, trial, values, jac)
                     if chi2_try < chi2:
                         if chi2 - chi2_try <= tol_chi2 * chi2:
                             small_steps += 1
@@ -303,9 +217,9 @@ def lm_fit_in(model, x, y, weights, consts, params, lower, upper, cov_out, max_i
     reduced = chi2 / dof if dof > 0 else np.nan
     if np.isfinite(chi2):
         if not current and first_current:
-            _normal_equations(y, weights, values, jac, hess, grad, values_try)
+            normal_equations(y, weights, values, jac, hess, grad, values_try)
         elif not current:
-            _normal_equations(y, weights, values_try, jac_try, hess, grad, values)
+            normal_equations(y, weights, values_try, jac_try, hess, grad, values)
         inverse_spd(hess, cov_out, work, step)
         if scale_covariance:
             for a in range(p):

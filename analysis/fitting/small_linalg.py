@@ -5,10 +5,11 @@ far slower than the solve itself at these sizes, and are not safe to run from ma
 """
 
 import numpy as np
-from numba import njit
+
+from .leaf import njit_leaf
 
 
-@njit(nogil=True, cache=True, error_model="numpy")
+@njit_leaf(error_model="numpy")
 def cholesky_in_place(a, n):
     """Cholesky factor L (lower triangle, a = L L^T) of the leading n x n block of ``a``, in place.
 
@@ -30,14 +31,21 @@ def cholesky_in_place(a, n):
     return True
 
 
-@njit(nogil=True, cache=True, error_model="numpy")
-def cholesky_solve(factor, b, n):
-    """Solve (L L^T) x = b in place of b, L the lower triangle left by ``cholesky_in_place``."""
+@njit_leaf(error_model="numpy")
+def cholesky_forward(factor, b, n):
+    """b <- L^-1 b in place, L the lower triangle left by ``cholesky_in_place``: half a solve, all that
+    b^T a^-1 b = |L^-1 b|^2 needs."""
     for i in range(n):
         t = b[i]
         for k in range(i):
             t -= factor[i, k] * b[k]
         b[i] = t / factor[i, i]
+
+
+@njit_leaf(error_model="numpy")
+def cholesky_solve(factor, b, n):
+    """Solve (L L^T) x = b in place of b, L the lower triangle left by ``cholesky_in_place``."""
+    cholesky_forward(factor, b, n)
     for i in range(n - 1, -1, -1):
         t = b[i]
         for k in range(i + 1, n):
@@ -45,7 +53,7 @@ def cholesky_solve(factor, b, n):
         b[i] = t / factor[i, i]
 
 
-@njit(nogil=True, cache=True, error_model="numpy")
+@njit_leaf(error_model="numpy")
 def inverse_spd(a, out, work, column):
     """out = a^-1 for a symmetric positive definite a, by a unit-diagonal-scaled Cholesky factorisation.
 
@@ -65,16 +73,16 @@ def inverse_spd(a, out, work, column):
     if not cholesky_in_place(work, p):
         out[:, :] = np.nan
         return False
-    # invert L (lower triangular) in place of the upper triangle's storage: out = L^-1, then a_s^-1 = L^-T L^-1
+    # invert L (lower triangular) into the lower triangle of out: out = L^-1, then a_s^-1 = L^-T L^-1. The
+    # reciprocal diagonal first: independent divisions pipeline, where dividing inside the loop chained them
     for j in range(p):
-        for i in range(p):
-            out[i, j] = 0.0
         out[j, j] = 1.0 / work[j, j]
+    for j in range(p):
         for i in range(j + 1, p):
             t = 0.0
             for k in range(j, i):
                 t -= work[i, k] * out[k, j]
-            out[i, j] = t / work[i, i]
+            out[i, j] = t * out[i, i]
     for i in range(p):
         for j in range(i + 1):
             t = 0.0

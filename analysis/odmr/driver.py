@@ -7,12 +7,13 @@ with the ODMR model, then the baseline, its covariance and chi2 are scaled back 
 """
 
 import numpy as np
-from numba import njit, prange, types
+from numba import prange, types
 
 from analysis.fitting.first_call import njit_on_first_call
+from analysis.fitting.leaf import njit_leaf
 from analysis.fitting.lm import MODEL_TYPE, lm_fit_in, lm_workspace, status_bits
 
-from .guess import guess_pixel
+from .guess import guess_pixel, template_peaks
 
 STATUS_INVALID = np.uint8(16)
 """Driver status bit: the spectrum has non-finite values or no positive maximum; not fitted."""
@@ -30,7 +31,7 @@ _CHUNK = 64
 """Pixels per parallel task: enough to amortise the scratch arrays, small enough to balance the threads."""
 
 
-@njit(nogil=True, cache=True, fastmath={"reassoc"}, error_model="numpy")
+@njit_leaf(fastmath={"reassoc"}, error_model="numpy")
 def _all_finite(y):
     """Whether every y is finite: one branch-free sum (0 * inf and 0 * nan are nan), which vectorises."""
     total = 0.0
@@ -39,12 +40,13 @@ def _all_finite(y):
     return total == 0.0
 
 
-@njit(nogil=True, cache=True, error_model="numpy")
+@njit_leaf(error_model="numpy")
 def _template_start(guess, template, template_guess, group_window, lower, upper, out):
     """Second start: the mean spectrum's fit (``template``) moved to this pixel. Each window's lines are
     shifted by (pixel's guessed deepest centre - mean's guessed deepest centre) and their contrasts scaled
     by the ratio of the guessed depths; the first group of a window is its deepest (guess order)."""
-    out[:] = template
+    for a in range(out.shape[0]):
+        out[a] = template[a]
     out[0] = guess[0]
     n_groups = group_window.shape[0]
     for g in range(n_groups):
@@ -60,13 +62,13 @@ def _template_start(guess, template, template_guess, group_window, lower, upper,
 
 
 @njit_on_first_call(_DRIVER_SIGNATURE, nogil=True, parallel=True, cache=True, error_model="numpy")
-def fit_spectra(model, x, data, weights, selected, offsets, table_index, table_weight, windows, group_window,
+def fit_spectra(model, x, data, weights, selected, offsets, segments, table_weight, windows, group_window,
                 fwhm_start, smooth_half, fwhm_bounds, template, template_guess, max_iter, tol_chi2, scale_covariance,
                 params, cov, chi2, reduced_chi2, n_iter, status):
     """Fit every selected row of ``data`` (m, n); see the module docstring.
 
     x (1, n) frequency relative to the fit origin (Hz); weights (m, n) = 1 / sigma or (0, n) for none;
-    selected (m,) which rows to fit (the others are left NaN with status 0); offsets, table_index,
+    selected (m,) which rows to fit (the others are left NaN with status 0); offsets, segments,
     table_weight, windows, group_window, fwhm_start, smooth_half, fwhm_bounds: see ``guess.guess_pixel``.
     template, template_guess (p,): the mean spectrum's fit and guess, for a second start (see
     ``_template_start``) whose fit is kept when its chi2 is lower; empty arrays: one start only.
@@ -94,6 +96,8 @@ def fit_spectra(model, x, data, weights, selected, offsets, table_index, table_w
         second = np.empty(p)
         cov_first = np.empty((p, p))
         cov_second = np.empty((p, p))
+        peaks = np.empty(fwhm_start.shape[0])
+        template_peaks(offsets, fwhm_start, fwhm_bounds, peaks)
         for k in range(c * _CHUNK, min(m, (c + 1) * _CHUNK)):
             for a in range(p):
                 params[k, a] = np.nan
@@ -110,8 +114,8 @@ def fit_spectra(model, x, data, weights, selected, offsets, table_index, table_w
             if not (_all_finite(y) and (weights.shape[0] == 0 or _row_positive_finite(weights, k))):
                 status[k] = STATUS_INVALID
                 continue
-            scale_k = guess_pixel(f, y, offsets, table_index, table_weight, windows, group_window, fwhm_start,
-                                  smooth_half, smoothed, depth, score, start, lower, upper, fwhm_bounds)
+            scale_k = guess_pixel(f, y, offsets, segments, table_weight, windows, group_window, fwhm_start,
+                                  smooth_half, smoothed, depth, score, start, lower, upper, fwhm_bounds, peaks)
             if scale_k <= 0.0:
                 status[k] = STATUS_INVALID
                 continue
@@ -146,7 +150,7 @@ def fit_spectra(model, x, data, weights, selected, offsets, table_index, table_w
                 _store(k, second, cov_second, scale_k, params, cov)
 
 
-@njit(nogil=True, cache=True, error_model="numpy")
+@njit_leaf(error_model="numpy")
 def _store(k, best, best_cov, scale, params, cov):
     """Pixel k's parameters and covariance, the baseline (parameter 0) back in the data's units."""
     p = best.shape[0]
@@ -160,7 +164,7 @@ def _store(k, best, best_cov, scale, params, cov):
         cov[k, a, 0] *= scale
 
 
-@njit(nogil=True, cache=True, error_model="numpy")
+@njit_leaf(error_model="numpy")
 def _row_positive_finite(w, k):
     for i in range(w.shape[1]):
         if not (w[k, i] > 0.0 and np.isfinite(w[k, i])):

@@ -23,6 +23,7 @@ from .odmr_lines import (
     hyperfine_offsets_hz,
     lorentzian,
     lorentzian_and_derivatives,
+    lorentzian_pair_and_derivatives,
     max_fractional_slope_per_hz,
     multiplet_dip,
     odmr_spectrum,

@@ -44,6 +44,25 @@ def lorentzian_and_derivatives(f_hz, center_hz, fwhm_hz):
     return value, 2.0 * common, x * common
 
 
+@njit(cache=True, fastmath=True, error_model="numpy")
+def lorentzian_pair_and_derivatives(f_hz, center_1_hz, center_2_hz, fwhm_hz):
+    """``lorentzian_and_derivatives`` summed over two lines of one width (the 15N doublet), with one division
+    for both: L_1 = b / (a b), L_2 = a / (a b) for a = 1 + x_1^2, b = 1 + x_2^2. Divisions are the slowest
+    arithmetic of the fit's model evaluation (a few x slower than multiplications even when vectorised).
+    Returns (L_1 + L_2, d(L_1 + L_2)/d center, d(L_1 + L_2)/d FWHM), the centre shifting both lines."""
+    scale = 2.0 / fwhm_hz
+    x1 = (f_hz - center_1_hz) * scale
+    x2 = (f_hz - center_2_hz) * scale
+    a = 1.0 + x1 * x1
+    b = 1.0 + x2 * x2
+    inverse = 1.0 / (a * b)
+    value_1 = b * inverse
+    value_2 = a * inverse
+    common_1 = x1 * value_1 * value_1 * scale
+    common_2 = x2 * value_2 * value_2 * scale
+    return value_1 + value_2, 2.0 * (common_1 + common_2), x1 * common_1 + x2 * common_2
+
+
 @njit(cache=True, fastmath=True)
 def multiplet_dip(f_hz, center_hz, fwhm_hz, contrast, offsets_hz):
     """sum_k C * L(f; center + offset_k, FWHM): the fractional PL dip of one transition (equal line contrasts)."""
