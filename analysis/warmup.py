@@ -8,6 +8,10 @@ numba compiles (tens of seconds on 2 cores). ``make run`` / ``make test`` run th
 which writes numba's disk cache (``__pycache__/*.nbi, *.nbc`` beside the sources, or ``NUMBA_CACHE_DIR``);
 every later process loads the machine code from there. Running it again is cheap (it loads the cache).
 
+numba checks a cached kernel against its own source file only, so first the cached kernels are removed if any
+source of the packages with kernels changed since the last warm-up (``analysis.numba_cache``): after an update
+nothing runs machine code compiled from older sources.
+
 Each step runs the real code path on a tiny problem (16 x 16 pixels), so what gets cached is exactly what
 the application calls, with the same argument types.
 """
@@ -89,6 +93,11 @@ def warm_up(out=sys.stderr):
         print(f"  {name}: {time.perf_counter() - t0:.1f} s", file=out)
         return result
 
+    from analysis.numba_cache import remove_stale_kernels
+
+    removed = remove_stale_kernels()
+    if removed:
+        print(f"the sources changed since the numba cache was written: {removed} cached kernel files removed", file=out)
     print("warming the numba cache (compiles once after an install; loads from the cache afterwards)", file=out)
     vm = step("virtual microscope", _virtual_microscope)
     fit = step("ODMR fit, live fit, background", _odmr_fit, vm)

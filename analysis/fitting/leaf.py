@@ -1,6 +1,11 @@
 """``njit_leaf``: numba compilation for the small kernels that the per-pixel fit calls thousands of times."""
 
 from numba import njit
+from numba.core import cpu
+
+_NRT_OPTION = hasattr(cpu.CPUTargetOptions, "_nrt")
+"""numba's (private) switch for reference counting: if a numba release drops it, the kernels compile as plain
+``njit`` (the same answers, about 15 % slower) instead of failing."""
 
 
 def njit_leaf(**options):
@@ -14,4 +19,6 @@ def njit_leaf(**options):
     15 % of ``fit_odmr``. A kernel compiled this way that tries to allocate fails to compile ("NRT required
     but not enabled"): give it plain ``njit`` instead.
     """
+    if not _NRT_OPTION:
+        return njit(nogil=True, cache=True, **options)
     return njit(nogil=True, cache=True, _nrt=False, **options)
