@@ -62,6 +62,15 @@ def _ready_count(sock, end, limit, wait_s):
     return stop + len(end) if stop >= 0 else max(1, len(waiting))
 
 
+def _held_by_pyvisa(resource):
+    """Whether pyvisa-py already holds received bytes for this session (read past a reply by some other read):
+    the socket may then have nothing new, and waiting on it here would wait for bytes that have come."""
+    try:
+        return bool(resource.visalib.sessions[resource.session]._pending_buffer)
+    except (AttributeError, KeyError, TypeError):
+        return False
+
+
 def read_reply(resource, timeout_s, what, termination, *, max_bytes=MAX_REPLY_BYTES, encoding="ascii"):
     """One reply of ``resource`` up to ``termination`` (a str, removed), decoded; within ``timeout_s`` in all.
 
@@ -83,7 +92,7 @@ def read_reply(resource, timeout_s, what, termination, *, max_bytes=MAX_REPLY_BY
                 left_s = deadline - time.monotonic()
                 if left_s <= 0:
                     raise _incomplete(what, timeout_s, data)
-                if sock is None:
+                if sock is None or _held_by_pyvisa(resource):
                     count = 1
                 else:  # wait here, where the wait is cheap; the read then takes what came, or times out
                     count = _ready_count(sock, end, max_bytes + 1 - len(data), left_s)

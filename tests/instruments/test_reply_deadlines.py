@@ -67,3 +67,34 @@ def test_the_size_cap_stops_an_endless_reply():
     with pytest.raises(ReplyTooLongError, match="exceeded 1000 bytes"):
         read_reply(Babbler(), 10.0, "babbler", "\n", max_bytes=1000)
     assert MAX_REPLY_BYTES >= 64 * 1024
+
+
+def test_bytes_pyvisa_already_holds_are_read_without_waiting_on_the_socket():
+    """A reply pyvisa-py has already taken off the socket (another read took it with the previous one) is read at
+    once, not after waiting for the socket until the deadline."""
+    import socket
+    import time
+
+    import pyvisa
+
+    from instruments.bounded_read import read_reply
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    port = listener.getsockname()[1]
+    rm = pyvisa.ResourceManager("@py")
+    resource = rm.open_resource(f"TCPIP::127.0.0.1::{port}::SOCKET", read_termination="\n", timeout=2000)
+    peer, _ = listener.accept()
+    try:
+        peer.sendall(b"first\nsecond\n")
+        time.sleep(0.1)
+        assert resource.read() == "first"  # pyvisa-py reads in chunks: "second\n" now waits in its own buffer
+        start = time.monotonic()
+        assert read_reply(resource, 1.5, "the test peer", "\n") == "second"
+        assert time.monotonic() - start < 0.5
+    finally:
+        resource.close()
+        peer.close()
+        listener.close()
+        rm.close()
