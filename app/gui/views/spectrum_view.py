@@ -1,13 +1,19 @@
 """The ODMR spectrum of one pixel: the measured PL on/off per step and the fit's model curve.
 
 Frequencies are drawn in MHz, the unit of the sweep form (pyqtgraph's SI prefixes would switch to GHz, and an
-empty axis would read 0 to 1 Hz); the view's interface stays in Hz."""
+empty axis would read 0 to 1 Hz); the view's interface stays in Hz.
+
+The view's range is steady: it follows the data (``steady_range``) but changes only when they leave it or fill
+less than half of its height, so hovering or clicking from pixel to pixel does not re-lay out the axes at every
+spectrum (that halved the CPU of a click and its repaint). A zoom or pan with the mouse keeps the user's range
+until the plot's "A" (auto-range) button is clicked."""
 
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QVBoxLayout, QWidget
 
+from app.core.spectrum_range import steady_range
 from app.core.sweep_form import DEFAULTS
 from app.gui.steady_label import steady_label
 
@@ -42,6 +48,12 @@ class SpectrumView(QWidget):
         layout.addWidget(title_holder)
         layout.addWidget(self.plot_widget, 1)
         self.pixel = None
+        box = self.plot.getViewBox()
+        box.disableAutoRange()  # steady_range sets the range (see the module docstring)
+        self._range = None  # ((x0, x1), (y0, y1)) the view last set; None: none yet
+        self._follow = True  # False after the user zoomed or panned, until the "A" button
+        box.sigRangeChangedManually.connect(self._user_moved)
+        self.plot.autoBtn.clicked.connect(self._follow_again)
 
     def set_spectrum(self, pixel, freq_hz, values, fit_curve=None, source=""):
         """``values``: PL on/off per step (NaN = not measured yet); ``fit_curve``: (freq_hz, model) or None."""
@@ -58,12 +70,27 @@ class SpectrumView(QWidget):
         self._settle_range()
 
     def _settle_range(self):
-        """The new range and view transform now, not while painting: pyqtgraph's view box otherwise sets them
-        in its prepare-for-paint step, and the items whose geometry that changes ask for a second paint of the
+        """The range the data need (``steady_range``) and the view transform now, not while painting: set in
+        pyqtgraph's prepare-for-paint step, the items whose geometry that changes ask for a second paint of the
         whole plot (two paints per new spectrum, about twice the CPU)."""
+        if not self._follow:
+            return
+        new = steady_range(self._range, [item.getData() for item in (self.data, self.fit, self.plan_item)])
+        if new is None or new == self._range:
+            return
+        self._range = new
         box = self.plot.getViewBox()
-        box.updateAutoRange()
+        box.setRange(xRange=new[0], yRange=new[1], padding=0.0)
         box.updateMatrix()
+
+    def _user_moved(self, *_):
+        self._follow = False
+
+    def _follow_again(self):
+        """The "A" button: the view follows the data again (pyqtgraph's own auto-range stays off)."""
+        self.plot.getViewBox().disableAutoRange()
+        self._follow, self._range = True, None
+        self._settle_range()
 
     def set_plan_marks(self, marks):
         """marks: (freq_hz, pairs) of an adaptive plan, or None (nothing marked)."""
@@ -72,6 +99,7 @@ class SpectrumView(QWidget):
         self._plan = None if marks is None else (np.asarray(marks[0], dtype=np.float64),
                                                  np.asarray(marks[1], dtype=np.float64))
         self._place_plan()
+        self._settle_range()
 
     def _place_plan(self):
         if self._plan is None or not self._plan[0].size:

@@ -85,3 +85,29 @@ def test_the_spectrum_range_is_set_before_it_is_painted(qtbot):
     y0, y1 = view.plot.viewRange()[1]
     assert y0 <= values.min() and y1 >= values.max()
     assert y1 - y0 < 0.3  # the data's range (with padding), not the empty plot's 0..1 (x: the sweep form's)
+
+
+def test_the_spectrum_range_stays_for_similar_spectra_and_a_users_zoom_stays_until_auto_range(qtbot):
+    view = SpectrumView()
+    qtbot.addWidget(view)
+    view.show()
+    freq_hz = np.linspace(2.86e9, 2.88e9, 21)
+
+    def dip(depth):
+        return 1.0 - depth * np.exp(-((freq_hz - 2.87e9) / 2e6) ** 2)
+
+    view.set_spectrum((1, 2), freq_hz, dip(0.2))
+    first = view.plot.viewRange()
+    view.set_spectrum((1, 3), freq_hz, dip(0.19))  # the next pixel: about the same spectrum
+    assert view.plot.viewRange() == first
+    view.set_spectrum((1, 4), freq_hz, dip(0.3))  # deeper than the range: it follows
+    assert view.plot.viewRange()[1][0] < 0.7 < first[1][0]
+    box = view.plot.getViewBox()
+    box.scaleBy((0.5, 0.5))
+    box.sigRangeChangedManually.emit(box.state["mouseEnabled"])  # as a mouse zoom signals it
+    zoomed = view.plot.viewRange()
+    view.set_spectrum((1, 5), freq_hz, dip(0.05))
+    assert view.plot.viewRange() == zoomed  # the user's range stays
+    view.plot.autoBtn.clicked.emit(False)  # the "A" button
+    y0, y1 = view.plot.viewRange()[1]
+    assert y0 < 0.95 and y1 > 1.0 and y1 - y0 < 0.1  # follows the data again
