@@ -64,9 +64,8 @@ def _progress(total, stream=None):
 
 
 def run(args):
-    from analysis.study import StudyInputError, analyse_study
     from app.core.study_paths import without_first_passes
-    from app.core.study_runner import run_study_sessions
+    from app.core.study_runner import run_study_sessions, study_result
 
     ordered_pair("--distance-window-um", args.distance_window_um, "um")
     window = (args.distance_window_um[0] * 1e-6, args.distance_window_um[1] * 1e-6)
@@ -79,9 +78,7 @@ def run(args):
                               numba_cache_dir=args.numba_cache_dir, on_result=_progress(len(sessions)))
     t1 = time.perf_counter()
     failed = [{"path": path, "reason": reason} for path, reason in run_.failures]
-    if not run_.samples:
-        raise StudyInputError(f"no session could take part in the study ({len(failed)} failed; reasons above).")
-    result = analyse_study(run_.samples)
+    result = study_result(run_)
     t2 = time.perf_counter()
     extra = {"pipeline_timings_s": {k: round(v, 2) for k, v in run_.stage_seconds.items()},
              "pipeline_wall_s": round(run_.wall_s, 2), "pipeline_workers": run_.workers, "failed_sessions": failed}

@@ -109,6 +109,17 @@ def run_study_sessions(paths, jobs=1, scheduler=None, force=False, use_cnn=True,
     return run
 
 
+def study_result(run):
+    """``analysis.study.analyse_study`` of the sessions of ``run`` that took part; StudyInputError, with each
+    session's reason, when none could."""
+    from analysis.study import StudyInputError, analyse_study
+
+    if not run.samples:
+        reasons = "; ".join(f"{path}: {reason}" for path, reason in run.failures)
+        raise StudyInputError(f"no session could take part in the study ({len(run.failures)} failed: {reasons}).")
+    return analyse_study(run.samples)
+
+
 def gather(paths, results):
     """A ``StudyRun`` from the tasks' dicts (one per path, in the order of ``paths``)."""
     from analysis.study import SessionCells

@@ -5,26 +5,30 @@ statistics) and shows the result when it is ready; the GUI polls the worker on a
 ``show_result(result)`` shows an already computed ``analysis.study.StudyResult``.
 """
 
+import os
 from concurrent.futures import ThreadPoolExecutor
 
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg, NavigationToolbar2QT
 from PyQt6 import QtCore, QtWidgets
 
-from analysis.study import analyse_session, analyse_study, load_study
 from app.core.study_paths import without_first_passes
 from app.core.study_plots import FIGURES
 from app.core.study_report import report_html
+from app.core.study_runner import run_study_sessions, study_result
 
 _POLL_MS = 200
 
 
 def analyse_paths(paths, on_progress=None):
-    """Run the missing pipeline stages on every session, then the study statistics (worker-thread side)."""
-    for i, path in enumerate(paths):
-        analyse_session(path)
+    """Run the missing pipeline stages on every session, then the study statistics (worker-thread side), as
+    ``nvscope study`` does (``app.core.study_runner``): a session that fails is left out with its reason.
+    Returns (``StudyResult``, [(path, reason) of the sessions left out])."""
+    def on_result(done, total, _result):
         if on_progress is not None:
-            on_progress(i + 1, len(paths))
-    return analyse_study(load_study(paths))
+            on_progress(done, total)
+
+    run = run_study_sessions(paths, on_result=on_result)
+    return study_result(run), run.failures
 
 
 def _figure_widget(figure):
@@ -48,6 +52,8 @@ class StudyTab(QtWidgets.QWidget):
         super().__init__(parent)
         self.result = None
         self.error = None
+        self.left_out = []
+        """(path, reason) of the sessions the last study left out."""
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="study")
         self._future = None
         self._progress = (0, 0)
@@ -76,6 +82,7 @@ class StudyTab(QtWidgets.QWidget):
             self.status.setText("A study is already being analysed; wait for it to finish.")
             return False
         self.error = None
+        self.left_out = []
         self._progress = (0, len(paths))
         apart = f" ({len(skipped)} first passes of adaptive runs go with their adaptive pass)" if skipped else ""
         self.status.setText(f"Analysing {len(paths)} sessions{apart}…")
@@ -98,12 +105,13 @@ class StudyTab(QtWidgets.QWidget):
         self._timer.stop()
         self.open_button.setEnabled(True)
         try:
-            result = self._future.result()
+            result, left_out = self._future.result()
         except Exception as exc:  # shown to the user; the tab stays usable
             self.error = exc
             self.status.setText(f"Study failed: {exc}")
             self.finished.emit(exc)
             return
+        self.left_out = left_out
         self.show_result(result)
 
     def show_result(self, result):
@@ -125,6 +133,8 @@ class StudyTab(QtWidgets.QWidget):
             text += (f"; B_max {summary['b_max_t'] * 1e6:.2f} uT, half-maximum "
                      f"{summary['half_max_concentration_ug_per_ml']:.0f} ug/ml ({summary['headline_model']}; "
                      f"lower AIC: {summary['preferred_model']} by {summary['delta_aic']:.1f})")
+        if self.left_out:
+            text += "; left out: " + "; ".join(f"{os.path.basename(p)}: {why}" for p, why in self.left_out)
         self.status.setText(text)
         self.finished.emit(result)
 

@@ -58,3 +58,18 @@ def test_the_main_window_has_the_study_beside_the_cells(qtbot, tmp_path):
     with qtbot.waitSignal(window.study_tab.finished, timeout=60000) as blocker:
         assert window.study_tab.load(paths)
     assert blocker.args[0] is window.study_tab.result
+
+
+def test_study_tab_leaves_out_a_damaged_session_and_says_why(qtbot, tmp_path):
+    paths = tiny_study(tmp_path, cells=(1, 1, 1, 1, 1))
+    for i, path in enumerate(paths):
+        write_synthetic_cells(path, 30, 14e-6, seed=i)
+    damaged = tmp_path / "damaged.h5"
+    damaged.write_bytes(b"not an HDF5 file at all")
+    tab = StudyTab()
+    qtbot.addWidget(tab)
+    with qtbot.waitSignal(tab.finished, timeout=60000) as blocker:
+        assert tab.load([*map(str, paths), str(damaged)])
+    assert blocker.args[0] is tab.result and len(tab.result.samples) == len(paths)  # as `nvscope study` does
+    assert [p for p, _ in tab.left_out] == [str(damaged)]
+    assert "left out: damaged.h5:" in tab.status.text()
