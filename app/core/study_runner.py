@@ -90,6 +90,10 @@ def run_study_sessions(paths, jobs=1, scheduler=None, force=False, use_cnn=True,
     if distance_window_m is not None and not (0 <= distance_window_m[0] < distance_window_m[1]):
         raise StudyRunnerError(f"distance window {tuple(distance_window_m)} m: give (min, max) with 0 <= min < max.")
     numba_cache_dir = numba_cache_dir or os.environ.get("NUMBA_CACHE_DIR")
+    if numba_cache_dir and os.path.isdir(numba_cache_dir):  # kernels compiled from older sources: gone first
+        from analysis.numba_cache import remove_stale_kernels
+
+        remove_stale_kernels(cache_dir=numba_cache_dir)
     use_numba_cache_dir(numba_cache_dir)  # this process too, before the model check imports numba
     model = current_model_sha256() if use_cnn else None
 

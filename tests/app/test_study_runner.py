@@ -135,3 +135,15 @@ def test_ways_to_run_that_cannot_work_are_refused(analysed):
         run_study_sessions([analysed[0][0], os.path.join(os.path.dirname(analysed[0][0]), ".", "spion_20ugml.h5")])
     with pytest.raises(SystemExit):
         main(["study", *analysed[0], "--jobs", "2", "--scheduler", "local:2"])
+
+
+def test_a_given_numba_cache_is_cleaned_of_kernels_compiled_from_older_sources(tmp_path):
+    from analysis.numba_cache import ROOT
+
+    cache = tmp_path / "cache"
+    stale = cache / str((ROOT / "analysis").resolve()).lstrip("/") / "fit.f-1.py311.nbi"  # where numba mirrors it
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"compiled from other sources")
+    run = run_study_sessions([str(tmp_path / "missing.h5")], numba_cache_dir=str(cache))
+    assert not stale.exists()  # the workers compile (or load) kernels of these sources
+    assert [p for p, _ in run.failures] == [str(tmp_path / "missing.h5")]
