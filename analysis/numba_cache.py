@@ -27,18 +27,22 @@ def sources_hash(root=ROOT):
     return digest.hexdigest()
 
 
+def _mirrored(cache_dir, path):
+    """Where numba keeps what it caches for sources in ``path`` under ``cache_dir``: at their absolute path."""
+    return Path(cache_dir) / str(Path(path).resolve()).lstrip(os.sep)
+
+
 def cache_folders(root=ROOT, cache_dir=None):
     """Where numba keeps the packages' cached kernels: ``__pycache__`` beside the sources, or under
     ``cache_dir`` (``NUMBA_CACHE_DIR``) at the sources' absolute path, as numba mirrors it there."""
-    root = Path(root).resolve()
     if cache_dir:
-        return [Path(cache_dir) / str(root / package).lstrip(os.sep) for package in PACKAGES]
-    return [root / package for package in PACKAGES]
+        return [_mirrored(cache_dir, Path(root) / package) for package in PACKAGES]
+    return [Path(root).resolve() / package for package in PACKAGES]
 
 
 def _stamp_path(root, cache_dir):
     if cache_dir:
-        return Path(cache_dir) / str(Path(root).resolve()).lstrip(os.sep) / STAMP_NAME
+        return _mirrored(cache_dir, root) / STAMP_NAME
     return Path(root) / "analysis" / "__pycache__" / STAMP_NAME
 
 

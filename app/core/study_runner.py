@@ -119,7 +119,7 @@ def study_result(run):
     from analysis.study import StudyInputError, analyse_study
 
     if not run.samples:
-        reasons = "; ".join(f"{path}: {reason}" for path, reason in run.failures)
+        reasons = "; ".join(f"{path}: {reason.rstrip('.')}" for path, reason in run.failures)
         raise StudyInputError(f"no session could take part in the study ({len(run.failures)} failed: {reasons}).")
     return analyse_study(run.samples)
 

@@ -82,7 +82,6 @@ class StudyTab(QtWidgets.QWidget):
             self.status.setText("A study is already being analysed; wait for it to finish.")
             return False
         self.error = None
-        self.left_out = []
         self._progress = (0, len(paths))
         apart = f" ({len(skipped)} first passes of adaptive runs go with their adaptive pass)" if skipped else ""
         self.status.setText(f"Analysing {len(paths)} sessions{apart}…")
@@ -111,12 +110,12 @@ class StudyTab(QtWidgets.QWidget):
             self.status.setText(f"Study failed: {exc}")
             self.finished.emit(exc)
             return
-        self.left_out = left_out
-        self.show_result(result)
+        self.show_result(result, left_out)
 
-    def show_result(self, result):
-        """Show a computed ``StudyResult``: summary tables and one tab per figure."""
-        self.result = result
+    def show_result(self, result, left_out=()):
+        """Show a computed ``StudyResult``: summary tables and one tab per figure; ``left_out``: (path, reason) of
+        the sessions that could not take part, named in the status line."""
+        self.result, self.left_out = result, list(left_out)
         summary = result.to_json_dict()
         while self.tabs.count() > 1:
             widget = self.tabs.widget(1)
