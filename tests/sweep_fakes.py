@@ -26,6 +26,9 @@ class FakeRF:
         if on:
             self._set(rf_on=True)
 
+    def ensure_output_off(self):
+        self.set_output(False)
+
 
 class FakeShutter:
     def __init__(self, vm):

@@ -10,7 +10,7 @@ Ctrl-C/termination signal) the RF output goes off and the shutter closes, then t
 
 Instruments the engine uses (the interfaces in instruments/camera, instruments/rf, instruments/shutter):
 rf.set_power_dbm, rf.set_frequency_hz, rf.set_output(bool) (each returns once the generator has accepted the
-setting), rf.ensure_output_off() on the way out (set_output(False) where a source lacks it);
+setting), rf.ensure_output_off() on the way out;
 shutter.set_open(bool); camera.set_exposure(s), camera.grab(n, frame_timeout=s) -> n uint16 frames
 (pylablib), camera.supports_rf_gating / camera.set_rf_gating(bool) (the camera's trigger output gating an RF
 switch: the even frames of an acquisition see the RF, the odd ones do not; the "alternating" scheme).
@@ -194,9 +194,8 @@ class SweepEngine:
         """RF off and shutter closed, each tried even if the other fails; the first error is re-raised. The RF
         goes off through ``ensure_output_off`` (the interface's safety call: it reconnects once if the
         connection is gone), so a sweep that failed on a dropped connection does not leave the output on."""
-        rf_off = getattr(self.rf, "ensure_output_off", None) or (lambda: self.rf.set_output(False))
         first = None
-        for action in (rf_off, lambda: self.shutter.set_open(False)):
+        for action in (self.rf.ensure_output_off, lambda: self.shutter.set_open(False)):
             try:
                 action()
             except Exception as exc:  # noqa: BLE001 - every instrument must be made safe before reporting
