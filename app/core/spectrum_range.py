@@ -2,7 +2,9 @@
 
 A new range costs the plot a re-layout of both axes (tick positions and texts) on top of its repaint; hovering or
 clicking from pixel to pixel gives spectra of almost the same extent, so the range changes only when the data
-leave it or fill less than half of its height, and then leaves some room around them.
+leave it or fill less than half of its height, and then leaves some room around them. Left to right the range
+spans the sweep's frequencies (``x_extent``), measured or not: during the first sweep each new step would
+otherwise widen it (a re-layout at every step, and an axis that jumps while the user reads it).
 """
 
 import numpy as np
@@ -20,10 +22,11 @@ def _bounds(values):
     return (float(finite.min()), float(finite.max())) if finite.size else None
 
 
-def steady_range(current, series):
+def steady_range(current, series, x_extent=None):
     """((x0, x1), (y0, y1)) for the data ``series`` (a list of (x, y) arrays or Nones, as pyqtgraph's
     ``getData()`` gives them), keeping ``current`` (the same form, or None) where it still suits them; None when
-    no series has a finite point."""
+    no series has a finite point. ``x_extent``: x values the range must span as well (the sweep's frequencies,
+    measured or not yet)."""
     xs, ys = [], []
     for x, y in series:
         if x is None or y is None or len(x) == 0:
@@ -32,8 +35,10 @@ def steady_range(current, series):
         ok = np.isfinite(x) & np.isfinite(y)
         xs.append(x[ok])
         ys.append(y[ok])
-    x_bounds = _bounds(np.concatenate(xs)) if xs else None
     y_bounds = _bounds(np.concatenate(ys)) if ys else None
+    if x_extent is not None:
+        xs.append(np.asarray(x_extent, dtype=np.float64).ravel())
+    x_bounds = _bounds(np.concatenate(xs)) if xs else None
     if x_bounds is None or y_bounds is None:
         return None
     (x_lo, x_hi), (y_lo, y_hi) = x_bounds, y_bounds

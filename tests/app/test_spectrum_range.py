@@ -36,3 +36,13 @@ def test_nan_points_are_ignored_and_no_data_gives_no_range():
     (x0, x1), (y0, _) = steady_range(None, [(F_MHZ, values)])
     assert x0 > 2869.0 and y0 < values[50:].min()
     assert steady_range(None, [(F_MHZ, np.full(F_MHZ.size, np.nan)), (None, None), ([], [])]) is None
+
+
+def test_the_sweeps_frequencies_set_the_width_while_steps_are_still_missing():
+    values = _dip(0.02)
+    values[50:] = np.nan  # the first sweep, half-way
+    first = steady_range(None, [(F_MHZ, values)], x_extent=F_MHZ)
+    (x0, x1), _ = first
+    assert x0 < 2860.0 and x1 > 2880.0  # the whole sweep, not only the measured half
+    values[50:60] = _dip(0.02)[50:60]  # ten more steps: the same width, nothing to re-lay out
+    assert steady_range(first, [(F_MHZ, values)], x_extent=F_MHZ)[0] == first[0]

@@ -11,10 +11,9 @@ import pyqtgraph as pg
 from PyQt6.QtCore import QPoint, QPointF, QRectF, Qt, pyqtSignal
 from PyQt6.QtWidgets import QVBoxLayout, QWidget
 
+from app.core.steady_levels import steady_levels
 from app.gui.steady_label import steady_label
 from app.gui.theme import FOREGROUND
-
-LEVEL_TOLERANCE = 0.05
 
 
 def nice_length(span):
@@ -105,24 +104,23 @@ class ImageView(QWidget):
         self.plot.addItem(self.marker)
         self.scale_bar = None
         self._shape = None
+        self._fresh_levels = True  # the next automatic levels ignore the shown ones (a new sweep or map)
         self._hovered = (-1, -1)
         self.graphics.scene().sigMouseMoved.connect(self._moved)
 
     # -- data ----------------------------------------------------------------------------------------------
     def set_image(self, data, levels=None):
-        """Show ``data``; colour levels from ``levels`` or robust percentiles. Automatic levels that moved by less
-        than ``LEVEL_TOLERANCE`` of their span are kept: re-laying out the colour bar's axis for a small jitter
-        is a good part of a repaint's cost, and a steady scale is easier to read anyway."""
+        """Show ``data``; colour levels from ``levels`` or, automatic, the robust percentiles kept steady
+        (``app.core.steady_levels``: a new colour scale re-lays out the colour bar's axis, a good part of a
+        repaint's cost). ``reset_levels`` makes the next automatic levels follow the data afresh."""
         data = np.asarray(data)
         first = self.image.image is None
         self.image.setImage(data, autoLevels=False)
         if levels is None:
-            levels = robust_levels(data, self.symmetric)
-            old = self.colorbar.levels()
-            span = old[1] - old[0]
-            if span > 0 and max(abs(levels[0] - old[0]), abs(levels[1] - old[1])) < LEVEL_TOLERANCE * span:
-                levels = None
-        if levels is not None:
+            current = None if self._fresh_levels else self.colorbar.levels()
+            levels = steady_levels(current, robust_levels(data, self.symmetric))
+        self._fresh_levels = False
+        if tuple(levels) != tuple(self.colorbar.levels()):
             self.colorbar.setLevels(levels)
         if data.shape != self._shape:
             self._shape = data.shape
@@ -139,9 +137,15 @@ class ImageView(QWidget):
 
     def clear_image(self):
         self.image.clear()
+        self.reset_levels()
+
+    def reset_levels(self):
+        """The next image's automatic levels follow its data afresh (a new sweep, another map kind)."""
+        self._fresh_levels = True
 
     def set_colorbar(self, label, cmap, symmetric):
         self.symmetric = symmetric
+        self.reset_levels()  # another quantity: its own scale
         self.colorbar.setColorMap(pg.colormap.get(cmap))
         # the label lives on the bar's label axis (left), as ColorBarItem put it; setting it on ``.axis`` (the
         # value axis, right) added a second label beside the first at every switch

@@ -51,6 +51,7 @@ class SpectrumView(QWidget):
         box = self.plot.getViewBox()
         box.disableAutoRange()  # steady_range sets the range (see the module docstring)
         self._range = None  # ((x0, x1), (y0, y1)) the view last set; None: none yet
+        self._x_extent = None  # the sweep's lowest and highest frequency (MHz), measured or not
         self._follow = True  # False after the user zoomed or panned, until the "A" button
         box.sigRangeChangedManually.connect(self._user_moved)
         self.plot.autoBtn.clicked.connect(self._follow_again)
@@ -61,7 +62,10 @@ class SpectrumView(QWidget):
         self.title.setText(f"ODMR spectrum — pixel (row {pixel[0]}, col {pixel[1]}){source}")
         values = np.asarray(values, dtype=np.float64)
         ok = np.isfinite(values)
-        self.data.setData(np.asarray(freq_hz)[ok] / MHZ, values[ok])
+        freq_mhz = np.asarray(freq_hz, dtype=np.float64) / MHZ
+        grid = freq_mhz[np.isfinite(freq_mhz)]
+        self._x_extent = (float(grid.min()), float(grid.max())) if grid.size else None
+        self.data.setData(freq_mhz[ok], values[ok])
         if fit_curve is None:
             self.fit.setData([], [])
         else:
@@ -75,7 +79,8 @@ class SpectrumView(QWidget):
         whole plot (two paints per new spectrum, about twice the CPU)."""
         if not self._follow:
             return
-        new = steady_range(self._range, [item.getData() for item in (self.data, self.fit, self.plan_item)])
+        new = steady_range(self._range, [item.getData() for item in (self.data, self.fit, self.plan_item)],
+                           x_extent=self._x_extent)
         if new is None or new == self._range:
             return
         self._range = new
