@@ -7,13 +7,19 @@ thread at the GUI's priority and hands only the ODMR fit's per-pixel numba kerne
 this one (``run_fit``; the fit's input checks and result assembly, numpy holding the GIL, stay in the caller's
 thread: run niced, they held the GIL for up to 45 ms while the GUI thread waited, bench_gui_responsiveness
 --events).
+
+The hand-over itself goes through two pipes, not a ``concurrent.futures`` future: a future's result wakes the
+waiting thread with ``Condition.notify``, which holds the GIL, and the woken thread (at normal priority)
+preempts the niced one right there, GIL and all; the niced thread then waited behind the other processes
+for tens of ms while every Python thread, the GUI's included, waited for it (py-spy --gil: the kernel thread
+held the GIL in ``Future.set_result`` ~25 ms per sweep). ``os.write`` releases the GIL around the system call
+that wakes the waiter.
 """
 
 import inspect
 import os
 import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import numba
 
@@ -42,13 +48,52 @@ def _start_kernel_thread():
 
 
 class KernelThread:
-    """``call(fn, *args, **kwargs)`` runs ``fn`` in one niced thread and returns its result (or raises)."""
+    """``call(fn, *args, **kwargs)`` runs ``fn`` in one niced thread and returns its result (or raises); one
+    call at a time (callers queue)."""
 
     def __init__(self):
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="nvscope-fit-kernel", initializer=_start_kernel_thread)
+        self._calls = threading.Lock()  # one call at a time
+        self._state = threading.Lock()  # the closed flag and the request pipe's write end
+        self._closed = self._reply_closed = False
+        self._job = self._outcome = None
+        self._request_r, self._request_w = os.pipe()
+        self._reply_r, self._reply_w = os.pipe()
+        self._thread = threading.Thread(target=self._serve, name="nvscope-fit-kernel", daemon=True)
+        self._thread.start()
+
+    def _serve(self):
+        try:
+            _start_kernel_thread()
+            while os.read(self._request_r, 1) == b"j":  # b"q" or end of file: closed
+                fn, args, kwargs = self._job
+                try:
+                    self._outcome = (True, fn(*args, **kwargs))
+                except BaseException as exc:  # noqa: BLE001 - handed to the caller, who raises it
+                    self._outcome = (False, exc)
+                self._job = None
+                os.write(self._reply_w, b"d")  # wakes the caller with the GIL released
+        finally:
+            os.close(self._request_r)
+            os.close(self._reply_w)
 
     def call(self, fn, *args, **kwargs):
-        return self._pool.submit(fn, *args, **kwargs).result()
+        with self._calls:
+            with self._state:
+                if self._closed:
+                    raise RuntimeError("the live fit's kernel thread has been closed (the window is closing).")
+                self._job = (fn, args, kwargs)
+                os.write(self._request_w, b"j")
+            replied = os.read(self._reply_r, 1) == b"d"  # b"": the thread ended without a reply
+            ok, value = self._outcome if replied else (False, RuntimeError(
+                "the live fit's kernel thread ended unexpectedly; the details are in the log file."))
+            self._outcome = None
+            with self._state:
+                if self._closed and not self._reply_closed:  # closed during this call: the last to use it
+                    self._reply_closed = True
+                    os.close(self._reply_r)
+        if not ok:
+            raise value
+        return value
 
     def run_fit(self, fit_odmr, *args, **kwargs):
         """``fit_odmr(*args, **kwargs)`` with only its per-pixel kernel in this thread when it takes a
@@ -58,4 +103,14 @@ class KernelThread:
         return self.call(fit_odmr, *args, **kwargs)
 
     def close(self):
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        """Stop the thread after the call in progress, if any (without waiting for it)."""
+        with self._state:
+            if self._closed:
+                return
+            self._closed = True
+            os.write(self._request_w, b"q")
+            os.close(self._request_w)
+            if self._calls.acquire(blocking=False):  # no call waits for a reply: its pipe can go
+                self._reply_closed = True
+                os.close(self._reply_r)
+                self._calls.release()

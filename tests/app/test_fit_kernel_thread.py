@@ -49,3 +49,33 @@ def test_fit_odmr_through_the_kernel_thread_gives_the_same_maps_as_a_direct_call
     np.testing.assert_array_equal(niced.b_nv_t, direct.b_nv_t)  # the same kernel on the same input: bit-equal
     np.testing.assert_array_equal(niced.converged, direct.converged)
     assert np.all(direct.converged)
+
+
+def test_errors_come_back_to_the_caller_calls_queue_and_a_closed_thread_says_so():
+    kernel = KernelThread()
+    try:
+        def fails():
+            raise ValueError("bad input 7")
+
+        try:
+            kernel.call(fails)
+        except ValueError as exc:
+            assert "bad input 7" in str(exc)
+        else:
+            raise AssertionError("the kernel's error did not reach the caller")
+        results = []
+        callers = [threading.Thread(target=lambda k=k: results.append(kernel.call(lambda: k * k))) for k in range(8)]
+        for caller in callers:
+            caller.start()
+        for caller in callers:
+            caller.join(10)
+        assert sorted(results) == [k * k for k in range(8)]  # every caller got its own result
+    finally:
+        kernel.close()
+    kernel.close()  # twice: nothing happens
+    try:
+        kernel.call(lambda: 1)
+    except RuntimeError as exc:
+        assert "closed" in str(exc)
+    else:
+        raise AssertionError("a call after close ran")
