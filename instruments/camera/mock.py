@@ -234,10 +234,17 @@ class MockCamera(FrameChecks, camera.IBinROICamera, camera.IExposureCamera):
                                               "faults.camera_disconnect_after_n_frames).")
         return None if self._slots is None else self._acquired
 
+    _wait_sleep_period = 0.5e-3
+    """How often a wait for a frame looks for it, in s (pylablib's own cameras poll at 1 ms)."""
+
     def _wait_for_next_frame(self, timeout=20.0, idx=None):
-        with self._cond:
-            self._cond.wait_for(lambda: self._acquired > (idx or 0) or self._lost or not self._running,
-                                timeout=timeout)
+        """One short sleep, as pylablib's ``ICamera`` does (its ``wait_for_frame`` calls this in a loop until the
+        frame is there or the time is up). A published frame wakes nobody: a real camera's frame comes from its
+        driver, but a Python thread that wakes another with ``Condition.notify`` holds the GIL while doing so,
+        and the woken thread preempted it there; the sensor thread then waited for a CPU, GIL and all, while
+        every Python thread waited for it (py-spy --gil: ~0.5 s of a 9 s sweep beside two CPU-bound
+        processes, the GUI's longest stalls with it)."""
+        time.sleep(self._wait_sleep_period if timeout is None else max(0.0, min(self._wait_sleep_period, timeout)))
 
     def _read_frames(self, rng, return_info=False):
         slots = self._slots
@@ -311,7 +318,7 @@ class MockCamera(FrameChecks, camera.IBinROICamera, camera.IExposureCamera):
                 self._frames_since_armed += 1
                 if faults.disconnect_after_n_frames and self._frames_since_armed >= faults.disconnect_after_n_frames:
                     self._lost = True
-            self._cond.notify_all()
+            # no notify: waits for frames poll (``_wait_for_next_frame``)
 
     def __repr__(self):
         return f"MockCamera({self.get_detector_size()[0]}x{self.get_detector_size()[1]})"
