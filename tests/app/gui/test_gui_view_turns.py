@@ -111,3 +111,19 @@ def test_the_spectrum_range_stays_for_similar_spectra_and_a_users_zoom_stays_unt
     view.plot.autoBtn.clicked.emit(False)  # the "A" button
     y0, y1 = view.plot.viewRange()[1]
     assert y0 < 0.95 and y1 > 1.0 and y1 - y0 < 0.1  # follows the data again
+
+
+def test_the_spectrum_spans_the_whole_sweep_while_steps_are_still_missing(qtbot):
+    view = SpectrumView()
+    qtbot.addWidget(view)
+    view.show()
+    freq_hz = np.linspace(2.86e9, 2.88e9, 21)
+    values = 1.0 - 0.2 * np.exp(-((freq_hz - 2.87e9) / 2e6) ** 2)
+    values[8:] = np.nan  # the first sweep, 8 steps in
+    view.set_spectrum((1, 2), freq_hz, values)
+    x0, x1 = view.plot.viewRange()[0]
+    assert x0 <= 2860.0 and x1 >= 2880.0  # MHz: the sweep's width, not the 8 measured steps'
+    first = view.plot.viewRange()
+    values[8:12] = 1.0 - 0.2 * np.exp(-((freq_hz[8:12] - 2.87e9) / 2e6) ** 2)
+    view.set_spectrum((1, 2), freq_hz, values)
+    assert view.plot.viewRange()[0] == first[0]  # four more steps: the same width
