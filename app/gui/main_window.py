@@ -204,15 +204,16 @@ class MainWindow(ViewRefresh, QMainWindow):
                            "Check its cable, power and address (configuration), then press Connect again.", exc)
 
     def _status_changed(self, snap):
+        """A new sweep status: the buttons and the status bar now; the last camera frame and the spin contrast
+        (the deepest step's once a sweep ended) one per tick (``self.later``): all of it in one pass of the event
+        loop was the longest stall at the end of a sweep beside two CPU-bound processes."""
         self.shown_status = snap.status
-        self._refresh_acquisition_views(snap)  # the last frame of a sweep is shown, whichever tick it fell on
         self.update_actions()
-        deepest = self.source.deepest_step() if snap.status in ("finished", "aborted") else None
-        if deepest is not None:
-            step, freq_hz, image = deepest
-            self.contrast_view.set_image(image)
-            self.contrast_view.title.setText(f"Spin contrast at {freq_hz / 1e6:.3f} MHz (step {step + 1}, the "
-                                             "deepest mean dip)")
+        self.later.add("last camera frame", lambda: self._refresh_camera(self.source.snapshot()))
+        if snap.status in ("finished", "aborted"):
+            self.later.add("last spin contrast", self._show_deepest_step)
+        else:
+            self.later.add("last spin contrast", lambda: self._refresh_contrast(self.source.snapshot()))
         message = {"finished": "sweep finished", "aborted": "sweep stopped", "paused": "paused"}.get(snap.status)
         if message:
             self.statusBar().showMessage(message)
@@ -222,6 +223,18 @@ class MainWindow(ViewRefresh, QMainWindow):
             self.errors.report("Sweep failed", f"The sweep stopped: {snap.failure}",
                                (_FILE_FAILED_WHAT_TO_DO if file_failed else _FAILED_WHAT_TO_DO).format(
                                    log=self.log_dir / LOG_NAME))
+
+    def _show_deepest_step(self):
+        """After a sweep, the spin contrast worth looking at: the step with the deepest mean dip (the last step
+        is usually off resonance); the last step's when none is known."""
+        deepest = self.source.deepest_step()
+        if deepest is None:
+            self._refresh_contrast(self.source.snapshot())
+            return
+        step, freq_hz, image = deepest
+        self.contrast_view.set_image(image)
+        self.contrast_view.title.setText(f"Spin contrast at {freq_hz / 1e6:.3f} MHz (step {step + 1}, the "
+                                         "deepest mean dip)")
 
     # -- pixels --------------------------------------------------------------------------------------------
     def pin_pixel(self, row, col):

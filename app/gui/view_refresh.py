@@ -8,9 +8,10 @@ import time
 
 REFRESH_MS = 10
 """The window's timer. Each tick does at most one unit of view work: a queued secondary update (``self.later``:
-the other maps' markers after a click, clearing the previous sweep's results after Start) or, every
-``TURN_TICKS`` ticks, the next view's turn. Qt runs every timer that is due, then every repaint they asked for,
-in one pass of the event loop: one timer for all of it keeps that to one view per pass."""
+the other maps' markers after a click, clearing the previous sweep's results after Start, the last camera frame
+and spin contrast after a new sweep status) or, every ``TURN_TICKS`` ticks, the next view's turn. Qt runs every
+timer that is due, then every repaint they asked for, in one pass of the event loop: one timer for all of it keeps
+that to one view per pass."""
 TURN_TICKS = 5
 _TURNS = ("camera", "contrast", "field", "spectrum")
 """What the view turns update, in order: every view at most every 4 x 5 x 10 ms = 200 ms (5 Hz)."""
@@ -66,6 +67,7 @@ class ViewRefresh:
         self._refresh_result_views(snap)
         self.run_panel.show_progress(snap)
         self._follow_status(snap)
+        self.later.flush()  # what a new status queued
 
     def _refresh_acquisition_views(self, snap):
         self._refresh_camera(snap)
