@@ -30,7 +30,7 @@ from PyQt6.QtCore import QEventLoop, QTimer
 from PyQt6.QtWidgets import QApplication
 
 from app.core.factory_backend import FactoryBackend
-from app.gui.gui_main import freeze_startup_objects
+from app.gui.gui_main import delete_window, freeze_startup_objects
 from app.gui.main_window import MainWindow
 from app.gui.view_refresh import REFRESH_MS
 from benchmarks.event_timer import TimedApplication
@@ -165,7 +165,7 @@ def run(args):
         fit_kind = window.seams.fit_odmr.__module__ + "." + window.seams.fit_odmr.__name__
         fits = window.controller.fitter.fits_done
         last_fit_s = window.controller.fitter.last_fit_s
-        window.close()
+        delete_window(window)  # as the app does: left to the interpreter's exit, it crashed now and then
     stalls_ms = (np.array(gaps) - TICK_MS / 1e3) * 1e3
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"machine: {describe_machine()}; load average before the run {load_before}, after {load}; "

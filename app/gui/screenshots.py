@@ -42,6 +42,7 @@ def main(argv=None):
 
     from app.core.factory_backend import FactoryBackend
     from app.gui import theme
+    from app.gui.gui_main import delete_window
     from app.gui.main_window import MainWindow
     from instruments.config import config_from_dict
 
@@ -102,7 +103,7 @@ def main(argv=None):
         window.cell_dock.resize(900, 640)
         settle(app, window)
         window.cell_dock.grab().save(str(out / "cells.png"))
-        window.close()
+        delete_window(window)
     print(f"saved {sorted(p.name for p in out.glob('*.png'))} in {out}")
 
 

@@ -150,3 +150,34 @@ def test_no_display_gives_nvscopes_own_message_and_code_2(monkeypatch, capsys):
     monkeypatch.setattr("sys.platform", "linux")
     assert run_gui(Namespace(config=None, session=None)) == 2
     assert "no display is available" in capsys.readouterr().err
+
+
+def test_run_gui_shuts_the_window_down_and_deletes_it_before_the_interpreter_exits(qtbot, monkeypatch, tmp_path):
+    """Left for the interpreter's exit, PyQt destroyed the window's objects in no set order and crashed now and
+    then (SIGSEGV after everything was saved): run_gui deletes it itself, shut down, and restores the hook."""
+    import sys
+    from argparse import Namespace
+
+    from PyQt6 import sip
+    from PyQt6.QtCore import QTimer
+
+    import app.gui.gui_main as gui_main
+    from app.gui.main_window import MainWindow
+    from tests.gui_helpers import mock_backend
+
+    made = []
+
+    class RecordedWindow(MainWindow):
+        def __init__(self, backend):
+            super().__init__(backend, settings_path=tmp_path / "settings.ini", log_dir=str(tmp_path / "logs"))
+            made.append(self)
+            QTimer.singleShot(200, self.close)  # the user quits at once
+
+    monkeypatch.setattr(gui_main, "MainWindow", RecordedWindow)
+    monkeypatch.setattr(gui_main, "choose_backend", lambda config: (mock_backend(), None))
+    monkeypatch.setattr(gui_main, "freeze_startup_objects", lambda: None)  # not in a test process
+    hook = sys.excepthook
+    assert gui_main.run_gui(Namespace(config=None, session=None)) == 0
+    assert len(made) == 1 and sip.isdeleted(made[0])
+    assert sys.excepthook is hook
+    gui_main.delete_window(made[0])  # a second call does nothing
