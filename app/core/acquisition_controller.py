@@ -115,7 +115,7 @@ class AcquisitionController:
     def _writing(self):
         """Hold the lock to change the state ``snapshot()`` reports, then publish it as one immutable tuple: the
         GUI thread reads that without the lock, so it never waits for a thread that holds the lock and has lost
-        the CPU to other work (the niced live fit, the sweep's thread on a busy machine)."""
+        the CPU to other work (the live fit, the sweep's thread on a busy machine)."""
         with self._lock:
             yield
             self._published = self._state()
@@ -264,7 +264,7 @@ class AcquisitionController:
             if n_used < MIN_STEPS_TO_FIT:
                 return None
             cube = self._cube
-        # copied without the lock: this thread runs at a low priority, and the kernel can leave it without the
+        # copied without the lock: on a busy machine the kernel (Linux) can leave this thread without the
         # CPU for a long time while it holds a lock that others wait for. Steps below n_used are complete; the
         # engine's thread only rewrites one again in a later sweep, and then each pixel is either the step's
         # previous average or its new one, both measurements (the fit after the sweep sees them all settled).
@@ -279,7 +279,7 @@ class AcquisitionController:
         self.fitter.request(_WARM_UP)
 
     def _fit(self, inputs):
-        # only the ODMR fit's numba kernel runs niced, in self._kernel's thread (see app.core.low_priority)
+        # only the ODMR fit's numba kernel runs in self._kernel's thread (see app.core.low_priority)
         if inputs is None:
             return None
         if inputs is _WARM_UP:

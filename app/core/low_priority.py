@@ -1,19 +1,22 @@
-"""A thread at a lower scheduling priority for the live fit's numba kernel, and only for it.
+"""The live fit's numba kernel in a thread of its own: its own numba thread count, and a scheduling priority that can
+be set apart from the GUI's (``FIT_NICENESS``; 0 now, see below).
 
-On a busy machine the kernel (Linux) gives a niced thread the CPU last. That is what the fit's compute should
-get, but a niced thread that holds the GIL (numpy input checks, the background's least squares, copies) and is
-preempted keeps every other thread, the GUI's included, waiting until it runs again. So the live fit runs in a
-thread at the GUI's priority and hands only the ODMR fit's per-pixel numba kernel, which releases the GIL, to
-this one (``run_fit``; the fit's input checks and result assembly, numpy holding the GIL, stay in the caller's
-thread: run niced, they held the GIL for up to 45 ms while the GUI thread waited, bench_gui_responsiveness
---events).
+The live fit runs in a thread at the GUI's priority and hands only the ODMR fit's per-pixel numba kernel, which
+releases the GIL, to this one (``run_fit``; the fit's input checks and result assembly, numpy holding the GIL,
+stay in the caller's thread: run niced, they held the GIL for up to 45 ms while the GUI thread waited,
+bench_gui_responsiveness --events).
 
-The hand-over itself goes through two pipes, not a ``concurrent.futures`` future: a future's result wakes the
-waiting thread with ``Condition.notify``, which holds the GIL, and the woken thread (at normal priority)
-preempts the niced one right there, GIL and all; the niced thread then waited behind the other processes
-for tens of ms while every Python thread, the GUI's included, waited for it (py-spy --gil: the kernel thread
-held the GIL in ``Future.set_result`` ~25 ms per sweep). ``os.write`` releases the GIL around the system call
-that wakes the waiter.
+The hand-over goes through two pipes, not a ``concurrent.futures`` future: a future's result wakes the waiting
+thread with ``Condition.notify``, which holds the GIL, and the woken thread preempts the notifying one right
+there, GIL and all (py-spy --gil: the kernel thread held the GIL in ``Future.set_result`` ~25 ms per sweep while
+niced). ``os.write`` releases the GIL around the system call that wakes the waiter.
+
+Why not niced any more: even this thread takes the GIL for a moment around each kernel call (the dispatch, the
+pipe's read and write). Niced (+10) beside two CPU-bound processes it then waited long for a CPU with the GIL
+requested or held, and every Python thread, the GUI's included, waited with it (--events: 54 ms with the GUI
+thread blocked and no event running). Run alternately on one machine, 20 runs each of bench_gui_responsiveness
+--burners 2: niced, 5 runs over 30 ms (longest 53 ms); at the GUI's priority, 2 (longest 34 ms); the sweeps as
+long, the 99th percentile about 1 ms longer (docs/performance.md, 2026-12-04).
 """
 
 import inspect
@@ -23,9 +26,10 @@ import threading
 
 import numba
 
-FIT_NICENESS = 10
-"""How much lower than the GUI's the fit kernel's scheduling priority is (Linux nice levels; the numba threads
-it starts inherit it): on a busy machine the kernel then gives the GUI thread the CPU first, and the fit waits."""
+FIT_NICENESS = 0
+"""How much lower than the GUI's the fit kernel's scheduling priority is (Linux nice levels; the numba threads it
+starts inherit it). 0: a niced thread that takes the GIL, even briefly, makes the GUI wait behind its own wait for
+a CPU (see the module's docstring); 10 measured worse in the longest stall, not better."""
 
 
 def lower_thread_priority(niceness):
@@ -42,14 +46,15 @@ def lower_thread_priority(niceness):
 
 
 def _start_kernel_thread():
-    lower_thread_priority(FIT_NICENESS)  # before numba starts its threads from this one: they inherit it
+    if FIT_NICENESS:
+        lower_thread_priority(FIT_NICENESS)  # before numba starts its threads from this one: they inherit it
     # numba's thread count is per launching thread: the fit leaves one core to acquisition and the GUI
     numba.set_num_threads(max(1, numba.config.NUMBA_NUM_THREADS - 1))
 
 
 class KernelThread:
-    """``call(fn, *args, **kwargs)`` runs ``fn`` in one niced thread and returns its result (or raises); one
-    call at a time (callers queue)."""
+    """``call(fn, *args, **kwargs)`` runs ``fn`` in one thread (at ``FIT_NICENESS``) and returns its result (or
+    raises); one call at a time (callers queue)."""
 
     def __init__(self):
         self._calls = threading.Lock()  # one call at a time

@@ -1,12 +1,15 @@
-"""KernelThread.run_fit: only the fit's per-pixel kernel runs in the niced thread, the rest in the caller's."""
+"""KernelThread.run_fit: only the fit's per-pixel kernel runs in the kernel thread, the rest in the caller's."""
 
+import os
+import sys
 import threading
 
 import numpy as np
+import pytest
 
 from analysis import physics
 from analysis.odmr import fit_odmr
-from app.core.low_priority import KernelThread
+from app.core.low_priority import FIT_NICENESS, KernelThread
 
 
 def _where():
@@ -24,6 +27,21 @@ def test_a_fit_that_takes_run_kernel_runs_only_its_kernel_in_the_kernel_thread()
         kernel.close()
     assert value == 3
     assert kernel_thread.startswith("nvscope-fit-kernel") and caller_thread == threading.current_thread().name
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="threads have their own nice value on Linux only")
+def test_the_kernel_thread_runs_at_the_callers_priority():
+    """Niced, the kernel's thread made the GUI thread wait behind its wait for a CPU whenever it held or asked for
+    the GIL (longer stalls, bench_gui_responsiveness; docs/performance.md, 2026-12-04)."""
+
+    def niceness():
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    kernel = KernelThread()
+    try:
+        assert FIT_NICENESS == 0 and kernel.call(niceness) == niceness()
+    finally:
+        kernel.close()
 
 
 def test_a_fit_without_run_kernel_runs_whole_in_the_kernel_thread():
