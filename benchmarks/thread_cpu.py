@@ -31,7 +31,6 @@ def cpu_report(before, after, wall_s):
     time; threads with the same name (numba's workers) are summed."""
     used = {}
     for tid, (name, cpu) in after.items():
-        key = name.rsplit("_", 1)[0] if name.startswith("nvscope-fit-kernel") else name
-        used[key] = used.get(key, 0.0) + cpu - before.get(tid, (name, 0.0))[1]
+        used[name] = used.get(name, 0.0) + cpu - before.get(tid, (name, 0.0))[1]
     rows = sorted(((cpu, name) for name, cpu in used.items() if cpu >= 0.05), reverse=True)
     return "CPU per thread over the run: " + ", ".join(f"{name} {cpu:.1f} s ({cpu / wall_s:.0%})" for cpu, name in rows)

@@ -18,8 +18,7 @@ BRANCHES = ("minus", "plus")
 
 def fit_odmr(cube, freq_hz, model="15N", transitions=1, *, n_lines=None, mask=None, binning=1, sigma=None,
              absolute_sigma=False, d_hz=physics.ZERO_FIELD_SPLITTING_HZ, branch="minus", split_hz=None,
-             fwhm_guess_hz=None, min_contrast=1e-3, max_iter=DEFAULT_MAX_ITER, tol_chi2=DEFAULT_TOL_CHI2,
-             run_kernel=None):
+             fwhm_guess_hz=None, min_contrast=1e-3, max_iter=DEFAULT_MAX_ITER, tol_chi2=DEFAULT_TOL_CHI2):
     """Fit a CW-ODMR line model to every pixel's spectrum.
 
     cube: (rows, cols, n_freq) PL counts or spin contrast (dips are minima); freq_hz: (n_freq,) in Hz.
@@ -31,9 +30,7 @@ def fit_odmr(cube, freq_hz, model="15N", transitions=1, *, n_lines=None, mask=No
     bin x bin pixel blocks first. sigma: per-point standard deviation (broadcastable to the cube) for a
     weighted fit; without it (or with absolute_sigma False) the covariance is scaled by the reduced chi2.
     fwhm_guess_hz: starting FWHM (else from a fit of the mean spectrum). min_contrast: LOW_CONTRAST flag
-    threshold per line. max_iter, tol_chi2: see ``analysis.fitting.lm``. run_kernel: ``run_kernel(fn, *args)``
-    calls the per-pixel kernel (numba, GIL released) for this function, e.g. in a thread at a lower scheduling
-    priority, while the rest (numpy, GIL held) runs in the caller's thread; default: called here.
+    threshold per line. max_iter, tol_chi2: see ``analysis.fitting.lm``.
 
     Runs numba-parallel over pixels with the GIL released, so it can run in a worker thread.
     Returns an ``OdmrFitResult``.
@@ -72,9 +69,8 @@ def fit_odmr(cube, freq_hz, model="15N", transitions=1, *, n_lines=None, mask=No
         max_iter=int(max_iter), tol_chi2=float(tol_chi2),
     )
     fwhm_start, template = _fit_mean_spectrum(setup, fwhm_guess_hz, freq, mean_spectrum)
-    run = _run if run_kernel is None else (lambda *args: run_kernel(_run, *args))
-    params, cov, chi2, reduced, n_iter, status = run(setup, data, weights, selected.ravel(), fwhm_start,
-                                                     sigma is None or not absolute_sigma, template)
+    params, cov, chi2, reduced, n_iter, status = _run(setup, data, weights, selected.ravel(), fwhm_start,
+                                                      sigma is None or not absolute_sigma, template)
     for g in range(n_groups):
         params[:, 3 + 3 * g] += origin_hz
     return _assemble(model, transitions, int(binning), freq, (rows, cols), selected, params, cov, chi2, reduced,

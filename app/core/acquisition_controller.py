@@ -9,6 +9,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from analysis import physics
@@ -18,7 +19,6 @@ from app.core.analysis_seams import AnalysisSeams
 from app.core.fit_curve import fit_curve
 from app.core.fit_quality import weighted_reduced_chi2
 from app.core.frame_tap import FrameTap
-from app.core.low_priority import KernelThread
 from app.core.session_subscriber import SessionSubscriber
 from instruments.sweep import StepDone, SweepEngine, SweepFailed, SweepFinished, SweepStarted
 
@@ -103,7 +103,6 @@ class AcquisitionController:
         self._fit_every_steps = None
         self.pixel_size_m = None
         self.d_hz = physics.ZERO_FIELD_SPLITTING_HZ
-        self._kernel = KernelThread()
         self._published = self._state()
         self.fitter = LiveFitter(self._fit, on_result=self._on_fit, on_error=self._on_fit_error)
 
@@ -196,7 +195,6 @@ class AcquisitionController:
             self.engine.wait(timeout)
         self._detach()
         self.fitter.close()
-        self._kernel.close()
 
     def _detach(self):
         if self.engine is not None:
@@ -279,7 +277,7 @@ class AcquisitionController:
         self.fitter.request(_WARM_UP)
 
     def _fit(self, inputs):
-        # only the ODMR fit's numba kernel runs in self._kernel's thread (see app.core.low_priority)
+        leave_a_core_free()
         if inputs is None:
             return None
         if inputs is _WARM_UP:
@@ -287,8 +285,7 @@ class AcquisitionController:
             spectrum = physics.odmr_spectrum(freq_hz, 2.029e9, 1.0e6, 0.015, isotope=self.seams.model)
             cube = np.broadcast_to(spectrum, (8, 8, freq_hz.size)).astype(np.float32)
             try:
-                fit = self._kernel.run_fit(self.seams.fit_odmr, cube, freq_hz, model=self.seams.model,
-                                           transitions=1)
+                fit = self.seams.fit_odmr(cube, freq_hz, model=self.seams.model, transitions=1)
                 self.seams.remove_background(np.asarray(fit.b_nv_t, dtype=np.float64))
             except Exception as exc:  # noqa: BLE001 - a warm-up is an optimisation; the real fit reports errors
                 log.info("fit warm-up did not run through: %s", exc)
@@ -296,8 +293,8 @@ class AcquisitionController:
         cube, freq_hz, transitions, *weights = inputs  # weights: (sigma,) for passes combined (adaptive sweeps)
         t0 = time.perf_counter()
         extra = {"sigma": weights[0]} if weights else {}
-        fit = self._kernel.run_fit(self.seams.fit_odmr, cube, freq_hz, model=self.seams.model,
-                                   transitions=transitions, d_hz=self.d_hz, **extra)
+        fit = self.seams.fit_odmr(cube, freq_hz, model=self.seams.model, transitions=transitions, d_hz=self.d_hz,
+                                  **extra)
         b_nv_t = np.asarray(fit.b_nv_t, dtype=np.float64)
         converged = np.asarray(fit.converged, dtype=bool)
         background_t, residual_t, info = self.seams.remove_background(np.where(converged, b_nv_t, np.nan),
@@ -375,6 +372,15 @@ class AcquisitionController:
             return None
         return fit_curve(maps.fit, row, col, self.plan.frequencies_hz[:maps.n_steps_used], self._window_sizes,
                          self.seams.model)
+
+
+def leave_a_core_free():
+    """Let numba kernels started from the calling thread (the live fit's) use one core fewer than there are, for
+    acquisition and the GUI. numba's thread count is per calling thread. The live fit runs at the GUI's
+    scheduling priority: a niced fit thread, whenever it held or asked for the GIL, made the GUI thread wait behind
+    its own wait for a CPU (longer stalls in bench_gui_responsiveness --burners 2; docs/performance.md,
+    2026-12-04)."""
+    numba.set_num_threads(max(1, numba.config.NUMBA_NUM_THREADS - 1))
 
 
 def _fmt_timing(timing):

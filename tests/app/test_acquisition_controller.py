@@ -1,7 +1,10 @@
 """The acquisition controller without Qt: it stores the newest data, fits the acquired steps and cleans up."""
 
+import os
+import sys
 import threading
 
+import numba
 import numpy as np
 import pytest
 
@@ -90,3 +93,25 @@ def test_a_failing_fit_is_reported_without_stopping_the_sweep():
     snap = controller.snapshot()
     assert snap.fit_error == "ValueError: no convergence anywhere" and snap.field is None
     controller.close()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="threads have their own nice value on Linux only")
+def test_the_live_fit_runs_in_its_thread_at_the_callers_priority_and_leaves_a_core_free():
+    """Niced, the fit's thread made the GUI thread wait behind its own wait for a CPU whenever it held or asked for
+    the GIL (longer stalls in bench_gui_responsiveness; docs/performance.md, 2026-12-04)."""
+    seen = {}
+
+    def niceness():
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    def fit(cube, freq_hz, model, transitions, d_hz):
+        seen.update(thread=threading.current_thread().name, nice=niceness(), numba_threads=numba.get_num_threads())
+        raise ValueError("seen")
+
+    controller = AcquisitionController(AnalysisSeams(fit_odmr=fit), fit_interval_s=0.0)
+    controller.start(SweepPlan.from_range(2025e6, 2033e6, 11, pairs_per_step=1), *_instruments(small_microscope()))
+    assert controller.wait(30) == "finished"
+    controller.fitter.wait_idle(10)
+    controller.close()
+    assert seen == {"thread": "nvscope-live-fit", "nice": niceness(),
+                    "numba_threads": max(1, numba.config.NUMBA_NUM_THREADS - 1)}
