@@ -44,8 +44,10 @@ class FileProcess:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (_ROOT, os.environ.get("PYTHONPATH")) if p)}
         # a fresh interpreter (not a fork of a process with Qt and threads in it, not multiprocessing's re-import
         # of the main script): python -m app.core.file_worker, requests on its stdin, replies on its stdout
+        # in a session of its own: a Ctrl-C or hang-up from the terminal goes to the app, which ends this process
+        # through its pipe once the file is closed; in the terminal's process group it was killed mid-step
         self._process = subprocess.Popen([sys.executable, "-m", "app.core.file_worker"], stdin=subprocess.PIPE,
-                                         stdout=subprocess.PIPE, env=env, cwd=_ROOT)
+                                         stdout=subprocess.PIPE, env=env, cwd=_ROOT, start_new_session=True)
         self._connection = PipeConnection(self._process.stdout, self._process.stdin)
 
     def request(self, message, restart=True):

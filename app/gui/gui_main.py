@@ -1,10 +1,14 @@
 """Start the desktop app (Qt lives only in app/gui/): the mock microscope unless a configuration names hardware."""
 
+import contextlib
 import gc
 import logging
+import signal
 import sys
+import threading
 
 from PyQt6 import sip
+from PyQt6.QtCore import QTimer
 from PyQt6.QtWidgets import QApplication, QMessageBox
 
 from app.core.factory_backend import make_backend
@@ -12,6 +16,7 @@ from app.gui import theme
 from app.gui.main_window import MainWindow
 from app.gui.qt_system import display_problem
 from instruments.errors import ConfigError
+from instruments.shutdown import HANDLED_SIGNALS
 
 USE_MOCKS = "Use the virtual microscope"
 
@@ -40,13 +45,40 @@ def run_gui(args, consent=None):
     previous_hook = sys.excepthook
     _route_uncaught_exceptions(window)
     try:
-        window.show()
-        if args.session:
-            window.open_session(args.session)
-        return app.exec()
+        with signals_close_the_app(app) as received:
+            window.show()
+            if args.session:
+                window.open_session(args.session)
+            status = app.exec()
+        return 128 + received[0] if received else status
     finally:
         sys.excepthook = previous_hook
         delete_window(window)
+
+
+@contextlib.contextmanager
+def signals_close_the_app(app):
+    """Within the block, Ctrl-C (SIGINT), SIGTERM and SIGHUP close every window, as Quit does: the main window's
+    shutdown stops the sweep, switches the RF off and closes the session file with the completed steps; an open
+    dialog closes too, so nothing waits for a click. Yields the list the first signal's number is put in (the
+    caller exits with 128 + it). Later signals are ignored while the windows close. Without it Python raised
+    KeyboardInterrupt inside whichever Qt slot was running: a traceback, and the app went on."""
+    received = []
+
+    def handler(signum, _frame):
+        if not received:
+            received.append(signum)
+            QTimer.singleShot(0, app.closeAllWindows)  # from the event loop, not inside the interrupted code
+
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+    previous = {signum: signal.signal(signum, handler) for signum in (signal.SIGINT, *HANDLED_SIGNALS)}
+    try:
+        yield received
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
 
 
 def choose_backend(config):

@@ -181,3 +181,34 @@ def test_run_gui_shuts_the_window_down_and_deletes_it_before_the_interpreter_exi
     assert len(made) == 1 and sip.isdeleted(made[0])
     assert sys.excepthook is hook
     gui_main.delete_window(made[0])  # a second call does nothing
+
+
+def test_ctrl_c_closes_the_app_as_quit_does_and_exits_130(qtbot, monkeypatch, tmp_path):
+    """A signal closes every window (the main window shuts down: sweep stopped, RF off, file closed) instead of
+    raising KeyboardInterrupt inside a Qt slot; the exit status is 128 + the signal; the handlers are restored."""
+    import os
+    import signal
+    from argparse import Namespace
+
+    from PyQt6 import sip
+    from PyQt6.QtCore import QTimer
+
+    import app.gui.gui_main as gui_main
+    from app.gui.main_window import MainWindow
+    from tests.gui_helpers import mock_backend
+
+    made = []
+
+    class RecordedWindow(MainWindow):
+        def __init__(self, backend):
+            super().__init__(backend, settings_path=tmp_path / "settings.ini", log_dir=str(tmp_path / "logs"))
+            made.append(self)
+            QTimer.singleShot(300, lambda: os.kill(os.getpid(), signal.SIGINT))  # Ctrl-C in the terminal
+
+    monkeypatch.setattr(gui_main, "MainWindow", RecordedWindow)
+    monkeypatch.setattr(gui_main, "choose_backend", lambda config: (mock_backend(), None))
+    monkeypatch.setattr(gui_main, "freeze_startup_objects", lambda: None)
+    before = signal.getsignal(signal.SIGINT)
+    assert gui_main.run_gui(Namespace(config=None, session=None)) == 128 + signal.SIGINT
+    assert len(made) == 1 and sip.isdeleted(made[0])
+    assert signal.getsignal(signal.SIGINT) is before
