@@ -62,6 +62,11 @@ def main(argv=None):
                         help="start this many CPU-bound child processes (`python -c 'while True: pass'`) for the "
                              "run and stop them after: the load of issue 17's target (2), reproducibly")
     args = parser.parse_args(argv)
+    for name, value, least in (("--pairs", args.pairs, 1), ("--points", args.points, 2), ("--size", args.size, 16),
+                               ("--burners", args.burners, 0), ("--frame-period-ms", args.frame_period_ms, 0),
+                               ("--bare-s", args.bare_s, 0)):
+        if value < least:
+            parser.error(f"{name} must be at least {least}, not {value:g}")
     with burners(args.burners):
         if args.bare_s:
             return bare_loop(args.bare_s, args.burners)
