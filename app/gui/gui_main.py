@@ -5,7 +5,6 @@ import gc
 import logging
 import signal
 import sys
-import threading
 
 from PyQt6 import sip
 from PyQt6.QtCore import QTimer
@@ -70,9 +69,6 @@ def signals_close_the_app(app):
             received.append(signum)
             QTimer.singleShot(0, app.closeAllWindows)  # from the event loop, not inside the interrupted code
 
-    if threading.current_thread() is not threading.main_thread():
-        yield received
-        return
     previous = {signum: signal.signal(signum, handler) for signum in (signal.SIGINT, *HANDLED_SIGNALS)}
     try:
         yield received

@@ -152,13 +152,12 @@ def test_no_display_gives_nvscopes_own_message_and_code_2(monkeypatch, capsys):
     assert "no display is available" in capsys.readouterr().err
 
 
-def test_run_gui_shuts_the_window_down_and_deletes_it_before_the_interpreter_exits(qtbot, monkeypatch, tmp_path):
-    """Left for the interpreter's exit, PyQt destroyed the window's objects in no set order and crashed now and
-    then (SIGSEGV after everything was saved): run_gui deletes it itself, shut down, and restores the hook."""
-    import sys
+
+def _run_gui_once(monkeypatch, tmp_path, after_start):
+    """run_gui on the mocks with the window's settings and log in ``tmp_path``; ``after_start`` runs 300 ms after
+    the window is made (the user quits, a signal arrives). Returns (exit status, the window)."""
     from argparse import Namespace
 
-    from PyQt6 import sip
     from PyQt6.QtCore import QTimer
 
     import app.gui.gui_main as gui_main
@@ -171,16 +170,30 @@ def test_run_gui_shuts_the_window_down_and_deletes_it_before_the_interpreter_exi
         def __init__(self, backend):
             super().__init__(backend, settings_path=tmp_path / "settings.ini", log_dir=str(tmp_path / "logs"))
             made.append(self)
-            QTimer.singleShot(200, self.close)  # the user quits at once
+            QTimer.singleShot(300, lambda: after_start(self))
 
     monkeypatch.setattr(gui_main, "MainWindow", RecordedWindow)
     monkeypatch.setattr(gui_main, "choose_backend", lambda config: (mock_backend(), None))
     monkeypatch.setattr(gui_main, "freeze_startup_objects", lambda: None)  # not in a test process
+    status = gui_main.run_gui(Namespace(config=None, session=None))
+    assert len(made) == 1
+    return status, made[0]
+
+
+def test_run_gui_shuts_the_window_down_and_deletes_it_before_the_interpreter_exits(qtbot, monkeypatch, tmp_path):
+    """Left for the interpreter's exit, PyQt destroyed the window's objects in no set order and crashed now and
+    then (SIGSEGV after everything was saved): run_gui deletes it itself, shut down, and restores the hook."""
+    import sys
+
+    from PyQt6 import sip
+
+    from app.gui.gui_main import delete_window
+
     hook = sys.excepthook
-    assert gui_main.run_gui(Namespace(config=None, session=None)) == 0
-    assert len(made) == 1 and sip.isdeleted(made[0])
+    status, window = _run_gui_once(monkeypatch, tmp_path, lambda w: w.close())  # the user quits at once
+    assert status == 0 and sip.isdeleted(window)
     assert sys.excepthook is hook
-    gui_main.delete_window(made[0])  # a second call does nothing
+    delete_window(window)  # a second call does nothing
 
 
 def test_ctrl_c_closes_the_app_as_quit_does_and_exits_130(qtbot, monkeypatch, tmp_path):
@@ -188,27 +201,10 @@ def test_ctrl_c_closes_the_app_as_quit_does_and_exits_130(qtbot, monkeypatch, tm
     raising KeyboardInterrupt inside a Qt slot; the exit status is 128 + the signal; the handlers are restored."""
     import os
     import signal
-    from argparse import Namespace
 
     from PyQt6 import sip
-    from PyQt6.QtCore import QTimer
 
-    import app.gui.gui_main as gui_main
-    from app.gui.main_window import MainWindow
-    from tests.gui_helpers import mock_backend
-
-    made = []
-
-    class RecordedWindow(MainWindow):
-        def __init__(self, backend):
-            super().__init__(backend, settings_path=tmp_path / "settings.ini", log_dir=str(tmp_path / "logs"))
-            made.append(self)
-            QTimer.singleShot(300, lambda: os.kill(os.getpid(), signal.SIGINT))  # Ctrl-C in the terminal
-
-    monkeypatch.setattr(gui_main, "MainWindow", RecordedWindow)
-    monkeypatch.setattr(gui_main, "choose_backend", lambda config: (mock_backend(), None))
-    monkeypatch.setattr(gui_main, "freeze_startup_objects", lambda: None)
     before = signal.getsignal(signal.SIGINT)
-    assert gui_main.run_gui(Namespace(config=None, session=None)) == 128 + signal.SIGINT
-    assert len(made) == 1 and sip.isdeleted(made[0])
+    status, window = _run_gui_once(monkeypatch, tmp_path, lambda w: os.kill(os.getpid(), signal.SIGINT))
+    assert status == 128 + signal.SIGINT and sip.isdeleted(window)
     assert signal.getsignal(signal.SIGINT) is before
