@@ -68,3 +68,15 @@ def assert_review_matches(review, cube, shown):
     for name, array in shown.fit.to_arrays().items():
         np.testing.assert_array_equal(getattr(maps.fit, name), array, err_msg=name)
     return maps
+
+
+def shown_image_view(qtbot, width, height):
+    """A spin-contrast ImageView (1 µm pixels, no axes) shown at ``width`` x ``height``."""
+    from app.gui.views.image_view import ImageView
+
+    view = ImageView("Spin contrast", "PL", "viridis", pixel_size_m=1e-6, axes=False)
+    qtbot.addWidget(view)
+    view.resize(width, height)
+    view.show()
+    qtbot.waitExposed(view)
+    return view

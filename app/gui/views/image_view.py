@@ -14,6 +14,7 @@ from PyQt6.QtWidgets import QVBoxLayout, QWidget
 from app.core.steady_levels import steady_levels
 from app.gui.steady_label import steady_label
 from app.gui.theme import FOREGROUND
+from app.gui.views.light_items import CrossMarker
 
 
 def nice_length(span):
@@ -59,13 +60,6 @@ class _PixelImage(pg.ImageItem):
             self._on_click(row, col)
 
 
-class _Marker(pg.ScatterPlotItem):
-    """The pinned-pixel cross; it never takes the click from the image under it."""
-
-    def mouseClickEvent(self, ev):
-        ev.ignore()
-
-
 class ImageView(QWidget):
     """A titled image view. Signals: ``pixelClicked(row, col)``; ``pixelHovered(row, col)`` ((-1, -1) off it)."""
 
@@ -99,7 +93,7 @@ class ImageView(QWidget):
         self.colorbar = pg.ColorBarItem(colorMap=pg.colormap.get(cmap), label=colorbar_label, interactive=False,
                                         width=14, pen=FOREGROUND)
         self.colorbar.setImageItem(self.image, insert_in=self.plot)
-        self.marker = _Marker(size=16, symbol="+", pen=pg.mkPen("#ff2a2a", width=2), brush=None)
+        self.marker = CrossMarker(size_px=16, pen=pg.mkPen("#ff2a2a", width=2))  # (light_items: cheap to move)
         self.marker.setZValue(10)
         self.plot.addItem(self.marker)
         self.scale_bar = None

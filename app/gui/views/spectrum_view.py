@@ -4,7 +4,7 @@ Frequencies are drawn in MHz, the unit of the sweep form (pyqtgraph's SI prefixe
 empty axis would read 0 to 1 Hz); the view's interface stays in Hz.
 
 The view's range is steady: it follows the data (``steady_range``) but changes only when they leave it or fill
-less than half of its height, so hovering or clicking from pixel to pixel does not re-lay out the axes at every
+less than 40 % of its height, so hovering or clicking from pixel to pixel does not re-lay out the axes at every
 spectrum (that halved the CPU of a click and its repaint). A zoom or pan with the mouse keeps the user's range
 until the plot's "A" (auto-range) button is clicked."""
 
@@ -16,6 +16,7 @@ from PyQt6.QtWidgets import QVBoxLayout, QWidget
 from app.core.spectrum_range import steady_range
 from app.core.sweep_form import DEFAULTS
 from app.gui.steady_label import steady_label
+from app.gui.views.light_items import MeasuredCurve
 
 MHZ = 1e6
 
@@ -30,9 +31,11 @@ class SpectrumView(QWidget):
         self.plot.setXRange(float(DEFAULTS["w1_start_mhz"]), float(DEFAULTS["w1_stop_mhz"]))  # not 0..1 when empty
         self.plot.setLabel("left", "PL on / PL off")
         self.plot.addLegend(offset=(-10, -10))  # bottom right: the spectrum's baseline is at the top
-        self.data = self.plot.plot([], [], pen=pg.mkPen("#7a8fa6", width=1), symbol="o", symbolSize=5,
-                                   symbolBrush="#1f4e79", symbolPen=None, name="measured", connect="finite")
-        self.fit = self.plot.plot([], [], pen=pg.mkPen("#d62728", width=2), name="fit", connect="finite")
+        # plain curve items, not PlotDataItem with symbols: a click redraws them (light_items)
+        self.data = MeasuredCurve(pen=pg.mkPen("#7a8fa6", width=1), dot_px=5, dot_color="#1f4e79", name="measured")
+        self.fit = pg.PlotCurveItem(pen=pg.mkPen("#d62728", width=2), name="fit", connect="finite")
+        self.plot.addItem(self.data)
+        self.plot.addItem(self.fit)
         # an adaptive plan: a triangle under the data at each planned frequency, its area ~ the step's pairs
         self.plan_item = pg.ScatterPlotItem(symbol="t1", pen=None, brush=pg.mkBrush(44, 160, 44, 170),
                                             name="adaptive plan (size ~ pairs)")
@@ -108,7 +111,8 @@ class SpectrumView(QWidget):
 
     def _place_plan(self):
         if self._plan is None or not self._plan[0].size:
-            self.plan_item.setData([], [])
+            if len(self.plan_item.data):  # (a plain sweep: nothing to clear at every spectrum)
+                self.plan_item.setData([], [])
             return
         freq, pairs = self._plan
         _, y = self.data.getData()

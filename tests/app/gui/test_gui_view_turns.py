@@ -6,9 +6,8 @@ import numpy as np
 import pytest
 
 from app.gui.view_refresh import TURN_TICKS
-from app.gui.views.image_view import ImageView
 from app.gui.views.spectrum_view import SpectrumView
-from tests.gui_helpers import open_window
+from tests.gui_helpers import open_window, shown_image_view
 
 
 @pytest.fixture
@@ -62,11 +61,7 @@ def test_refresh_all_places_every_marker_now(window):
 
 
 def test_a_longer_title_changes_no_geometry(qtbot):
-    view = ImageView("Spin contrast", "PL", "viridis", pixel_size_m=1e-6, axes=False)
-    qtbot.addWidget(view)
-    view.resize(400, 380)
-    view.show()
-    qtbot.waitExposed(view)
+    view = shown_image_view(qtbot, 400, 380)
     before = view.graphics.geometry(), view.title.parentWidget().sizeHint()
     view.title.setText("Spin contrast at 2870.123 MHz (step 61, sweep 12) " * 3)
     qtbot.wait(20)
