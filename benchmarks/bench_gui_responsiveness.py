@@ -24,6 +24,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from app.gui import theme  # first: the app package's thread settings apply before numpy loads
 
 TICK_MS = 5
+STEAL_AFTER_S = 0.1  # steal time is counted late: the window after a stall in which it is looked for
 
 import numpy as np
 from PyQt6.QtCore import QEventLoop, QTimer
@@ -35,7 +36,7 @@ from app.gui.main_window import MainWindow
 from app.gui.view_refresh import REFRESH_MS
 from benchmarks.event_timer import TimedApplication
 from benchmarks.gil_sampler import GilSampler, main_thread_during
-from benchmarks.machine import describe_machine
+from benchmarks.machine import describe_machine, describe_steal, steal_around, steal_s
 from benchmarks.thread_cpu import cpu_report, thread_cpu_s
 from instruments.config import config_from_dict
 
@@ -92,30 +93,36 @@ def _burner_text(n):
     return f"{n} CPU-bound process{'es' if n != 1 else ''} beside it (--burners {n})"
 
 
+def open_window(app, tmp, size, pairs, points, frame_period_ms=0.0):
+    """The main window offscreen on the virtual microscope, ready to start a sweep of ``points`` steps x ``pairs``
+    pairs: the instrument layer's mocks, as the app starts with no hardware (pylablib mock camera, SCPI mock
+    generator over pyvisa, mock shutter), on a sample of 6 cells; the camera reads out like a real one. Session
+    files go under ``tmp``. Returns (window, backend)."""
+    config = {"microscope": {"n_rows": size, "n_cols": size, "n_cells": 6, "seed": 1},
+              "camera": {"readout_s": frame_period_ms / 1e3}}
+    backend = FactoryBackend(config_from_dict(config, "the benchmark's settings"))
+    window = MainWindow(backend, settings_path=Path(tmp) / "settings.ini", log_dir=tmp)
+    window.session_actions.set_data_dir(Path(tmp) / "sessions")  # the session file is written as in use
+    window.resize(1680, 1000)
+    window.show()
+    freeze_startup_objects()  # as the app does after start-up
+    deadline = time.monotonic() + 30
+    while not window.actions_.start.isEnabled() and time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.005)
+    window.sweep_panel.set_values({**window.sweep_panel.values(), "pairs": str(pairs), "w1_points": str(points)})
+    # warm up numba and the plots once, outside the measurement
+    backend.microscope.render_frame(2.03e9, True, 0.0, True, 1e-3)
+    return window, backend
+
+
 def run(args):
     load_before = ", ".join(f"{x:.1f}" for x in os.getloadavg())  # other work on the machine skews the figure
     app = QApplication.instance() or (TimedApplication([]) if args.events else QApplication([]))
     theme.apply_theme(app)
     rng = np.random.default_rng(0)
     with tempfile.TemporaryDirectory() as tmp:
-        # the instrument layer's mocks, as the app starts with no hardware (pylablib mock camera, SCPI mock
-        # generator over pyvisa, mock shutter), on a sample of 6 cells; the camera reads out like a real one
-        config = {"microscope": {"n_rows": args.size, "n_cols": args.size, "n_cells": 6, "seed": 1},
-                  "camera": {"readout_s": args.frame_period_ms / 1e3}}
-        backend = FactoryBackend(config_from_dict(config, "the benchmark's settings"))
-        window = MainWindow(backend, settings_path=Path(tmp) / "settings.ini", log_dir=tmp)
-        window.session_actions.set_data_dir(Path(tmp) / "sessions")  # the session file is written as in use
-        window.resize(1680, 1000)
-        window.show()
-        freeze_startup_objects()  # as the app does after start-up
-        deadline = time.monotonic() + 30
-        while not window.actions_.start.isEnabled() and time.monotonic() < deadline:
-            app.processEvents()
-            time.sleep(0.005)
-        window.sweep_panel.set_values({**window.sweep_panel.values(), "pairs": str(args.pairs),
-                                       "w1_points": str(args.points)})
-        # warm up numba and the plots once, outside the measurement
-        backend.microscope.render_frame(2.03e9, True, 0.0, True, 1e-3)
+        window, _ = open_window(app, tmp, args.size, args.pairs, args.points, args.frame_period_ms)
 
         refresh_s = []
         original_refresh = window.refresh
@@ -127,13 +134,14 @@ def run(args):
 
         window.timer.timeout.disconnect()
         window.timer.timeout.connect(timed_refresh)
-        gaps, at, last = [], [], [time.perf_counter()]
+        gaps, at, last, steals = [], [], [time.perf_counter()], [steal_s()]
 
         def tick():
             now = time.perf_counter()
             gaps.append(now - last[0])
             at.append(now - t_start)
             last[0] = now
+            steals.append(steal_s())  # a read of /proc/stat: about 10 us
 
         def click():
             window.pin_pixel(int(rng.integers(args.size)), int(rng.integers(args.size)))
@@ -150,12 +158,12 @@ def run(args):
         watcher = QTimer()
         watcher.timeout.connect(finish_when_done)
         sampler = GilSampler().start() if args.diagnose else None
-        cpu_before = thread_cpu_s()
+        cpu_before, steal_before = thread_cpu_s(), steal_s()
         t_click = time.perf_counter()
         window.start_sweep()  # the Start button's handler: it blocks the event loop too, so it is timed
         t_start = time.perf_counter()
         start_handler_ms = (t_start - t_click) * 1e3
-        last[0] = t_start
+        last[0], steals[0] = t_start, steal_s()
         ticker.start(TICK_MS)
         clicker.start(200)
         watcher.start(50)
@@ -165,7 +173,7 @@ def run(args):
         ticker.stop()
         clicker.stop()
         wall_s = time.perf_counter() - t_start
-        cpu_after = thread_cpu_s()
+        cpu_after, steal_after = thread_cpu_s(), steal_s()
         snap = window.controller.snapshot()
         fit_kind = window.seams.fit_odmr.__module__ + "." + window.seams.fit_odmr.__name__
         fits = window.controller.fitter.fits_done
@@ -185,11 +193,13 @@ def run(args):
           f"(issue 17 target: longest under 30 ms with two CPU-bound processes beside it)")
     print(f"the Start handler (window.start_sweep, before the ticks) held the event loop {start_handler_ms:.1f} ms")
     worst = np.argsort(stalls_ms)[-5:][::-1]
-    print("longest stalls (ms at s into the sweep): " + ", ".join(f"{stalls_ms[k]:.1f} at {at[k]:.2f}" for k in worst))
+    print("longest stalls (ms at s into the sweep" + _steal_heading(steals) + "): "
+          + ", ".join(f"{stalls_ms[k]:.1f} at {at[k]:.2f}{_steal_in(steals, k, at)}" for k in worst))
     working = np.array(refresh_s)[np.array(refresh_s) > 1e-4]  # most ticks only count (one view every 5th)
     print(f"window.refresh ({len(refresh_s)} ticks of its {REFRESH_MS} ms timer, {working.size} did work): median of "
           f"those {np.median(working) * 1e3:.1f} ms, longest {max(refresh_s) * 1e3:.1f} ms")
     print(cpu_report(cpu_before, cpu_after, wall_s))
+    print(describe_steal(steal_before, steal_after) or "steal time: not reported by this system")
     windows = [(at[k] - gaps[k], at[k]) for k in worst]
     if args.events and isinstance(app, TimedApplication):
         print("events the GUI thread handled in the longest stalls:")
@@ -203,24 +213,43 @@ def run(args):
 def bare_loop(seconds, n_burners=0):
     """Stalls of an empty event loop: the scheduler's share of any stall the app shows."""
     app = QApplication.instance() or QApplication([])
-    gaps, last = [], [time.perf_counter()]
+    gaps, at, last, steals = [], [], [time.perf_counter()], [steal_s()]
+    t_start = last[0]
 
     def tick():
         now = time.perf_counter()
         gaps.append(now - last[0])
+        at.append(now - t_start)
         last[0] = now
+        steals.append(steal_s())
 
     ticker = QTimer()
     ticker.timeout.connect(tick)
     ticker.start(TICK_MS)
     QTimer.singleShot(int(seconds * 1e3), app.quit)
+    steal_before = steal_s()
     app.exec()
+    steal_after = steal_s()
     stalls_ms = (np.array(gaps[1:]) - TICK_MS / 1e3) * 1e3
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"machine: {describe_machine()}; load average {load}; {_burner_text(n_burners)}")
     print(f"empty event loop, {seconds:g} s ({len(gaps)} ticks of a {TICK_MS} ms timer): longest stall "
           f"{stalls_ms.max():.1f} ms, 99th percentile {np.percentile(stalls_ms, 99):.1f} ms, median "
           f"{np.median(stalls_ms):.1f} ms")
+    print(describe_steal(steal_before, steal_after) or "steal time: not reported by this system")
+    worst = np.argsort(stalls_ms)[-5:][::-1] + 1  # index into gaps and steals
+    print("longest stalls (ms at s into the loop" + _steal_heading(steals) + "): "
+          + ", ".join(f"{stalls_ms[k - 1]:.1f} at {at[k]:.2f}{_steal_in(steals, k, at)}" for k in worst))
+
+
+def _steal_heading(steals):
+    return f", steal time in it and the {STEAL_AFTER_S:g} s after" if steals[0] is not None else ""
+
+
+def _steal_in(steals, k, at):
+    """' (steal N ms)' for the gap that ended at tick k, or '' where the system does not report steal time."""
+    steal = steal_around(steals, at, k, STEAL_AFTER_S)
+    return "" if steal is None else f" (steal {steal * 1e3:.0f} ms)"
 
 
 if __name__ == "__main__":
