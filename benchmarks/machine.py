@@ -32,7 +32,7 @@ def steal_s(stat_path="/proc/stat"):
 
 
 def describe_steal(before_s, after_s):
-    """'steal time over the run: X ms (...)', or '' where the system does not report steal time."""
+    """'steal time over the run X ms (...)', or '' where the system does not report steal time."""
     if before_s is None or after_s is None:
         return ""
     return (f"steal time over the run {(after_s - before_s) * 1e3:.0f} ms (all CPUs together; the hypervisor ran "
