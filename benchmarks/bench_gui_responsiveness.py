@@ -97,7 +97,7 @@ def open_window(app, tmp, size, pairs, points, frame_period_ms=0.0):
     """The main window offscreen on the virtual microscope, ready to start a sweep of ``points`` steps x ``pairs``
     pairs: the instrument layer's mocks, as the app starts with no hardware (pylablib mock camera, SCPI mock
     generator over pyvisa, mock shutter), on a sample of 6 cells; the camera reads out like a real one. Session
-    files go under ``tmp``. Returns (window, backend)."""
+    files go under ``tmp``."""
     config = {"microscope": {"n_rows": size, "n_cols": size, "n_cells": 6, "seed": 1},
               "camera": {"readout_s": frame_period_ms / 1e3}}
     backend = FactoryBackend(config_from_dict(config, "the benchmark's settings"))
@@ -113,7 +113,7 @@ def open_window(app, tmp, size, pairs, points, frame_period_ms=0.0):
     window.sweep_panel.set_values({**window.sweep_panel.values(), "pairs": str(pairs), "w1_points": str(points)})
     # warm up numba and the plots once, outside the measurement
     backend.microscope.render_frame(2.03e9, True, 0.0, True, 1e-3)
-    return window, backend
+    return window
 
 
 def run(args):
@@ -122,7 +122,7 @@ def run(args):
     theme.apply_theme(app)
     rng = np.random.default_rng(0)
     with tempfile.TemporaryDirectory() as tmp:
-        window, _ = open_window(app, tmp, args.size, args.pairs, args.points, args.frame_period_ms)
+        window = open_window(app, tmp, args.size, args.pairs, args.points, args.frame_period_ms)
 
         refresh_s = []
         original_refresh = window.refresh
@@ -134,20 +134,13 @@ def run(args):
 
         window.timer.timeout.disconnect()
         window.timer.timeout.connect(timed_refresh)
-        gaps, at, last, steals = [], [], [time.perf_counter()], [steal_s()]
-
-        def tick():
-            now = time.perf_counter()
-            gaps.append(now - last[0])
-            at.append(now - t_start)
-            last[0] = now
-            steals.append(steal_s())  # a read of /proc/stat: about 10 us
+        ticks = Ticks()
 
         def click():
             window.pin_pixel(int(rng.integers(args.size)), int(rng.integers(args.size)))
 
         ticker, clicker = QTimer(), QTimer()
-        ticker.timeout.connect(tick)
+        ticker.timeout.connect(ticks.tick)
         clicker.timeout.connect(click)
         def finish_when_done():
             if not (window.controller.running or window.controller.fitter.busy):
@@ -161,9 +154,8 @@ def run(args):
         cpu_before, steal_before = thread_cpu_s(), steal_s()
         t_click = time.perf_counter()
         window.start_sweep()  # the Start button's handler: it blocks the event loop too, so it is timed
-        t_start = time.perf_counter()
+        t_start = ticks.restart()
         start_handler_ms = (t_start - t_click) * 1e3
-        last[0], steals[0] = t_start, steal_s()
         ticker.start(TICK_MS)
         clicker.start(200)
         watcher.start(50)
@@ -179,7 +171,7 @@ def run(args):
         fits = window.controller.fitter.fits_done
         last_fit_s = window.controller.fitter.last_fit_s
         delete_window(window)  # as the app does: left to the interpreter's exit, it crashed now and then
-    stalls_ms = (np.array(gaps) - TICK_MS / 1e3) * 1e3
+    stalls_ms = ticks.stalls_ms()
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"machine: {describe_machine()}; load average before the run {load_before}, after {load}; "
           f"{_burner_text(args.burners)}")
@@ -188,19 +180,18 @@ def run(args):
     print(f"sweep: {args.points} steps x {args.pairs} pairs on {args.size}x{args.size} frames ({period}), "
           f"status {snap.status}, "
           f"{wall_s:.1f} s; {fits} live fits (last {last_fit_s * 1e3:.0f} ms, {fit_kind})")
-    print(f"event loop ({len(gaps)} ticks of a {TICK_MS} ms timer): longest stall {stalls_ms.max():.1f} ms, "
+    print(f"event loop ({len(stalls_ms)} ticks of a {TICK_MS} ms timer): longest stall {stalls_ms.max():.1f} ms, "
           f"99th percentile {np.percentile(stalls_ms, 99):.1f} ms, median {np.median(stalls_ms):.1f} ms "
           f"(issue 17 target: longest under 30 ms with two CPU-bound processes beside it)")
     print(f"the Start handler (window.start_sweep, before the ticks) held the event loop {start_handler_ms:.1f} ms")
-    worst = np.argsort(stalls_ms)[-5:][::-1]
-    print("longest stalls (ms at s into the sweep" + _steal_heading(steals) + "): "
-          + ", ".join(f"{stalls_ms[k]:.1f} at {at[k]:.2f}{_steal_in(steals, k, at)}" for k in worst))
+    worst = ticks.longest(5)
+    print(ticks.longest_text(worst, "the sweep"))
     working = np.array(refresh_s)[np.array(refresh_s) > 1e-4]  # most ticks only count (one view every 5th)
     print(f"window.refresh ({len(refresh_s)} ticks of its {REFRESH_MS} ms timer, {working.size} did work): median of "
           f"those {np.median(working) * 1e3:.1f} ms, longest {max(refresh_s) * 1e3:.1f} ms")
     print(cpu_report(cpu_before, cpu_after, wall_s))
     print(describe_steal(steal_before, steal_after) or "steal time: not reported by this system")
-    windows = [(at[k] - gaps[k], at[k]) for k in worst]
+    windows = [(ticks.at[k] - ticks.gaps[k], ticks.at[k]) for k in worst]
     if args.events and isinstance(app, TimedApplication):
         print("events the GUI thread handled in the longest stalls:")
         print(app.report(windows, t_start))
@@ -213,43 +204,63 @@ def run(args):
 def bare_loop(seconds, n_burners=0):
     """Stalls of an empty event loop: the scheduler's share of any stall the app shows."""
     app = QApplication.instance() or QApplication([])
-    gaps, at, last, steals = [], [], [time.perf_counter()], [steal_s()]
-    t_start = last[0]
-
-    def tick():
-        now = time.perf_counter()
-        gaps.append(now - last[0])
-        at.append(now - t_start)
-        last[0] = now
-        steals.append(steal_s())
-
+    ticks = Ticks()
     ticker = QTimer()
-    ticker.timeout.connect(tick)
+    ticker.timeout.connect(ticks.tick)
     ticker.start(TICK_MS)
     QTimer.singleShot(int(seconds * 1e3), app.quit)
     steal_before = steal_s()
     app.exec()
     steal_after = steal_s()
-    stalls_ms = (np.array(gaps[1:]) - TICK_MS / 1e3) * 1e3
+    stalls_ms = ticks.stalls_ms()[1:]  # the first gap holds the loop's start
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"machine: {describe_machine()}; load average {load}; {_burner_text(n_burners)}")
-    print(f"empty event loop, {seconds:g} s ({len(gaps)} ticks of a {TICK_MS} ms timer): longest stall "
+    print(f"empty event loop, {seconds:g} s ({len(ticks.gaps)} ticks of a {TICK_MS} ms timer): longest stall "
           f"{stalls_ms.max():.1f} ms, 99th percentile {np.percentile(stalls_ms, 99):.1f} ms, median "
           f"{np.median(stalls_ms):.1f} ms")
     print(describe_steal(steal_before, steal_after) or "steal time: not reported by this system")
-    worst = np.argsort(stalls_ms)[-5:][::-1] + 1  # index into gaps and steals
-    print("longest stalls (ms at s into the loop" + _steal_heading(steals) + "): "
-          + ", ".join(f"{stalls_ms[k - 1]:.1f} at {at[k]:.2f}{_steal_in(steals, k, at)}" for k in worst))
+    print(ticks.longest_text(ticks.longest(5, skip=1), "the loop"))
 
 
-def _steal_heading(steals):
-    return f", steal time in it and the {STEAL_AFTER_S:g} s after" if steals[0] is not None else ""
+class Ticks:
+    """A timer's ticks: the gap before each, when each came (s after ``restart``) and the steal time read after
+    each (a read of /proc/stat: about 10 us), so that each long gap can be shown with the steal time near it."""
 
+    def __init__(self):
+        self.gaps, self.at, self.steals = [], [], [None]
+        self.restart()
 
-def _steal_in(steals, k, at):
-    """' (steal N ms)' for the gap that ended at tick k, or '' where the system does not report steal time."""
-    steal = steal_around(steals, at, k, STEAL_AFTER_S)
-    return "" if steal is None else f" (steal {steal * 1e3:.0f} ms)"
+    def restart(self):
+        """Count from now (the start of the measurement); returns the time."""
+        self.t_start = self.last = time.perf_counter()
+        self.steals[0] = steal_s()
+        return self.t_start
+
+    def tick(self):
+        now = time.perf_counter()
+        self.gaps.append(now - self.last)
+        self.at.append(now - self.t_start)
+        self.last = now
+        self.steals.append(steal_s())
+
+    def stalls_ms(self):
+        """Each gap less the timer's period, in ms."""
+        return (np.array(self.gaps) - TICK_MS / 1e3) * 1e3
+
+    def longest(self, n, skip=0):
+        """Indices of the ``n`` longest gaps, longest first, leaving out the first ``skip``."""
+        return np.argsort(self.stalls_ms()[skip:])[-n:][::-1] + skip
+
+    def longest_text(self, worst, where):
+        """'longest stalls (ms at s into WHERE, ...): 41.0 at 2.31 (steal 0 ms), ...'"""
+        stalls_ms, reported = self.stalls_ms(), self.steals[0] is not None
+        heading = f", steal time in it and the {STEAL_AFTER_S:g} s after" if reported else ""
+        return (f"longest stalls (ms at s into {where}{heading}): "
+                + ", ".join(f"{stalls_ms[k]:.1f} at {self.at[k]:.2f}{self._steal_text(k)}" for k in worst))
+
+    def _steal_text(self, k):
+        steal = steal_around(self.steals, self.at, k, STEAL_AFTER_S)
+        return "" if steal is None else f" (steal {steal * 1e3:.0f} ms)"
 
 
 if __name__ == "__main__":

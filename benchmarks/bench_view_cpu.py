@@ -58,7 +58,7 @@ def main(argv=None):
     theme.apply_theme(app)
     rng = np.random.default_rng(0)
     with tempfile.TemporaryDirectory() as tmp:
-        window, _ = open_window(app, tmp, args.size, args.pairs, args.points)
+        window = open_window(app, tmp, args.size, args.pairs, args.points)
         window.start_sweep()
         deadline = time.monotonic() + 300
         while (window.controller.running or window.controller.fitter.busy) and time.monotonic() < deadline:
