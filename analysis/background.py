@@ -56,13 +56,13 @@ def _least_squares(design, values, used):
 
 
 def dilate(mask, radius_px):
-    """Binary dilation of a boolean map by a disk of ``radius_px`` pixels."""
+    """Binary dilation of a boolean map by a disk of ``radius_px`` pixels (which may be larger than the map)."""
     out = mask.copy()
     r = int(radius_px)
     rows, cols = mask.shape
     for dy in range(-r, r + 1):
         for dx in range(-r, r + 1):
-            if (dx or dy) and dx * dx + dy * dy <= r * r:
+            if (dx or dy) and dx * dx + dy * dy <= r * r and abs(dy) < rows and abs(dx) < cols:
                 src = mask[max(0, -dy): rows - max(0, dy), max(0, -dx): cols - max(0, dx)]
                 out[max(0, dy): rows - max(0, -dy), max(0, dx): cols - max(0, -dx)] |= src
     return out

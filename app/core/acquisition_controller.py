@@ -1,6 +1,7 @@
-"""Owns one acquisition: the sweep engine (its own thread), the live fitter (its own thread) and what the views
-pull. Qt-free: the engine's listener only stores the newest data under a lock; the GUI's timer calls
-``snapshot()`` and ``spectrum(row, col)``, which copy nothing large and never wait on an instrument or a fit.
+"""Owns one acquisition: the sweep engine (its own thread), the live fitter (its own thread, which runs the fit
+itself or has the live-fit process run it: ``AnalysisSeams.live_fits``) and what the views pull. Qt-free: the
+engine's listener only stores the newest data under a lock; the GUI's timer calls ``snapshot()`` and
+``spectrum(row, col)``, which copy nothing large and never wait on an instrument or a fit.
 """
 
 import logging
@@ -9,15 +10,14 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 
 from analysis import physics
 from analysis.live_fit import LiveFitter
 from analysis.pipeline import MIN_STEPS_TO_FIT
 from app.core.analysis_seams import AnalysisSeams
+from app.core.field_maps import FieldMaps, fit_field_maps, leave_a_core_free, warm_up_fit
 from app.core.fit_curve import fit_curve
-from app.core.fit_quality import weighted_reduced_chi2
 from app.core.frame_tap import FrameTap
 from app.core.session_subscriber import SessionSubscriber
 from instruments.sweep import StepDone, SweepEngine, SweepFailed, SweepFinished, SweepStarted
@@ -28,20 +28,15 @@ _WARM_UP = ("warm-up",)
 
 
 @dataclass(frozen=True)
-class FieldMaps:
-    """One live fit: B_NV (T), its background and the background-subtracted residual (T; NaN where the fit did
-    not converge, as in ``analysis.pipeline.fit_session_file``), the fit quality (reduced chi2 map), the fit
-    result itself, how many steps went in, the D assumed for one transition (Hz) and the background's info."""
+class _LiveJob:
+    """What the live fitter fits: the first ``n_used`` steps of the sweep's ``cube`` (n_steps, rows, cols), with
+    ``versions`` (per step, how often it was measured: the live-fit process is sent the steps that changed)."""
 
-    b_nv_t: np.ndarray
-    background_t: np.ndarray
-    residual_t: np.ndarray
-    quality: np.ndarray
-    fit: object
-    n_steps_used: int
-    fit_s: float
-    d_hz: float = physics.ZERO_FIELD_SPLITTING_HZ
-    background_info: dict = None
+    cube: np.ndarray
+    versions: np.ndarray
+    n_used: int
+    freq_hz: np.ndarray
+    transitions: int
 
 
 @dataclass(frozen=True)
@@ -88,6 +83,7 @@ class AcquisitionController:
         self._tap = None
         self._cube = None
         self._step_means = None
+        self._versions = None
         self._window_sizes = ()
         self._status = "idle"
         self._progress = (0, 0, -1, -1, float("nan"))
@@ -151,6 +147,7 @@ class AcquisitionController:
         with self._writing():
             self._cube = None
             self._step_means = np.full(plan.n_steps, np.nan)
+            self._versions = np.zeros(plan.n_steps, np.int64)
             self._status = "running"
             self._progress = (0, plan.n_steps * plan.n_sweeps, -1, -1, float("nan"))
             self._contrast = (self._contrast[0], None)
@@ -189,12 +186,14 @@ class AcquisitionController:
         return self.engine.wait(timeout) if self.engine is not None else self._status
 
     def close(self, timeout=10.0):
-        """Stop the sweep (abort + wait) and the live fitter."""
+        """Stop the sweep (abort + wait), the live fitter and the live-fit process."""
         if self.engine is not None:
             self.engine.abort()
             self.engine.wait(timeout)
         self._detach()
         self.fitter.close()
+        if self.seams.live_fits is not None:
+            self.seams.live_fits.close()
 
     def _detach(self):
         if self.engine is not None:
@@ -211,6 +210,7 @@ class AcquisitionController:
                     self._cube = np.full((self.plan.n_steps, *event.spin_contrast.shape), np.nan, np.float32)
                 self._cube[event.step_index] = event.spin_contrast
                 self._step_means[event.step_index] = mean
+                self._versions[event.step_index] += 1
                 self._progress = (event.steps_done, event.steps_total, event.step_index, event.sweep_index,
                                   event.freq_hz)
                 self._contrast = (self._contrast[0] + 1, event.spin_contrast)
@@ -249,11 +249,12 @@ class AcquisitionController:
 
     # -- the live fitter's thread ---------------------------------------------------------------------------
     def _fit_inputs(self):
-        """The acquired steps of the cube as (rows, cols, n_freq), their frequencies, and the transitions."""
+        """The live fit's ``_LiveJob``: the acquired steps of the cube (steps are taken in order) and the
+        transitions (two once every step of a two-window sweep is in), or None with too few steps."""
         with self._lock:
             if self._cube is None:
                 return None
-            n_acquired = min(self._progress[0], len(self._cube))  # steps are taken in order
+            n_acquired = min(self._progress[0], len(self._cube))
             first = self._window_sizes[0]
             if n_acquired >= len(self._cube) and len(self._window_sizes) == 2:
                 n_used, transitions = len(self._cube), 2
@@ -261,48 +262,52 @@ class AcquisitionController:
                 n_used, transitions = min(n_acquired, first), 1
             if n_used < MIN_STEPS_TO_FIT:
                 return None
-            cube = self._cube
+            return _LiveJob(self._cube, self._versions.copy(), n_used, self.plan.frequencies_hz[:n_used],
+                            transitions)
+
+    def warm_up(self):
+        """Run the fit once on a tiny synthetic cube in the fitter's thread (or the live-fit process), so that
+        loading (or compiling) its jitted code, which holds the GIL, happens before a sweep and not in the middle
+        of one."""
+        self.fitter.request(_WARM_UP)
+
+    def _fit(self, job):
+        if job is None:
+            return None
+        live = self.seams.live_fits
+        if job is _WARM_UP:
+            try:
+                if live is not None:
+                    live.warm_up(self.seams.model)
+                else:
+                    leave_a_core_free()
+                    warm_up_fit(self.seams)
+            except Exception as exc:  # noqa: BLE001 - a warm-up is an optimisation; the real fit reports errors
+                log.info("fit warm-up did not run through: %s", exc)
+            return None
+        settings = dict(d_hz=self.d_hz, pixel_size_m=self.pixel_size_m)
+        if live is not None:
+            return live.fit_live(job.cube, job.versions, job.n_used, job.freq_hz, job.transitions,
+                                 model=self.seams.model, **settings)
         # copied without the lock: on a busy machine the kernel (Linux) can leave this thread without the
         # CPU for a long time while it holds a lock that others wait for. Steps below n_used are complete; the
         # engine's thread only rewrites one again in a later sweep, and then each pixel is either the step's
         # previous average or its new one, both measurements (the fit after the sweep sees them all settled).
-        cube_t = np.empty((cube.shape[1], cube.shape[2], n_used), dtype=np.float32)
-        for k in range(n_used):
-            cube_t[:, :, k] = cube[k]
-        return cube_t, self.plan.frequencies_hz[:n_used], transitions
-
-    def warm_up(self):
-        """Run the fit once on a tiny synthetic cube in the fitter's thread, so that loading (or compiling) its
-        jitted code, which holds the GIL, happens before a sweep and not in the middle of one."""
-        self.fitter.request(_WARM_UP)
-
-    def _fit(self, inputs):
+        cube_t = np.empty((job.cube.shape[1], job.cube.shape[2], job.n_used), dtype=np.float32)
+        for k in range(job.n_used):
+            cube_t[:, :, k] = job.cube[k]
         leave_a_core_free()
-        if inputs is None:
-            return None
-        if inputs is _WARM_UP:
-            freq_hz = np.linspace(2.025e9, 2.033e9, 21)
-            spectrum = physics.odmr_spectrum(freq_hz, 2.029e9, 1.0e6, 0.015, isotope=self.seams.model)
-            cube = np.broadcast_to(spectrum, (8, 8, freq_hz.size)).astype(np.float32)
-            try:
-                fit = self.seams.fit_odmr(cube, freq_hz, model=self.seams.model, transitions=1)
-                self.seams.remove_background(np.asarray(fit.b_nv_t, dtype=np.float64))
-            except Exception as exc:  # noqa: BLE001 - a warm-up is an optimisation; the real fit reports errors
-                log.info("fit warm-up did not run through: %s", exc)
-            return None
-        cube, freq_hz, transitions, *weights = inputs  # weights: (sigma,) for passes combined (adaptive sweeps)
-        t0 = time.perf_counter()
-        extra = {"sigma": weights[0]} if weights else {}
-        fit = self.seams.fit_odmr(cube, freq_hz, model=self.seams.model, transitions=transitions, d_hz=self.d_hz,
-                                  **extra)
-        b_nv_t = np.asarray(fit.b_nv_t, dtype=np.float64)
-        converged = np.asarray(fit.converged, dtype=bool)
-        background_t, residual_t, info = self.seams.remove_background(np.where(converged, b_nv_t, np.nan),
-                                                                      pixel_size_m=self.pixel_size_m)
-        quality = weighted_reduced_chi2(fit.reduced_chi2, cube)  # ~1 for a good fit, as the cell table's
-        info = {**dict(info or {}), "order": (info or {}).get("order", 2)}
-        return FieldMaps(b_nv_t, np.asarray(background_t), np.asarray(residual_t), quality, fit, len(freq_hz),
-                         time.perf_counter() - t0, self.d_hz, info)
+        return fit_field_maps(self.seams, cube_t, job.freq_hz, job.transitions, **settings)
+
+    def fit_cube(self, cube, freq_hz, transitions, sigma=None):
+        """Fit ``cube`` (rows, cols, n_freq) as the live fit does (in the calling thread, or the live-fit process)
+        -> ``FieldMaps``; ``sigma``: per-point standard errors (an adaptive sweep's passes combined)."""
+        settings = dict(d_hz=self.d_hz, pixel_size_m=self.pixel_size_m, sigma=sigma)
+        live = self.seams.live_fits
+        if live is not None:
+            return live.fit_cube(cube, freq_hz, transitions, model=self.seams.model, **settings)
+        leave_a_core_free()
+        return fit_field_maps(self.seams, cube, freq_hz, transitions, **settings)
 
     def _on_fit(self, maps):
         if maps is None:
@@ -372,15 +377,6 @@ class AcquisitionController:
             return None
         return fit_curve(maps.fit, row, col, self.plan.frequencies_hz[:maps.n_steps_used], self._window_sizes,
                          self.seams.model)
-
-
-def leave_a_core_free():
-    """Let numba kernels started from the calling thread (the live fit's) use one core fewer than there are, for
-    acquisition and the GUI. numba's thread count is per calling thread. The live fit runs at the GUI's
-    scheduling priority: a niced fit thread, whenever it held or asked for the GIL, made the GUI thread wait behind
-    its own wait for a CPU (longer stalls in bench_gui_responsiveness --burners 2; docs/performance.md,
-    2026-12-04)."""
-    numba.set_num_threads(max(1, numba.config.NUMBA_NUM_THREADS - 1))
 
 
 def _fmt_timing(timing):

@@ -198,7 +198,7 @@ class AdaptiveController(AcquisitionController):
             self.fitter.wait_idle(120.0)  # a pass's own live fit must not land after the combined one
             try:
                 freq, cube, pairs, sigma = combine_passes(passes)
-                maps = self._fit((cube.astype(np.float32), freq, transitions, sigma))
+                maps = self.fit_cube(cube.astype(np.float32), freq, transitions, sigma)
                 if maps is not None:
                     window_sizes = (freq.size,) if transitions == 1 else _split_sizes(freq)
                     self._combined = (freq, cube, pairs, window_sizes)

@@ -1,6 +1,7 @@
-"""Messages between the window's process and its session-file process: a JSON header followed by the raw bytes
-of every array in it (no pickle). Nested dicts and lists may hold numpy arrays anywhere; numpy scalars become
-Python numbers. Qt-free.
+"""Messages between the window's process and its worker processes (session files, the live fit): a JSON header
+followed by the raw bytes of every array in it (no pickle). Nested dicts and lists may hold numpy arrays anywhere;
+numpy scalars become Python numbers. An array is written from its own memory and read straight into a new array
+(no intermediate ``bytes``), so that moving megabytes holds the GIL for no copy. Qt-free.
 """
 
 import json
@@ -13,7 +14,7 @@ _ARRAY = "__nvscope_array__"
 
 def _encode(value, buffers):
     if isinstance(value, np.ndarray):
-        array = np.ascontiguousarray(value)
+        array = value if value.flags.c_contiguous else np.ascontiguousarray(value)  # (which makes 0-d 1-d)
         if array.dtype == object:  # text columns: a list of strings
             return {_ARRAY: -1, "text": [str(v) for v in array]}
         buffers.append(array)
@@ -27,35 +28,56 @@ def _encode(value, buffers):
     return value
 
 
-def _decode(value, buffers):
+def _decode(value, arrays):
     if isinstance(value, dict):
         if _ARRAY in value:
             if value[_ARRAY] < 0:
                 return np.array(value["text"], dtype=object)
-            raw = buffers[value[_ARRAY]]
-            return np.frombuffer(raw, dtype=np.dtype(value["dtype"])).reshape(value["shape"]).copy()
-        return {k: _decode(v, buffers) for k, v in value.items()}
+            return arrays[value[_ARRAY]]
+        return {k: _decode(v, arrays) for k, v in value.items()}
     if isinstance(value, list):
-        return [_decode(v, buffers) for v in value]
+        return [_decode(v, arrays) for v in value]
     return value
 
 
+def _array_specs(value, specs):
+    """{index: (dtype, shape)} of the arrays that follow the header ``value``."""
+    if isinstance(value, dict):
+        if value.get(_ARRAY, -1) >= 0:
+            specs[value[_ARRAY]] = (np.dtype(value["dtype"]), tuple(value["shape"]))
+        else:
+            for v in value.values():
+                _array_specs(v, specs)
+    elif isinstance(value, list):
+        for v in value:
+            _array_specs(v, specs)
+    return specs
+
+
 def send(connection, message):
-    """Send ``message`` (JSON-able plus numpy arrays) over a ``multiprocessing`` connection."""
+    """Send ``message`` (JSON-able plus numpy arrays) over a ``PipeConnection``."""
     buffers = []
     header = json.dumps(_encode(message, buffers)).encode("utf-8")
     connection.send_bytes(json.dumps({"n_buffers": len(buffers)}).encode("utf-8"))
     connection.send_bytes(header)
     for array in buffers:
-        connection.send_bytes(array.tobytes())
+        connection.send_bytes(memoryview(array.reshape(-1)).cast("B"))
 
 
 def receive(connection):
     """The next message from ``connection`` (raises EOFError when the other end has gone)."""
     count = json.loads(connection.recv_bytes().decode("utf-8"))["n_buffers"]
     header = json.loads(connection.recv_bytes().decode("utf-8"))
-    buffers = [connection.recv_bytes() for _ in range(count)]
-    return _decode(header, buffers)
+    specs = _array_specs(header, {})
+    if sorted(specs) != list(range(count)):
+        raise OSError(f"a message announced {count} arrays but its header describes {len(specs)}")
+    arrays = []
+    for index in range(count):
+        dtype, shape = specs[index]
+        array = np.empty(shape, dtype)
+        connection.recv_bytes_into(memoryview(array.reshape(-1)).cast("B"))
+        arrays.append(array)
+    return _decode(header, arrays)
 
 
 class PipeConnection:
@@ -66,13 +88,26 @@ class PipeConnection:
         self.reader, self.writer = reader, writer
 
     def send_bytes(self, data):
-        self.writer.write(struct.pack("<Q", len(data)))
+        data = memoryview(data)
+        self.writer.write(struct.pack("<Q", data.nbytes))
         self.writer.write(data)
         self.writer.flush()
 
     def recv_bytes(self):
         (size,) = struct.unpack("<Q", self._exactly(8))
         return self._exactly(size)
+
+    def recv_bytes_into(self, buffer):
+        """Read the next message's bytes into ``buffer`` (a writable byte memoryview of exactly their size)."""
+        (size,) = struct.unpack("<Q", self._exactly(8))
+        if size != buffer.nbytes:
+            raise OSError(f"expected {buffer.nbytes} bytes for an array, the message has {size}")
+        done = 0
+        while done < size:
+            n = self.reader.readinto(buffer[done:])
+            if not n:
+                raise EOFError("the other process closed the pipe")
+            done += n
 
     def _exactly(self, size):
         chunks, left = [], size

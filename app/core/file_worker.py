@@ -6,13 +6,11 @@ would freeze the window that long; in this process it costs the window nothing. 
 If the window's process goes away mid-acquisition, the file is finished as "failed" with a reason.
 """
 
-import os
 import shutil
-import sys
 
 from analysis import session as sessions
 from analysis.pipeline import fit_session_file, write_session_maps
-from app.core.file_messages import PipeConnection, receive, send
+from app.core.worker_process import serve
 
 
 def _fit_session_file(path):
@@ -50,29 +48,11 @@ def _handle(message, state):
     raise ValueError(f"unknown request {op!r}")
 
 
-def main(connection):
-    if hasattr(os, "nice"):
-        os.nice(5)  # compressing a step may wait; the window's threads go first
-    state = {}
-    while True:
-        try:
-            message = receive(connection)
-        except (EOFError, OSError):
-            writer = state.get("writer")
-            if writer is not None and not writer.closed:
-                writer.finish(status="failed", reason=_LOST)
-            return
-        if message.get("op") == "quit":
-            send(connection, {"ok": True, "result": None})
-            return
-        try:
-            reply = {"ok": True, "result": _handle(message, state)}
-        except Exception as exc:  # noqa: BLE001 - every failure goes back to the caller, who reports it
-            reply = {"ok": False, "error": type(exc).__name__, "message": str(exc)}
-        send(connection, reply)
+def _finish_lost(state):
+    writer = state.get("writer")
+    if writer is not None and not writer.closed:
+        writer.finish(status="failed", reason=_LOST)
 
 
 if __name__ == "__main__":  # python -m app.core.file_worker: requests on stdin, replies on stdout
-    channel = PipeConnection(sys.stdin.buffer, sys.stdout.buffer)
-    sys.stdout = sys.stderr  # nothing else may write into the reply channel
-    main(channel)
+    serve(_handle, on_lost=_finish_lost, niceness=5)  # compressing a step may wait; the window's threads go first

@@ -14,9 +14,10 @@ import numpy as np
 from analysis.calibration import Calibration
 from analysis.pipeline import assumed_d_hz
 from analysis.session import read_session, write_calibration
-from app.core.acquisition_controller import AcquisitionSnapshot, FieldMaps
+from app.core.acquisition_controller import AcquisitionSnapshot
 from app.core.adaptive_plan import plan_marks
 from app.core.cells import rows_of_table
+from app.core.field_maps import FieldMaps
 from app.core.fit_curve import deepest_step, fit_curve
 from app.core.fit_quality import weighted_reduced_chi2
 

@@ -76,6 +76,17 @@ def test_dilation_grows_by_a_disk():
     assert grown[4, 2] and grown[2, 4] and not grown[2, 2]
 
 
+def test_a_disk_larger_than_the_map_covers_it_without_wrapping():
+    """A small region of interest with a large dilation radius (12 px for 1 um pixels) once wrapped negative
+    slices round and failed (or marked the wrong side)."""
+    spot = np.zeros((12, 10), dtype=bool)
+    spot[0, 0] = True
+    grown = dilate(spot, 12)
+    rows, cols = np.indices(spot.shape)
+    np.testing.assert_array_equal(grown, rows**2 + cols**2 <= 144)
+    np.testing.assert_array_equal(dilate(np.zeros((3, 2), dtype=bool), 50), np.zeros((3, 2), dtype=bool))
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [

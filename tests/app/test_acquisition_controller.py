@@ -56,12 +56,13 @@ def test_two_windows_are_fitted_as_two_transitions_only_once_both_are_measured()
     plan = SweepPlan.from_windows([(2025e6, 2033e6, 11), (3706e6, 3714e6, 11)], pairs_per_step=1)
     controller.plan, controller._window_sizes = plan, (11, 11)
     controller._cube = np.ones((22, 4, 4), np.float32)
+    controller._versions = np.ones(22, np.int64)
     controller._progress = (15, 22, 14, 0, plan.freq_hz[14])  # first sweep, into the second window
-    cube, freq, transitions = controller._fit_inputs()
-    assert cube.shape == (4, 4, 11) and transitions == 1 and freq[-1] == pytest.approx(2033e6)
+    job = controller._fit_inputs()
+    assert job.n_used == 11 and job.transitions == 1 and job.freq_hz[-1] == pytest.approx(2033e6)
     controller._progress = (22, 22, 21, 0, plan.freq_hz[21])
-    cube, freq, transitions = controller._fit_inputs()
-    assert cube.shape == (4, 4, 22) and transitions == 2
+    job = controller._fit_inputs()
+    assert job.n_used == 22 and job.transitions == 2 and job.freq_hz.size == 22
     controller.close()
 
 

@@ -3,6 +3,7 @@ table's formatting, an injected cell analyzer driven by a click on the field map
 the window."""
 
 import numpy as np
+import pytest
 from PyQt6.QtCore import Qt
 
 from app.core.analysis_seams import AnalysisSeams
@@ -208,3 +209,25 @@ def test_ctrl_c_closes_the_app_as_quit_does_and_exits_130(qtbot, monkeypatch, tm
     status, window = _run_gui_once(monkeypatch, tmp_path, lambda w: os.kill(os.getpid(), signal.SIGINT))
     assert status == 128 + signal.SIGINT and sip.isdeleted(window)
     assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_the_windows_live_fit_runs_in_a_process_that_ends_with_the_window(qtbot, tmp_path):
+    """The window's default seams fit in a process of their own (no fit numpy in the GUI's process); the map it
+    sends back is the window's, and closing the window ends that process."""
+    import os
+
+    from app.core.fit_process import FitProcess
+
+    window, vm = open_window(qtbot, tmp_path)
+    fits = window.seams.live_fits
+    assert isinstance(fits, FitProcess)
+    window.start_sweep()
+    run_to_end(qtbot, window)
+    maps = window.controller.field_maps()
+    assert maps is not None and window.controller.fitter.last_error is None and fits.pid is not None
+    assert maps.n_steps_used == window.controller.plan.n_steps and maps.fit.converged_fraction > 0.9
+    pid = fits.pid
+    window.close()
+    assert fits.pid is None
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # reaped: gone
