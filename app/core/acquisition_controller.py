@@ -185,10 +185,11 @@ class AcquisitionController:
     def wait(self, timeout=None):
         return self.engine.wait(timeout) if self.engine is not None else self._status
 
-    def close(self, timeout=10.0):
-        """Stop the sweep (abort + wait), the live fitter and the live-fit process."""
+    def close(self, timeout=10.0, reason=""):
+        """Stop the sweep (abort + wait), the live fitter and the live-fit process. ``reason`` (e.g. the signal
+        that closed the window) is recorded with the file's "aborted" status, as ``stop``'s."""
         if self.engine is not None:
-            self.engine.abort()
+            self.engine.abort(reason)
             self.engine.wait(timeout)
         self._detach()
         self.fitter.close()

@@ -100,13 +100,14 @@ class AdaptiveController(AcquisitionController):
             return self._status
         return super().wait(timeout)
 
-    def close(self, timeout=10.0):
+    def close(self, timeout=10.0, reason=""):
+        self._stop_reason = self._stop_reason or str(reason)
         self._stop_requested.set()
         if self.engine is not None:
-            self.engine.abort()
+            self.engine.abort(reason)
         if self._thread is not None:
             self._thread.join(timeout)
-        super().close(timeout)
+        super().close(timeout, reason)
 
     @property
     def orchestrating(self):

@@ -15,7 +15,7 @@ from app.gui import theme
 from app.gui.main_window import MainWindow
 from app.gui.qt_system import display_problem
 from instruments.errors import ConfigError
-from instruments.shutdown import HANDLED_SIGNALS
+from instruments.shutdown import HANDLED_SIGNALS, TerminationRequested
 
 USE_MOCKS = "Use the virtual microscope"
 
@@ -44,7 +44,7 @@ def run_gui(args, consent=None):
     previous_hook = sys.excepthook
     _route_uncaught_exceptions(window)
     try:
-        with signals_close_the_app(app) as received:
+        with signals_close_the_app(app, window) as received:
             window.show()
             if args.session:
                 window.open_session(args.session)
@@ -56,17 +56,20 @@ def run_gui(args, consent=None):
 
 
 @contextlib.contextmanager
-def signals_close_the_app(app):
+def signals_close_the_app(app, window=None):
     """Within the block, Ctrl-C (SIGINT), SIGTERM and SIGHUP close every window, as Quit does: the main window's
-    shutdown stops the sweep, switches the RF off and closes the session file with the completed steps; an open
-    dialog closes too, so nothing waits for a click. Yields the list the first signal's number is put in (the
-    caller exits with 128 + it). Later signals are ignored while the windows close. Without it Python raised
-    KeyboardInterrupt inside whichever Qt slot was running: a traceback, and the app went on."""
+    shutdown stops the sweep, switches the RF off and closes the session file with the completed steps (its
+    "aborted" reason names the signal, as ``nvscope acquire`` writes it); an open dialog closes too, so nothing
+    waits for a click. Yields the list the first signal's number is put in (the caller exits with 128 + it). Later
+    signals are ignored while the windows close. Without it Python raised KeyboardInterrupt inside whichever Qt
+    slot was running: a traceback, and the app went on."""
     received = []
 
     def handler(signum, _frame):
         if not received:
             received.append(signum)
+            if window is not None:
+                window.close_reason = str(TerminationRequested(signum))  # "SIGTERM received: the run was stopped"
             QTimer.singleShot(0, app.closeAllWindows)  # from the event loop, not inside the interrupted code
 
     previous = {signum: signal.signal(signum, handler) for signum in (signal.SIGINT, *HANDLED_SIGNALS)}

@@ -83,6 +83,8 @@ class MainWindow(ViewRefresh, QMainWindow):
         self.shown_status = "idle"
         self._tick = 0
         self._shut_down = False
+        self.close_reason = ""
+        """Why the window is closing when it is not the user's choice (a signal): the file's "aborted" reason."""
         self._connect_signals()
         self._default_state = self.saveState()
         self._restore_settings()
@@ -340,7 +342,7 @@ class MainWindow(ViewRefresh, QMainWindow):
         self._shut_down = True
         self.timer.stop()
         self.save_settings()
-        self.controller.close()
+        self.controller.close(reason=self.close_reason)
         self.tasks.close(wait=True)
         self.session_actions.close()
         self.study_tab.close()

@@ -154,9 +154,10 @@ def test_no_display_gives_nvscopes_own_message_and_code_2(monkeypatch, capsys):
 
 
 
-def _run_gui_once(monkeypatch, tmp_path, after_start):
-    """run_gui on the mocks with the window's settings and log in ``tmp_path``; ``after_start`` runs 300 ms after
-    the window is made (the user quits, a signal arrives). Returns (exit status, the window)."""
+def _run_gui_once(monkeypatch, tmp_path, after_start, config=None):
+    """run_gui on the mocks (``config``: as ``mock_backend``'s) with the window's settings and log in ``tmp_path``;
+    ``after_start`` runs 300 ms after the window is made (the user quits, a signal arrives). Returns (exit status,
+    the window)."""
     from argparse import Namespace
 
     from PyQt6.QtCore import QTimer
@@ -174,7 +175,7 @@ def _run_gui_once(monkeypatch, tmp_path, after_start):
             QTimer.singleShot(300, lambda: after_start(self))
 
     monkeypatch.setattr(gui_main, "MainWindow", RecordedWindow)
-    monkeypatch.setattr(gui_main, "choose_backend", lambda config: (mock_backend(), None))
+    monkeypatch.setattr(gui_main, "choose_backend", lambda _: (mock_backend(config=config), None))
     monkeypatch.setattr(gui_main, "freeze_startup_objects", lambda: None)  # not in a test process
     status = gui_main.run_gui(Namespace(config=None, session=None))
     assert len(made) == 1
@@ -209,6 +210,41 @@ def test_ctrl_c_closes_the_app_as_quit_does_and_exits_130(qtbot, monkeypatch, tm
     status, window = _run_gui_once(monkeypatch, tmp_path, lambda w: os.kill(os.getpid(), signal.SIGINT))
     assert status == 128 + signal.SIGINT and sip.isdeleted(window)
     assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_a_signal_mid_sweep_is_the_sessions_aborted_reason(qtbot, monkeypatch, tmp_path):
+    """SIGTERM to the desktop app mid-sweep: the file says "aborted" with the signal as its reason, as a sweep that
+    ``nvscope acquire`` stopped says it, and keeps its completed steps."""
+    import os
+    import signal
+
+    from PyQt6.QtCore import QTimer
+
+    from analysis.session import read_session
+    from tests.gui_helpers import small_microscope, sweep_values
+
+    paths = []
+
+    def start_then_signal(window):
+        window.session_actions.set_data_dir(tmp_path / "sessions")  # never the user's own data folder
+        window.sweep_panel.set_values({**window.sweep_panel.values(),
+                                       **sweep_values(small_microscope(), points=41, pairs=20)})
+        window.start_sweep()
+        paths.append(window.session_actions.live_path)
+
+        def signal_after_two_steps():
+            if window.controller.snapshot().steps_done >= 2:
+                os.kill(os.getpid(), signal.SIGTERM)
+            else:
+                QTimer.singleShot(20, signal_after_two_steps)
+
+        signal_after_two_steps()
+
+    status, _ = _run_gui_once(monkeypatch, tmp_path, start_then_signal, config={"camera": {"readout_s": 0.002}})
+    assert status == 128 + signal.SIGTERM
+    session = read_session(paths[0])
+    assert session.status == "aborted" and session.status_reason == "SIGTERM received: the run was stopped"
+    assert 2 <= session.n_steps_completed < session.n_steps
 
 
 def test_the_windows_live_fit_runs_in_a_process_that_ends_with_the_window(qtbot, tmp_path):
