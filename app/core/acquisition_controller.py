@@ -18,6 +18,7 @@ from analysis.pipeline import MIN_STEPS_TO_FIT
 from app.core.analysis_seams import AnalysisSeams
 from app.core.field_maps import FieldMaps, fit_field_maps, leave_a_core_free, warm_up_fit
 from app.core.fit_curve import fit_curve
+from app.core.fit_process import FitProcessError
 from app.core.frame_tap import FrameTap
 from app.core.session_subscriber import SessionSubscriber
 from instruments.sweep import StepDone, SweepEngine, SweepFailed, SweepFinished, SweepStarted
@@ -96,6 +97,8 @@ class AcquisitionController:
         self._paused_s = 0.0
         self._paused_at = None
         self._last_fit_request = 0.0
+        self._fits_here = False
+        """True once the live-fit process could not be started: the live fit then runs in the fitter's thread."""
         self._fit_every_steps = None
         self.pixel_size_m = None
         self.d_hz = physics.ZERO_FIELD_SPLITTING_HZ
@@ -275,7 +278,7 @@ class AcquisitionController:
     def _fit(self, job):
         if job is None:
             return None
-        live = self.seams.live_fits
+        live = None if self._fits_here else self.seams.live_fits
         if job is _WARM_UP:
             try:
                 if live is not None:
@@ -288,8 +291,11 @@ class AcquisitionController:
             return None
         settings = dict(d_hz=self.d_hz, pixel_size_m=self.pixel_size_m)
         if live is not None:
-            return live.fit_live(job.cube, job.versions, job.n_used, job.freq_hz, job.transitions,
-                                 model=self.seams.model, **settings)
+            try:
+                return live.fit_live(job.cube, job.versions, job.n_used, job.freq_hz, job.transitions,
+                                     model=self.seams.model, **settings)
+            except (FitProcessError, OSError) as exc:  # gone again at once after a restart, or no start at all
+                self._fit_here(exc)
         # copied without the lock: on a busy machine the kernel (Linux) can leave this thread without the
         # CPU for a long time while it holds a lock that others wait for. Steps below n_used are complete; the
         # engine's thread only rewrites one again in a later sweep, and then each pixel is either the step's
@@ -304,11 +310,20 @@ class AcquisitionController:
         """Fit ``cube`` (rows, cols, n_freq) as the live fit does (in the calling thread, or the live-fit process)
         -> ``FieldMaps``; ``sigma``: per-point standard errors (an adaptive sweep's passes combined)."""
         settings = dict(d_hz=self.d_hz, pixel_size_m=self.pixel_size_m, sigma=sigma)
-        live = self.seams.live_fits
+        live = None if self._fits_here else self.seams.live_fits
         if live is not None:
-            return live.fit_cube(cube, freq_hz, transitions, model=self.seams.model, **settings)
+            try:
+                return live.fit_cube(cube, freq_hz, transitions, model=self.seams.model, **settings)
+            except (FitProcessError, OSError) as exc:
+                self._fit_here(exc)
         leave_a_core_free()
         return fit_field_maps(self.seams, cube, freq_hz, transitions, **settings)
+
+    def _fit_here(self, exc):
+        """The live-fit process cannot run (it ended as soon as it was started): fit in this process from now on,
+        as ``nvscope acquire`` does, rather than start a process at every fit."""
+        self._fits_here = True
+        log.warning("the live-fit process cannot run (%s); live fits go on in the window's process", exc)
 
     def _on_fit(self, maps):
         if maps is None:

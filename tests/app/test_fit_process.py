@@ -111,9 +111,9 @@ def test_a_fit_error_in_the_process_reaches_the_caller_with_its_type(fits):
         fits.fit_cube(np.moveaxis(cube, 0, -1), freq_hz[:5], 1, model="15N", d_hz=2.87e9, pixel_size_m=None)
 
 
-def test_the_controller_runs_its_live_fit_in_the_process_and_ends_it_on_close():
+def _swept_and_fitted(fits):
+    """A controller over ``fits`` after a 15-step sweep with live fits, checked against the fit in a thread."""
     vm = small_microscope()
-    fits = FitProcess()
     controller = AcquisitionController(AnalysisSeams(live_fits=fits), fit_interval_s=0.0)
     controller.start(SweepPlan.from_range(2025e6, 2033e6, 15, pairs_per_step=2),
                      FakeCamera(vm), FakeRF(vm), FakeShutter(vm), pixel_size_m=PIXEL_M)
@@ -121,8 +121,14 @@ def test_the_controller_runs_its_live_fit_in_the_process_and_ends_it_on_close():
     assert controller.fitter.wait_idle(60)
     maps = controller.field_maps()
     assert controller.fitter.last_error is None and maps is not None and maps.n_steps_used == 15
-    cube = controller.contrast_cube()
-    _assert_same_maps(maps, _in_thread(cube, controller.plan.frequencies_hz, 15))
+    _assert_same_maps(maps, _in_thread(controller.contrast_cube(), controller.plan.frequencies_hz, 15))
+    return controller
+
+
+def test_the_controller_runs_its_live_fit_in_the_process_and_ends_it_on_close():
+    fits = FitProcess()
+    controller = _swept_and_fitted(fits)
+    assert not controller._fits_here
     pid = fits.pid
     controller.close()
     assert fits.pid is None
@@ -155,3 +161,14 @@ def test_a_worker_whose_window_went_away_mid_fit_exits_quietly():
     worker.stdin.close()
     assert worker.wait(60) == 0
     assert worker.stderr.read().decode() == ""
+
+
+class _CannotStart(FitProcess):
+    module = "app.core.no_such_worker"  # the child ends at once: "No module named ..."
+
+
+def test_a_fit_process_that_cannot_run_leaves_the_live_fit_in_the_window_process(capfd):
+    controller = _swept_and_fitted(_CannotStart())
+    assert controller.seams.live_fits.starts == 2  # tried once more, then never again
+    controller.close()
+    assert "no_such_worker" in capfd.readouterr().err  # the child's own complaint, on the app's stderr
