@@ -23,8 +23,7 @@ class MeasuredCurve(pg.PlotCurveItem):
         self._dot_pen.setCosmetic(True)  # dot_px on screen at any zoom
         self._dot_pen.setCapStyle(Qt.PenCapStyle.RoundCap)  # a wide pen's round cap draws a point as a disc
         self._dot_px = float(dot_px)
-        # what the legend's sample (pyqtgraph's ItemSample) reads to draw a dot beside the line
-        self.opts.update(symbol="o", size=dot_px, brush=pg.mkBrush(dot_color))
+        self._dot_color = pg.mkColor(dot_color)
 
     def pixelPadding(self):
         return max(super().pixelPadding(), self._dot_px / 2.0 + 1.0)
@@ -37,6 +36,25 @@ class MeasuredCurve(pg.PlotCurveItem):
         ok = np.isfinite(x) & np.isfinite(y)
         painter.setPen(self._dot_pen)
         painter.drawPoints(pg.functions.arrayToQPolygonF(np.asarray(x)[ok], np.asarray(y)[ok]))
+
+
+class LightSample(pg.ItemSample):
+    """The legend's sample (``addLegend(sampleType=LightSample)``): a ``MeasuredCurve`` as its line with one dot on
+    it, in the dot's colour (pyqtgraph's own sample outlines a symbol with the line's pen); other items as
+    pyqtgraph draws them."""
+
+    def paint(self, painter, *args):
+        item = self.item
+        if not isinstance(item, MeasuredCurve) or not item.isVisible():
+            super().paint(painter, *args)
+            return
+        painter.setPen(pg.mkPen(item.opts["pen"]))
+        painter.drawLine(0, 11, 20, 11)  # crisp, as pyqtgraph draws the other samples' lines
+        painter.setRenderHint(painter.RenderHint.Antialiasing)  # a round dot
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(pg.mkBrush(item._dot_color))
+        radius = item._dot_px / 2.0
+        painter.drawEllipse(QPointF(10.0, 11.0), radius, radius)
 
 
 class CrossMarker(pg.GraphicsObject):

@@ -16,7 +16,7 @@ from PyQt6.QtWidgets import QVBoxLayout, QWidget
 from app.core.spectrum_range import steady_range
 from app.core.sweep_form import DEFAULTS
 from app.gui.steady_label import steady_label
-from app.gui.views.light_items import MeasuredCurve
+from app.gui.views.light_items import LightSample, MeasuredCurve
 
 MHZ = 1e6
 
@@ -30,7 +30,7 @@ class SpectrumView(QWidget):
         self.plot.setLabel("bottom", "RF frequency (MHz)")
         self.plot.setXRange(float(DEFAULTS["w1_start_mhz"]), float(DEFAULTS["w1_stop_mhz"]))  # not 0..1 when empty
         self.plot.setLabel("left", "PL on / PL off")
-        self.plot.addLegend(offset=(-10, -10))  # bottom right: the spectrum's baseline is at the top
+        self.plot.addLegend(offset=(-10, -10), sampleType=LightSample)  # bottom right: the baseline is at the top
         # plain curve items, not PlotDataItem with symbols: a click redraws them (light_items)
         self.data = MeasuredCurve(pen=pg.mkPen("#7a8fa6", width=1), dot_px=5, dot_color="#1f4e79", name="measured")
         self.fit = pg.PlotCurveItem(pen=pg.mkPen("#d62728", width=2), name="fit", connect="finite")

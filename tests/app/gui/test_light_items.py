@@ -116,3 +116,29 @@ def test_a_click_on_the_cross_reaches_the_image_and_the_cross_widens_no_auto_ran
     image.marker.setData([], [])
     image.plot.autoRange(padding=0.0)
     np.testing.assert_allclose(with_cross, image.plot.viewRange(), atol=1e-9)  # the cross added nothing
+
+
+def _sample_image(sample):
+    """The legend sample painted alone on white, at its 20 x 20 pixels, as (rows, cols, rgb)."""
+    from PyQt6.QtGui import QImage, QPainter
+
+    image = QImage(20, 20, QImage.Format.Format_RGB32)
+    image.fill(Qt.GlobalColor.white)
+    painter = QPainter(image)
+    sample.paint(painter, None, None)
+    painter.end()
+    data = np.frombuffer(image.constBits().asstring(image.sizeInBytes()), dtype=np.uint8)
+    return data.reshape(20, image.bytesPerLine())[:, :80].reshape(20, 20, 4)[..., 2::-1].astype(int)
+
+
+def test_the_legend_sample_is_the_line_with_a_dot_of_the_dots_colour_and_no_grey_ring(spectrum):
+    """pyqtgraph's own sample outlined the dot with the line's grey pen: a grey ring in the legend that the plot's
+    dots do not have."""
+    rgb = _sample_image(spectrum.plot.legend.items[0][0])
+    grey = np.abs(rgb - np.array((0x7A, 0x8F, 0xA6))).max(axis=-1) <= 12
+    dot = np.abs(rgb - np.array(DOT)).max(axis=-1) <= 12
+    line_row = int(np.argmax(grey.sum(axis=1)))
+    assert grey[line_row, :5].all() and grey[line_row, 15:].all()  # the line on either side of the dot
+    assert not grey[np.arange(20) != line_row].any()  # nothing grey off the line: no ring round the dot
+    rows, cols = np.nonzero(dot)
+    assert 12 <= rows.size <= 24 and abs(rows.mean() - line_row) <= 1.0  # a 5 px disc, on the line
