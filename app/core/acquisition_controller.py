@@ -26,6 +26,7 @@ from instruments.sweep import StepDone, SweepEngine, SweepFailed, SweepFinished,
 log = logging.getLogger("nvscope.app")
 
 _WARM_UP = ("warm-up",)
+_HERE = object()  # what _in_fit_process returns where the fit is to run in this process
 
 
 @dataclass(frozen=True)
@@ -290,12 +291,10 @@ class AcquisitionController:
                 log.info("fit warm-up did not run through: %s", exc)
             return None
         settings = dict(d_hz=self.d_hz, pixel_size_m=self.pixel_size_m)
-        if live is not None:
-            try:
-                return live.fit_live(job.cube, job.versions, job.n_used, job.freq_hz, job.transitions,
-                                     model=self.seams.model, **settings)
-            except (FitProcessError, OSError) as exc:  # gone again at once after a restart, or no start at all
-                self._fit_here(exc)
+        maps = self._in_fit_process("fit_live", job.cube, job.versions, job.n_used, job.freq_hz, job.transitions,
+                                    **settings)
+        if maps is not _HERE:
+            return maps
         # copied without the lock: on a busy machine the kernel (Linux) can leave this thread without the
         # CPU for a long time while it holds a lock that others wait for. Steps below n_used are complete; the
         # engine's thread only rewrites one again in a later sweep, and then each pixel is either the step's
@@ -310,20 +309,26 @@ class AcquisitionController:
         """Fit ``cube`` (rows, cols, n_freq) as the live fit does (in the calling thread, or the live-fit process)
         -> ``FieldMaps``; ``sigma``: per-point standard errors (an adaptive sweep's passes combined)."""
         settings = dict(d_hz=self.d_hz, pixel_size_m=self.pixel_size_m, sigma=sigma)
-        live = None if self._fits_here else self.seams.live_fits
-        if live is not None:
-            try:
-                return live.fit_cube(cube, freq_hz, transitions, model=self.seams.model, **settings)
-            except (FitProcessError, OSError) as exc:
-                self._fit_here(exc)
+        maps = self._in_fit_process("fit_cube", cube, freq_hz, transitions, **settings)
+        if maps is not _HERE:
+            return maps
         leave_a_core_free()
         return fit_field_maps(self.seams, cube, freq_hz, transitions, **settings)
 
-    def _fit_here(self, exc):
-        """The live-fit process cannot run (it ended as soon as it was started): fit in this process from now on,
-        as ``nvscope acquire`` does, rather than start a process at every fit."""
-        self._fits_here = True
-        log.warning("the live-fit process cannot run (%s); live fits go on in the window's process", exc)
+    def _in_fit_process(self, method, *args, **kwargs):
+        """``live_fits.<method>(*args, model=, **kwargs)`` in the live-fit process, or ``_HERE`` where there is
+        none. A process that cannot run (it ended again as soon as it was restarted, or did not start at all)
+        leaves the fit to this process from then on, as ``nvscope acquire`` fits, rather than a new process at
+        every fit."""
+        live = None if self._fits_here else self.seams.live_fits
+        if live is None:
+            return _HERE
+        try:
+            return getattr(live, method)(*args, model=self.seams.model, **kwargs)
+        except (FitProcessError, OSError) as exc:
+            self._fits_here = True
+            log.warning("the live-fit process cannot run (%s); live fits go on in the window's process", exc)
+            return _HERE
 
     def _on_fit(self, maps):
         if maps is None:

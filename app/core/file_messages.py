@@ -14,7 +14,8 @@ _ARRAY = "__nvscope_array__"
 
 def _encode(value, buffers):
     if isinstance(value, np.ndarray):
-        array = value if value.flags.c_contiguous else np.ascontiguousarray(value)  # (which makes 0-d 1-d)
+        # a 0-d array is contiguous: ascontiguousarray would make it 1-d
+        array = value if value.flags.c_contiguous else np.ascontiguousarray(value)
         if array.dtype == object:  # text columns: a list of strings
             return {_ARRAY: -1, "text": [str(v) for v in array]}
         buffers.append(array)
