@@ -279,8 +279,8 @@ class AcquisitionController:
     def _fit(self, job):
         if job is None:
             return None
-        live = None if self._fits_here else self.seams.live_fits
         if job is _WARM_UP:
+            live = None if self._fits_here else self.seams.live_fits
             try:
                 if live is not None:
                     live.warm_up(self.seams.model)
